@@ -1,0 +1,226 @@
+"""Typed domain values of the IMVO bot.
+
+Every value here is a frozen dataclass: the core passes them around, stores persist them,
+adapters translate to and from them. Nothing here knows about a chat platform or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a person may do. Everyone is an employee; leads and managers are granted."""
+
+    EMPLOYEE = "employee"
+    CSR_LEAD = "csr_lead"
+    MANAGER = "manager"
+
+
+class CampaignState(StrEnum):
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class QuestionKind(StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+
+
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+
+
+@dataclass(frozen=True, order=True)
+class PersonKey:
+    """Identifies one person on one platform in one tenant (Slack team, Teams tenant, console)."""
+
+    platform: str
+    tenant: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A colleague as the bot knows them. `None` means "not known (yet)"."""
+
+    key: PersonKey
+    display_name: str = ""
+    language: str | None = None
+    time_zone: str | None = None
+    discipline: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One round of polling: who is asked, until when, and whether it still runs."""
+
+    id: int
+    platform: str
+    tenant: str
+    started_by: PersonKey
+    started_at: datetime
+    language: str
+    deadline: date | None = None
+    state: CampaignState = CampaignState.RUNNING
+    closed_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state is CampaignState.RUNNING
+
+
+@dataclass(frozen=True)
+class Participation:
+    """A person in a campaign's audience, with what happened to their poll."""
+
+    campaign_id: int
+    person: PersonKey
+    invited_at: datetime
+    delivered: bool = False
+    delivery_error: str | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option of a choice question."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """One poll question in one language, loaded from `content/`."""
+
+    id: str
+    kind: QuestionKind
+    prompt: str
+    options: tuple[Option, ...] = ()
+    max_choices: int = 1
+    why_prompt: str | None = None
+    # The short name used in summaries and the draft ("Drivers", "Drijfveren").
+    title: str = ""
+
+    @property
+    def asks_why(self) -> bool:
+        return self.why_prompt is not None
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A person's answer to one question of one campaign.
+
+    `choices` holds option keys (choice questions); `text` holds the free text, which for a
+    choice question is the optional "why". A skipped question is stored with `skipped=True`
+    so that progress and "nobody answered" can tell skipping from not reaching it.
+    """
+
+    campaign_id: int
+    person: PersonKey
+    question_id: str
+    choices: tuple[str, ...] = ()
+    text: str | None = None
+    skipped: bool = False
+    answered_at: datetime | None = None
+
+    @property
+    def has_content(self) -> bool:
+        return not self.skipped and (bool(self.choices) or bool(self.text))
+
+
+class Phase(StrEnum):
+    """Where a person is in their conversation with the bot."""
+
+    IDLE = "idle"  # nothing asked
+    ASKING = "asking"  # the question at `step` was asked
+    WHY = "why"  # the optional "why" of the choice question at `step` was asked
+    DONE = "done"  # all questions answered or skipped
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """A person's persisted position in the poll: enough to resume after a restart."""
+
+    person: PersonKey
+    campaign_id: int | None = None
+    step: int = 0
+    phase: Phase = Phase.IDLE
+    updated_at: datetime | None = None
+
+
+class OwnerState(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class ThemeOwner:
+    """The colleague accountable for one of the nine themes."""
+
+    theme: str
+    person: PersonKey
+    state: OwnerState
+    since: datetime
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class DraftFile:
+    """One rendered file of a policy draft."""
+
+    name: str
+    media_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """The identity of an inbound event, used to give it its effect once."""
+
+    platform: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one inbound event changes, committed atomically by the store.
+
+    If `event` was seen before, the store applies nothing and reports so.
+    """
+
+    event: EventKey | None
+    state: ConversationState | None = None
+    answers: tuple[Answer, ...] = ()
+    person: Person | None = None
+    finished: tuple[int, PersonKey] | None = None  # (campaign id, person) finished the poll
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AudienceResolution:
+    """What a platform made of a `start` audience: the people found and the words it did not understand."""
+
+    people: tuple[Person, ...]
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of sending one message to one person."""
+
+    ok: bool
+    error: str | None = None
+
+
+def campaign_label(campaign: Campaign) -> str:
+    return f"#{campaign.id} ({campaign.started_at:%Y-%m-%d})"

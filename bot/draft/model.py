@@ -1,0 +1,70 @@
+"""The structure of a policy draft, independent of its file format.
+
+The builder turns answers and content into these blocks; the Markdown renderer (a Jinja2
+template in `content/templates/`) and the Word renderer (python-docx) both walk the same blocks,
+so the two files always say the same thing.
+
+Text in a block is plain text: people's answers are data and each renderer escapes it for its
+own format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1  # 1 = chapter, 2 = section, 3 = subsection
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    # "body" for policy text, "note" for a hint to the CSR lead (rendered in italics).
+    style: str = "body"
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A colleague's words, never with their name. `source` is e.g. a discipline or question."""
+
+    text: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Block = Heading | Paragraph | Bullets | Quote | Table
+
+
+@dataclass(frozen=True)
+class TitlePage:
+    title: str
+    subtitle: str
+    campaign: str  # e.g. "Campaign #3, started 2026-11-02"
+    date: str  # the compile date, formatted for the draft's language
+    figures: tuple[tuple[str, str], ...]  # (label, value): invited, responded, completed, rate
+
+
+@dataclass(frozen=True)
+class PolicyDraft:
+    campaign_id: int
+    language: str
+    generated_at: datetime
+    title_page: TitlePage
+    blocks: tuple[Block, ...]
+    # What is still missing, as sentences; the draft's last chapter and the chat reply.
+    open_items: tuple[str, ...]

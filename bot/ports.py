@@ -1,0 +1,147 @@
+"""The ports the core needs, owned by the core.
+
+Concrete classes live in `storage/` and `adapters/` and are wired in one composition root
+(`adapters/app.py`). The core only ever sees these Protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.domain import (
+    Answer,
+    AudienceResolution,
+    Campaign,
+    ConversationState,
+    Delivery,
+    DraftFile,
+    Participation,
+    Person,
+    PersonKey,
+    Role,
+    ThemeOwner,
+    Turn,
+)
+from bot.messages import Message
+
+
+class Clock(Protocol):
+    """Tells the time: timezone-aware UTC. Tests inject a clock they can move."""
+
+    def now(self) -> datetime: ...
+
+
+class Transport(Protocol):
+    """Delivers a neutral message to a person in a direct conversation."""
+
+    async def send(self, to: PersonKey, message: Message) -> Delivery: ...
+
+
+class Directory(Protocol):
+    """What a platform knows about people: audiences for `start`, profiles."""
+
+    async def resolve_audience(
+        self, tenant: str, words: Sequence[str], everyone: bool
+    ) -> AudienceResolution: ...
+
+
+class DraftSink(Protocol):
+    """Where compiled policy drafts are kept. Returns a location for each file."""
+
+    async def save(self, campaign_id: int, files: Sequence[DraftFile]) -> tuple[str, ...]: ...
+
+
+class Store(Protocol):
+    """Durable, query-shaped storage of everything the bot knows.
+
+    Semantics every store keeps (the storage contract tests check them):
+    - every write method commits before it returns;
+    - `commit_turn` is atomic and applies a turn's event at most once;
+    - no method depends on SQLite- or PostgreSQL-only behaviour.
+    """
+
+    async def migrate(self) -> None:
+        """Creates or upgrades the schema to the current version."""
+        ...
+
+    async def close(self) -> None: ...
+
+    # people and roles
+    async def upsert_person(self, person: Person) -> Person:
+        """Inserts or updates a person; a `None`/empty field keeps what was stored. Returns the result."""
+        ...
+
+    async def get_person(self, key: PersonKey) -> Person | None: ...
+
+    async def people(self, platform: str, tenant: str) -> list[Person]:
+        """Everyone known on one platform and tenant."""
+        ...
+
+    async def set_role(self, key: PersonKey, role: Role, granted: bool) -> bool:
+        """Grants or revokes a role; returns whether anything changed."""
+        ...
+
+    async def roles(self) -> list[tuple[PersonKey, Role]]:
+        """Every granted role (employee is implicit and never listed)."""
+        ...
+
+    # campaigns
+    async def create_campaign(
+        self,
+        *,
+        platform: str,
+        tenant: str,
+        started_by: PersonKey,
+        started_at: datetime,
+        language: str,
+        deadline: date | None,
+        audience: Sequence[PersonKey],
+    ) -> Campaign:
+        """Creates a running campaign with its participants, in one transaction."""
+        ...
+
+    async def get_campaign(self, campaign_id: int) -> Campaign | None: ...
+
+    async def running_campaign(self, platform: str, tenant: str) -> Campaign | None: ...
+
+    async def latest_campaign(self) -> Campaign | None:
+        """The most recently started campaign on any platform."""
+        ...
+
+    async def close_campaign(self, campaign_id: int, at: datetime) -> bool:
+        """Closes a running campaign; returns False when it was not running."""
+        ...
+
+    async def participants(self, campaign_id: int) -> list[Participation]: ...
+
+    async def mark_delivery(
+        self, campaign_id: int, person: PersonKey, delivery: Delivery
+    ) -> None: ...
+
+    # conversation
+    async def load_state(self, person: PersonKey) -> ConversationState | None: ...
+
+    async def seen(self, platform: str, event_id: str) -> bool:
+        """Whether an event was already applied."""
+        ...
+
+    async def commit_turn(self, turn: Turn) -> bool:
+        """Applies a turn atomically. Returns False, changing nothing, if its event was seen before."""
+        ...
+
+    async def answers(self, campaign_id: int) -> list[Answer]:
+        """Every stored answer of a campaign, skipped ones included."""
+        ...
+
+    async def answers_of(self, campaign_id: int, person: PersonKey) -> list[Answer]: ...
+
+    # theme owners
+    async def theme_owners(self) -> list[ThemeOwner]:
+        """Every theme that has an owner (proposed or accepted), ordered by theme key."""
+        ...
+
+    async def set_theme_owner(self, owner: ThemeOwner) -> None:
+        """Sets or replaces the owner of `owner.theme`."""
+        ...
