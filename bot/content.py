@@ -180,7 +180,9 @@ class Content:
 
 def load_content(root: Traversable | Path | None = None) -> Content:
     """Loads and cross-checks both languages; raises ContentError naming the file and key."""
-    questions = {lang: parse_questions(lang, read_toml(lang, "questions", root)) for lang in LANGUAGES}
+    questions = {
+        lang: parse_questions(lang, read_toml(lang, "questions", root)) for lang in LANGUAGES
+    }
     messages = {lang: parse_messages(lang, read_toml(lang, "messages", root)) for lang in LANGUAGES}
     _same_shape(questions)
     base_keys = messages["en"].keys()

@@ -208,7 +208,7 @@ class Turn:
 
 @dataclass(frozen=True)
 class AudienceResolution:
-    """What a platform made of a `start` audience: the people found and the words it did not understand."""
+    """What a platform made of a `start` audience: people found, words not understood."""
 
     people: tuple[Person, ...]
     unknown: tuple[str, ...] = ()

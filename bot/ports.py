@@ -70,7 +70,7 @@ class Store(Protocol):
 
     # people and roles
     async def upsert_person(self, person: Person) -> Person:
-        """Inserts or updates a person; a `None`/empty field keeps what was stored. Returns the result."""
+        """Inserts or updates a person; a None/empty field keeps what was stored."""
         ...
 
     async def get_person(self, key: PersonKey) -> Person | None: ...
@@ -116,6 +116,10 @@ class Store(Protocol):
 
     async def participants(self, campaign_id: int) -> list[Participation]: ...
 
+    async def participation(self, campaign_id: int, person: PersonKey) -> Participation | None:
+        """One person's place in a campaign's audience, or None when they are not in it."""
+        ...
+
     async def mark_delivery(
         self, campaign_id: int, person: PersonKey, delivery: Delivery
     ) -> None: ...
@@ -128,7 +132,7 @@ class Store(Protocol):
         ...
 
     async def commit_turn(self, turn: Turn) -> bool:
-        """Applies a turn atomically. Returns False, changing nothing, if its event was seen before."""
+        """Applies a turn atomically; False, changing nothing, if its event was seen before."""
         ...
 
     async def answers(self, campaign_id: int) -> list[Answer]:

@@ -1,0 +1,66 @@
+"""The composition root: settings → store → transports → bot. Nothing else wires them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.content import Content, default_content
+from bot.engine import Bot
+from bot.ports import Clock, Directory, DraftSink, Store, Transport
+from bot.services import Services
+from bot.settings import Settings, load_settings, parse_dotenv
+from storage import open_store
+from storage.files import DirectoryDraftSink
+
+
+def settings_from_environment(cwd: Path | None = None) -> Settings:
+    """Settings from the environment, with a `.env` file in the working directory as fallback."""
+    dotenv_path = (cwd or Path.cwd()) / ".env"
+    dotenv = parse_dotenv(dotenv_path.read_text(encoding="utf-8")) if dotenv_path.is_file() else {}
+    return load_settings(os.environ, dotenv)
+
+
+@dataclass
+class App:
+    """A wired bot and the resources to release when done."""
+
+    bot: Bot
+    services: Services
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    async def close(self) -> None:
+        await self.services.store.close()
+
+
+async def open_app(
+    settings: Settings,
+    *,
+    transport: Transport,
+    directory: Directory | None = None,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    sink: DraftSink | None = None,
+    content: Content | None = None,
+) -> App:
+    """Opens the store named by the settings (unless given) and wires the bot around it."""
+    store = store or await open_store(settings.database_url)
+    if directory is None:
+        from adapters.console.transport import ConsoleDirectory
+
+        directory = ConsoleDirectory(store)
+    services = Services(
+        store=store,
+        transport=transport,
+        directory=directory,
+        clock=clock or SystemClock(),
+        sink=sink or DirectoryDraftSink(settings.draft_dir),
+        settings=settings,
+        content=content or default_content(),
+    )
+    return App(bot=Bot(services), services=services)

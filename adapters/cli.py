@@ -1,0 +1,225 @@
+"""The `imvo-bot` command line (also `python -m bot`).
+
+User errors (a wrong argument, a bad setting, broken content) print one clear line and exit
+with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from bot.content import ContentError, load_content
+from bot.domain import LANGUAGES, PersonKey, Role
+from bot.settings import Settings, SettingsError
+from storage import StoreConfigError
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("docx", "md")]
+    if bad or not formats:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(bad) or value!r}: use docx, md or docx,md"
+        )
+    return formats
+
+
+def _user(value: str) -> PersonKey:
+    platform, sep, user_id = value.partition(":")
+    if not sep or platform not in ("slack", "teams", "console") or not user_id.strip():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a user: write slack:U123, teams:<aadObjectId> or console:name"
+        )
+    if platform == "console":
+        from adapters.console.transport import console_key
+
+        return console_key(user_id)
+    return PersonKey(platform, "", user_id.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="imvo-bot",
+        description="A chat bot that gathers colleagues' views and compiles an IMVO policy draft.",
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
+
+    demo = sub.add_parser(
+        "demo", help="run a whole campaign with simulated colleagues, no platform needed"
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("imvo-demo"),
+        help="where to write the files (default ./imvo-demo)",
+    )
+    demo.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="nl",
+        help="language of the demo and its draft (default nl)",
+    )
+
+    chat = sub.add_parser(
+        "chat", help="chat with the bot in the terminal (also reads piped standard input)"
+    )
+    chat.add_argument("--user", default=None, help="who you are (default: your login name)")
+    chat.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default=None,
+        help="grant yourself this role first",
+    )
+    chat.add_argument("--lang", choices=LANGUAGES, default=None, help="your language")
+
+    comp = sub.add_parser("compile", help="compile the stored answers into a policy draft")
+    comp.add_argument(
+        "--campaign", type=int, default=None, help="campaign id (default: the latest)"
+    )
+    comp.add_argument(
+        "--out", type=Path, default=None, help="output folder (default IMVO_DRAFT_DIR)"
+    )
+    comp.add_argument(
+        "--format", type=_formats, default=("docx", "md"), help="docx, md or docx,md (default both)"
+    )
+    comp.add_argument(
+        "--lang", choices=LANGUAGES, default=None, help="draft language (default: the campaign's)"
+    )
+
+    roles = sub.add_parser("roles", help="who is csr_lead or manager")
+    roles_sub = roles.add_subparsers(
+        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
+    )
+    for action in ("grant", "revoke"):
+        p = roles_sub.add_parser(action, help=f"{action} a role")
+        p.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
+        p.add_argument("role", choices=[Role.CSR_LEAD.value, Role.MANAGER.value])
+    roles_sub.add_parser("list", help="list granted roles")
+
+    content = sub.add_parser("content", help="work with the content files")
+    content_sub = content.add_subparsers(
+        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
+    )
+    content_sub.add_parser("check", help="validate content/ in both languages")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(_dispatch(args))
+    except (UserError, SettingsError, ContentError, StoreConfigError) as exc:
+        print(f"imvo-bot {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    from adapters.app import settings_from_environment
+
+    if args.command == "content":
+        return _content_check()
+    settings = settings_from_environment()
+    if args.command == "demo":
+        from adapters.console.demo import run_demo
+
+        return await run_demo(settings, args.out, args.lang, print)
+    if args.command == "chat":
+        from adapters.console.chat import run_chat
+
+        user = args.user or getpass.getuser() or "me"
+        return await run_chat(settings, user=user, role=args.role, language=args.lang)
+    if args.command == "compile":
+        return await _compile(settings, args)
+    if args.command == "roles":
+        return await _roles(settings, args)
+    raise UserError(f"unknown command {args.command}")
+
+
+def _content_check() -> int:
+    from bot.draft.texts import load_draft_texts
+
+    load_content()
+    load_draft_texts()
+    print("content/ is complete in " + " and ".join(LANGUAGES) + ".")
+    return 0
+
+
+async def _compile(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from adapters.app import open_app
+    from adapters.console.transport import ConsoleTransport
+    from bot.compile import compile_draft
+
+    if args.out is not None:
+        settings = replace(settings, draft_dir=args.out)
+    app = await open_app(settings, transport=ConsoleTransport())
+    try:
+        store = app.store
+        campaign = (
+            await store.get_campaign(args.campaign)
+            if args.campaign
+            else await store.latest_campaign()
+        )
+        if campaign is None:
+            which = f"campaign #{args.campaign}" if args.campaign else "campaign yet"
+            raise UserError(f"{settings.database_url} holds no {which}")
+        result = await compile_draft(
+            app.services, campaign, args.lang or campaign.language, args.format
+        )
+    finally:
+        await app.close()
+    print(f"Policy draft of campaign #{campaign.id} ({result.respondents} respondents):")
+    for location in result.locations:
+        print(f"  {location}")
+    if result.draft.open_items:
+        print("Still missing:")
+        for item in result.draft.open_items:
+            print(f"  - {item}")
+    return 0
+
+
+async def _roles(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import open_store
+
+    store = await open_store(settings.database_url)
+    try:
+        if args.action == "list":
+            granted = await store.roles()
+            for key in settings.admins:
+                print(f"{key}\t{Role.CSR_LEAD.value}\t(IMVO_ADMINS)")
+            for who, role in granted:
+                print(f"{who}\t{role.value}")
+            if not granted and not settings.admins:
+                print(
+                    "No roles granted yet. Grant one with: "
+                    "imvo-bot roles grant console:name csr_lead"
+                )
+            return 0
+        changed = await store.set_role(args.user, Role(args.role), args.action == "grant")
+    finally:
+        await store.close()
+    verb = "granted to" if args.action == "grant" else "revoked from"
+    print(f"{args.role} {verb} {args.user}" + ("" if changed else " (no change)"))
+    return 0

@@ -1,0 +1,68 @@
+"""`imvo-bot chat`: the bot in a terminal, interactive or driven line by line through a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from typing import TextIO
+
+from adapters.app import open_app
+from adapters.console.transport import ConsoleTransport, console_key, render
+from bot.domain import Person, PersonKey, Role
+from bot.messages import Message, Said
+from bot.settings import Settings
+
+_QUIT = {"quit", "exit", ":q"}
+
+
+async def run_chat(
+    settings: Settings,
+    *,
+    user: str,
+    role: str | None,
+    language: str | None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> int:
+    """Reads lines, hands each to the bot as a direct message, prints the bot's replies."""
+    interactive = stdin.isatty()
+    me = console_key(user)
+
+    def write(text: str) -> None:
+        stdout.write(("bot> " if interactive else "") + text + "\n")
+        stdout.flush()
+
+    def note(other: PersonKey) -> str:
+        return (
+            f"(→ {other.user_id}: direct message delivered; "
+            f"run `imvo-bot chat --user {other.user_id}` to answer as them)"
+        )
+
+    transport = ConsoleTransport(write=write, me=me, notify=note)
+    app = await open_app(settings, transport=transport)
+    try:
+        person = Person(key=me, display_name=user, language=language)
+        if language:
+            await app.store.upsert_person(person)
+        if role and role != Role.EMPLOYEE.value:
+            await app.store.set_role(me, Role(role), True)
+
+        async def reply(message: Message) -> None:
+            write(render(message))
+
+        await app.bot.resume(person, reply)
+        while True:
+            if interactive:
+                stdout.write("you> ")
+                stdout.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if interactive and text.strip().lower() in _QUIT:
+                break
+            await app.bot.handle(Said(uuid.uuid4().hex, person, text), reply)
+    finally:
+        await app.close()
+    return 0

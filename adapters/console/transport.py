@@ -1,0 +1,87 @@
+"""Console transport and directory: people are names, direct messages are lines of text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from bot.domain import AudienceResolution, Delivery, Person, PersonKey
+from bot.messages import Message
+from bot.ports import Store
+
+PLATFORM = "console"
+TENANT = "local"
+
+
+def console_key(name: str) -> PersonKey:
+    return PersonKey(PLATFORM, TENANT, name.strip().lstrip("@").lower())
+
+
+def render(message: Message) -> str:
+    """A neutral message as terminal text: its plain-text fallback."""
+    return message.plain()
+
+
+class ConsoleTransport:
+    """Delivers messages to console people.
+
+    Every message is kept in the recipient's inbox (the demo and tests read it). Messages for
+    the person at the terminal are also written out; for anyone else a short note is written
+    when `notify` is given.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[str], None] | None = None,
+        me: PersonKey | None = None,
+        notify: Callable[[PersonKey], str] | None = None,
+    ) -> None:
+        self.inbox: dict[PersonKey, list[Message]] = defaultdict(list)
+        self._write = write
+        self._me = me
+        self._notify = notify
+        self._noted: set[PersonKey] = set()
+
+    async def send(self, to: PersonKey, message: Message) -> Delivery:
+        self.inbox[to].append(message)
+        if self._write is not None:
+            if to == self._me:
+                self._write(render(message))
+            elif self._notify is not None and to not in self._noted:
+                self._noted.add(to)
+                self._write(self._notify(to))
+        await asyncio.sleep(0)
+        return Delivery(ok=True)
+
+    def last(self, to: PersonKey) -> Message | None:
+        messages = self.inbox.get(to)
+        return messages[-1] if messages else None
+
+
+class ConsoleDirectory:
+    """Resolves `start` audiences: names become console people; `all` is everyone known."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def resolve_audience(
+        self, tenant: str, words: Sequence[str], everyone: bool
+    ) -> AudienceResolution:
+        people: list[Person] = []
+        unknown: list[str] = []
+        if everyone:
+            people += [p for p in await self._store.people(PLATFORM, tenant) if not p.is_bot]
+        for word in words:
+            name = word.strip().lstrip("@").strip(",")
+            if not name or name.startswith(("#", "<")) or not _is_name(name):
+                unknown.append(word)
+                continue
+            key = console_key(name)
+            known = await self._store.get_person(key)
+            people.append(known or Person(key=key, display_name=name))
+        return AudienceResolution(tuple(people), tuple(unknown))
+
+
+def _is_name(word: str) -> bool:
+    return len(word) <= 64 and all(ch.isalnum() or ch in "._-" for ch in word)

@@ -1,0 +1,70 @@
+"""Grouping respondents by discipline without making anyone recognisable.
+
+A discipline with fewer than `minimum` respondents is never shown on its own: all such small
+disciplines are merged into one group, and if that merged group is still too small, its people
+only count in the overall total, under no label at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+MERGED = "_merged"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A set of respondents the draft may show on its own: one discipline or the merged rest."""
+
+    key: str  # a discipline key, or MERGED
+    label: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which disciplines are shown as which group; disciplines not in `group_of` are hidden."""
+
+    groups: tuple[Group, ...]
+    group_of: Mapping[str, str]  # discipline key -> group key
+    hidden: int  # respondents who only count in the total
+
+    def group_for(self, discipline: str) -> str | None:
+        """The group a respondent of `discipline` is shown in, or None (total only)."""
+        return self.group_of.get(discipline)
+
+
+def group_disciplines(
+    sizes: Mapping[str, int],
+    labels: Mapping[str, str],
+    order: Sequence[str],
+    minimum: int,
+    merged_label: str,
+) -> Grouping:
+    """Groups respondents per discipline so that every shown group has at least `minimum` people.
+
+    `sizes` counts respondents per discipline key, `labels` names each key and `order` is the
+    order of the poll's options (used to break ties). Larger groups come first; the merged
+    group, if it is large enough to show, comes last.
+    """
+    rank = {key: index for index, key in enumerate(order)}
+    present = [key for key, size in sizes.items() if size > 0]
+    present.sort(key=lambda k: (-sizes[k], rank.get(k, len(rank)), k))
+    groups: list[Group] = []
+    group_of: dict[str, str] = {}
+    small: list[str] = []
+    for key in present:
+        if sizes[key] >= minimum:
+            groups.append(Group(key=key, label=labels.get(key, key), size=sizes[key]))
+            group_of[key] = key
+        else:
+            small.append(key)
+    merged = sum(sizes[k] for k in small)
+    hidden = 0
+    if small and merged >= minimum:
+        groups.append(Group(key=MERGED, label=merged_label, size=merged))
+        group_of.update({k: MERGED for k in small})
+    else:
+        hidden = merged
+    return Grouping(groups=tuple(groups), group_of=group_of, hidden=hidden)

@@ -1,0 +1,211 @@
+"""The conversation engine: every inbound event of every platform goes through `Bot.handle`.
+
+For each event: ignore bots; take the person's lock; drop an event seen before; work out what
+changes; commit it in one turn (the event id with it); only then reply; then do slow work
+(fan-out, compiling). A restart loses nothing because the state is in the store, and two events
+of one person never interleave because of the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from bot.commands import ParsedCommand, alias_table, parse_command
+from bot.domain import (
+    ConversationState,
+    EventKey,
+    Person,
+    PersonKey,
+    Phase,
+    Role,
+    Turn,
+)
+from bot.handlers import CommandHandlers
+from bot.messages import Clicked, Commanded, InboundEvent, Said, Text
+from bot.poll import (
+    CLICK_PREFIX,
+    PollContext,
+    PollStep,
+    on_back,
+    on_click,
+    on_skip,
+    on_text,
+    resume,
+)
+from bot.services import Services
+from bot.session import Outcome, Reply, Session
+from bot.validation import check_text, normalise
+
+
+class PersonLocks:
+    """One asyncio lock per person, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[PersonKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: PersonKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Bot:
+    """The platform-neutral bot. Adapters turn platform payloads into events and call `handle`."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._locks = PersonLocks()
+        self._aliases = alias_table(services.content.messages)
+        self._commands = CommandHandlers(self)
+
+    # ------------------------------------------------------------------ entry points
+
+    async def handle(self, event: InboundEvent, reply: Reply) -> None:
+        """Gives one inbound event its effect, once."""
+        if event.person.is_bot:
+            return
+        store = self.services.store
+        key = event.person.key
+        async with self._locks.hold(key):
+            if await store.seen(key.platform, event.event_id):
+                return
+            session = await self.session(event.person)
+            outcome = await self._route(event, session)
+            turn = self._turn(EventKey(key.platform, event.event_id), session, outcome)
+            if not await store.commit_turn(turn):
+                return
+            for message in outcome.replies:
+                await reply(message)
+            if outcome.after is not None:
+                await outcome.after(reply)
+
+    async def resume(self, person: Person, reply: Reply) -> None:
+        """Greets a person who opens the conversation, re-asking a pending question if any."""
+        async with self._locks.hold(person.key):
+            session = await self.session(person)
+            await self.services.store.upsert_person(session.person)
+            if session.poll is not None and session.state is not None and session.pending:
+                await reply(Text(session.msgs("poll.welcome_back")))
+                await reply(resume(session.poll, session.state))
+            else:
+                await reply(Text(session.msgs("idle.greeting", name=session.person.display_name)))
+
+    # ------------------------------------------------------------------ session
+
+    def language_of(self, person: Person) -> str:
+        return person.language or self.services.settings.language
+
+    async def roles_of(self, key: PersonKey) -> frozenset[Role]:
+        granted = {role for who, role in await self.services.store.roles() if str(who) == str(key)}
+        if str(key) in self.services.settings.admins:
+            granted.add(Role.CSR_LEAD)
+        return frozenset({Role.EMPLOYEE, *granted})
+
+    async def session(self, incoming: Person) -> Session:
+        store = self.services.store
+        stored = await store.get_person(incoming.key)
+        person = incoming
+        if stored is not None:
+            # What a person chose themselves (language, discipline) beats a platform's guess.
+            person = replace(
+                incoming,
+                display_name=incoming.display_name or stored.display_name,
+                language=stored.language or incoming.language,
+                time_zone=incoming.time_zone or stored.time_zone,
+                discipline=stored.discipline or incoming.discipline,
+            )
+        msgs = self.services.content.messages_for(self.language_of(person))
+        session = Session(person=person, msgs=msgs, roles=await self.roles_of(person.key))
+        campaign = await store.running_campaign(person.key.platform, person.key.tenant)
+        session.campaign = campaign
+        if campaign is None or await store.participation(campaign.id, person.key) is None:
+            return session
+        state = await store.load_state(person.key)
+        if state is None or state.campaign_id != campaign.id:
+            # The invitation asked the first question: a reply answers it.
+            state = ConversationState(person.key, campaign.id, 0, Phase.ASKING)
+        session.state = state
+        answers = await store.answers_of(campaign.id, person.key)
+        session.poll = PollContext(
+            person=person.key,
+            campaign_id=campaign.id,
+            questions=self.services.content.questions_for(self.language_of(person)),
+            answers={a.question_id: a for a in answers},
+            msgs=msgs,
+            now=self.services.clock.now(),
+        )
+        return session
+
+    # ------------------------------------------------------------------ routing
+
+    async def _route(self, event: InboundEvent, session: Session) -> Outcome:
+        msgs = session.msgs
+        if isinstance(event, Clicked):
+            if event.context.startswith(CLICK_PREFIX):
+                if session.poll is None or session.state is None:
+                    return Outcome().say(msgs("poll.no_poll"))
+                qid = event.context[len(CLICK_PREFIX) :]
+                return self._poll(on_click(session.poll, session.state, qid, event.value))
+            if event.context == "cmd":
+                return await self._commands.run(ParsedCommand(event.value), session)
+            return Outcome().say(msgs("poll.stale_click"))
+        refusal = check_text(event.text)
+        if refusal is not None:
+            outcome = Outcome().say(msgs(refusal.key, **refusal.values))
+            if session.poll is not None and session.state is not None and session.pending:
+                outcome.replies.append(resume(session.poll, session.state))
+            return outcome
+        text = normalise(event.text)
+        command = parse_command(
+            text, self._aliases, explicit=isinstance(event, Commanded), pending=session.pending
+        )
+        if command is not None:
+            return await self._commands.run(command, session)
+        assert isinstance(event, Said)
+        if session.poll is not None and session.state is not None:
+            if session.pending:
+                return self._poll(on_text(session.poll, session.state, text))
+            return Outcome().say(msgs("poll.already_done"))
+        return Outcome().say(msgs("idle.unknown_text"))
+
+    def _poll(self, step: PollStep) -> Outcome:
+        return Outcome(replies=list(step.replies), state=step.state, poll=step)
+
+    def poll_skip(self, session: Session) -> Outcome:
+        if session.poll is None or session.state is None or not session.pending:
+            return Outcome().say(session.msgs("poll.nothing_to_skip"))
+        return self._poll(on_skip(session.poll, session.state))
+
+    def poll_back(self, session: Session) -> Outcome:
+        if session.poll is None or session.state is None:
+            return Outcome().say(session.msgs("poll.no_poll"))
+        return self._poll(on_back(session.poll, session.state))
+
+    def _turn(self, event: EventKey, session: Session, outcome: Outcome) -> Turn:
+        person = outcome.person or session.person
+        step = outcome.poll
+        if step is not None and step.discipline is not None:
+            person = replace(person, discipline=step.discipline)
+        finished = None
+        if step is not None and step.finished and session.campaign is not None:
+            finished = (session.campaign.id, person.key)
+        return Turn(
+            event=event,
+            state=outcome.state,
+            answers=step.answers if step is not None else (),
+            person=person,
+            finished=finished,
+            at=self.services.clock.now(),
+        )

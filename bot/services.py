@@ -1,0 +1,22 @@
+"""The concrete ports the engine works with, as one value the composition root builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.content import Content
+from bot.ports import Clock, Directory, DraftSink, Store, Transport
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """The concrete ports, wired by the composition root."""
+
+    store: Store
+    transport: Transport
+    directory: Directory
+    clock: Clock
+    sink: DraftSink
+    settings: Settings
+    content: Content

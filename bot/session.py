@@ -1,0 +1,45 @@
+"""Per-event values shared by the engine and the command handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.content import Messages
+from bot.domain import Campaign, ConversationState, Person, Phase, Role
+from bot.messages import Message, Text
+from bot.poll import PollContext, PollStep
+
+Reply = Callable[[Message], Awaitable[None]]
+After = Callable[[Reply], Awaitable[None]]
+
+
+@dataclass
+class Session:
+    """What the engine knows about the person behind one event."""
+
+    person: Person
+    msgs: Messages
+    roles: frozenset[Role]
+    campaign: Campaign | None = None
+    state: ConversationState | None = None
+    poll: PollContext | None = None  # set when the person takes part in the running campaign
+
+    @property
+    def pending(self) -> bool:
+        return self.state is not None and self.state.phase in (Phase.ASKING, Phase.WHY)
+
+
+@dataclass
+class Outcome:
+    """What handling one event changes and says. Committed first, then replied, then `after`."""
+
+    replies: list[Message] = field(default_factory=list)
+    state: ConversationState | None = None
+    poll: PollStep | None = None
+    person: Person | None = None
+    after: After | None = None
+
+    def say(self, text: str) -> Outcome:
+        self.replies.append(Text(text))
+        return self

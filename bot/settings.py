@@ -1,0 +1,87 @@
+"""Settings from the environment (and a `.env` file), validated once at start.
+
+The names and defaults are the public surface in CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import LANGUAGES
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///imvo.db"
+    language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    admins: tuple[str, ...] = ()
+    draft_dir: Path = Path("drafts")
+    anonymity_min: int = 5
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Reads `KEY=value` lines; `#` comments, blank lines, `export ` and quotes are handled."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = None) -> Settings:
+    """Builds Settings from environment variables, falling back to `.env` values, then defaults."""
+    merged = {**(dotenv or {}), **env}
+
+    def get(name: str, default: str) -> str:
+        value = merged.get(name, "").strip()
+        return value or default
+
+    language = get("IMVO_LANGUAGE", "nl").lower()
+    if language not in LANGUAGES:
+        raise SettingsError(
+            f"IMVO_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}"
+        )
+    timezone = get("IMVO_TIMEZONE", "Europe/Amsterdam")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"IMVO_TIMEZONE {timezone!r} is not a known time zone") from None
+    raw_min = get("IMVO_ANONYMITY_MIN", "5")
+    try:
+        anonymity_min = int(raw_min)
+    except ValueError:
+        raise SettingsError(f"IMVO_ANONYMITY_MIN must be a whole number, not {raw_min!r}") from None
+    if anonymity_min < 1:
+        raise SettingsError("IMVO_ANONYMITY_MIN must be at least 1")
+    admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
+    for admin in admins:
+        if ":" not in admin:
+            raise SettingsError(
+                f"IMVO_ADMINS entry {admin!r} must look like slack:U123, teams:<id> or console:name"
+            )
+    return Settings(
+        database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
+        language=language,
+        timezone=timezone,
+        admins=admins,
+        draft_dir=Path(get("IMVO_DRAFT_DIR", "drafts")),
+        anonymity_min=anonymity_min,
+    )

@@ -1,0 +1,78 @@
+"""The `status` card for leads and managers: where a campaign stands, without names of answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+
+from bot.content import Messages
+from bot.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.messages import Card, CardSection
+
+THEME_COUNT = 9
+
+
+def status_card(
+    *,
+    campaign: Campaign,
+    participants: Sequence[Participation],
+    answers: Sequence[Answer],
+    owners: Sequence[ThemeOwner],
+    questions: Sequence[Question],
+    msgs: Messages,
+    today: date,
+) -> Card:
+    invited = len(participants)
+    delivered = sum(1 for p in participants if p.delivered)
+    failed = [p for p in participants if p.delivery_error]
+    responded = len({a.person for a in answers if a.has_content})
+    finished = sum(1 for p in participants if p.finished_at is not None)
+    rate = round(100 * responded / invited) if invited else 0
+    if campaign.deadline is None:
+        deadline = msgs("status.no_deadline")
+    else:
+        days = (campaign.deadline - today).days
+        deadline = msgs("status.deadline", date=campaign.deadline.isoformat(), days=days)
+    state = msgs("status.running") if campaign.running else msgs("status.closed")
+    figures = CardSection(
+        title=msgs("status.figures"),
+        fields=(
+            (msgs("status.invited"), str(invited)),
+            (msgs("status.delivered"), str(delivered)),
+            (msgs("status.undeliverable"), str(len(failed))),
+            (msgs("status.responded"), f"{responded} ({rate}%)"),
+            (msgs("status.finished"), str(finished)),
+            (msgs("status.deadline_label"), deadline),
+        ),
+    )
+    answered = Counter(a.question_id for a in answers if a.has_content)
+    skipped = Counter(a.question_id for a in answers if a.skipped)
+    per_question = CardSection(
+        title=msgs("status.per_question"),
+        fields=tuple(
+            (q.title, msgs("status.answered", answered=answered[q.id], skipped=skipped[q.id]))
+            for q in questions
+        ),
+    )
+    accepted = sum(1 for o in owners if o.state is OwnerState.ACCEPTED)
+    sections = [figures, per_question]
+    sections.append(
+        CardSection(
+            title=msgs("status.owners_title"),
+            body=msgs("status.owners", owned=accepted, total=THEME_COUNT),
+        )
+    )
+    if failed:
+        lines = "\n".join(f"- {p.person}: {p.delivery_error}" for p in failed)
+        sections.append(CardSection(title=msgs("status.failed_title"), body=lines))
+    unanswered = [q.title for q in questions if answered[q.id] == 0]
+    if unanswered:
+        sections.append(
+            CardSection(
+                title=msgs("status.open_title"), body="\n".join(f"- {t}" for t in unanswered)
+            )
+        )
+    title = msgs("status.title", id=campaign.id, state=state)
+    fallback = "\n\n".join([title, *(s.plain() for s in sections)])
+    return Card(title=title, sections=tuple(sections), fallback=fallback)

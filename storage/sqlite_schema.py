@@ -1,0 +1,132 @@
+"""The versioned schema of the SQLite store.
+
+`MIGRATIONS[n]` upgrades a database from version `n` to `n + 1`; a step is a list of SQL
+statements applied in one transaction together with its row in `schema_version`. Steps are
+append-only: never edit a released step, add a new one.
+
+Datetimes are ISO-8601 text in UTC with microseconds (`2024-05-01T09:30:00.000000+00:00`), so
+text order is time order; dates are ISO text; booleans are 0/1; option choices are a JSON array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SchemaVersionError(RuntimeError):
+    """The database was written by a newer version of the bot than this one."""
+
+
+SCHEMA_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)
+"""
+
+_V1: tuple[str, ...] = (
+    """
+    CREATE TABLE persons (
+        platform     TEXT NOT NULL,
+        tenant       TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        language     TEXT,
+        time_zone    TEXT,
+        discipline   TEXT,
+        is_bot       INTEGER NOT NULL DEFAULT 0 CHECK (is_bot IN (0, 1)),
+        PRIMARY KEY (platform, tenant, user_id)
+    )
+    """,
+    # A role may be granted before the person was ever seen (`imvo-bot roles grant`), so
+    # roles do not reference persons.
+    """
+    CREATE TABLE roles (
+        platform TEXT NOT NULL,
+        tenant   TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        role     TEXT NOT NULL CHECK (role IN ('csr_lead', 'manager')),
+        PRIMARY KEY (platform, tenant, user_id, role)
+    )
+    """,
+    """
+    CREATE TABLE campaigns (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform            TEXT NOT NULL,
+        tenant              TEXT NOT NULL,
+        started_by_platform TEXT NOT NULL,
+        started_by_tenant   TEXT NOT NULL,
+        started_by_user_id  TEXT NOT NULL,
+        started_at          TEXT NOT NULL,
+        language            TEXT NOT NULL,
+        deadline            TEXT,
+        state               TEXT NOT NULL DEFAULT 'running'
+                            CHECK (state IN ('running', 'closed')),
+        closed_at           TEXT
+    )
+    """,
+    "CREATE INDEX campaigns_by_place ON campaigns (platform, tenant, state, id)",
+    """
+    CREATE TABLE participants (
+        campaign_id    INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        platform       TEXT NOT NULL,
+        tenant         TEXT NOT NULL,
+        user_id        TEXT NOT NULL,
+        invited_at     TEXT NOT NULL,
+        delivered      INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1)),
+        delivery_error TEXT,
+        finished_at    TEXT,
+        PRIMARY KEY (campaign_id, platform, tenant, user_id)
+    )
+    """,
+    """
+    CREATE TABLE conversation_state (
+        platform    TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        campaign_id INTEGER REFERENCES campaigns (id) ON DELETE SET NULL,
+        step        INTEGER NOT NULL DEFAULT 0,
+        phase       TEXT NOT NULL CHECK (phase IN ('idle', 'asking', 'why', 'done')),
+        updated_at  TEXT,
+        PRIMARY KEY (platform, tenant, user_id)
+    )
+    """,
+    """
+    CREATE TABLE answers (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        platform    TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        choices     TEXT NOT NULL DEFAULT '[]',
+        text        TEXT,
+        skipped     INTEGER NOT NULL DEFAULT 0 CHECK (skipped IN (0, 1)),
+        answered_at TEXT,
+        PRIMARY KEY (campaign_id, platform, tenant, user_id, question_id)
+    )
+    """,
+    """
+    CREATE TABLE events_seen (
+        platform TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seen_at  TEXT NOT NULL,
+        PRIMARY KEY (platform, event_id)
+    )
+    """,
+    """
+    CREATE TABLE theme_owners (
+        theme        TEXT PRIMARY KEY,
+        platform     TEXT NOT NULL,
+        tenant       TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('proposed', 'accepted')),
+        since        TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT ''
+    )
+    """,
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1,)
+"""Ordered migration steps; the schema version is the number of steps applied."""
+
+LATEST_VERSION = len(MIGRATIONS)

@@ -1,0 +1,546 @@
+"""The policy draft, built from synthetic answers in both languages, as Markdown and Word."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import shutil
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import docx
+import pytest
+
+from bot.content import ContentError, content_root, parse_questions, read_toml
+from bot.domain import (
+    Answer,
+    Campaign,
+    OwnerState,
+    Participation,
+    PersonKey,
+    Question,
+    ThemeOwner,
+)
+from bot.draft.builder import build_draft
+from bot.draft.docx import render_docx
+from bot.draft.markdown import escape_inline, render_markdown
+from bot.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
+from bot.draft.quotes import ThemeMatcher, select_quotes
+from bot.draft.texts import THEME_KEYS, draft_texts, load_draft_texts
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+TENANT = "T-ACME-SECRET"
+LANGS = ("en", "nl")
+LONG = "Long answer begins. " + "We plan orders earlier so suppliers avoid overtime. " * 77
+HOSTILE = (
+    "{{ 7*7 }}",
+    "{% for x in y %}loop{% endfor %}",
+    "[click](http://evil.example)",
+    "<!channel> please read",
+    '=HYPERLINK("http://x","y")',
+    "**bold** claim",
+    "@here everyone",
+    "+31 6 12345678 call me",
+    "We ❤️ fair fashion 👕🌍",
+    "نحن نحترم حقوق العمال في سلسلة التوريد",
+    "bell\x07and\x00null are gone",
+    LONG,
+)
+# fmt: off
+EXPECTED = {
+    "en": {
+        "phrases": (
+            "OECD Guidelines for Multinational Enterprises on Responsible Business Conduct", "2023",
+            "UN Guiding Principles", "ILO Declaration on Fundamental Principles and Rights at Work",
+            "P29", "2022", "licensees", "agents", "homeworkers", "prior",
+            "Due Diligence Guidance for Responsible Business Conduct (2018)",
+            "Garment and Footwear Sector (2017)",
+            "Common Framework for Responsible Purchasing Practices", "contribute to harm",
+            "grievance mechanism", "at least once a year",
+        ),
+        "headings": (
+            "About this draft", "Mission, long-term vision and goals", "Our principles",
+            "International frameworks we follow", "The ILO fundamental conventions",
+            "Scope and responsibility in the chain", "Subcontracting", "Due diligence",
+            "Our own purchasing practices", "The nine themes", "Grievances and remedy",
+            "Governance and review", "Approval", "Annex: internal support", "Open items",
+        ),
+        "themes": (
+            "Discrimination and gender", "Child labour", "Forced labour", "Freedom of association",
+            "Living wage", "Safe and healthy workplaces", "Raw materials",
+            "Water pollution and use of chemicals, water and energy", "Animal welfare",
+        ),
+        "more": "more answers not shown",
+        "said": "What colleagues said",
+        "none": "No colleague has mentioned this theme",
+        "signoff": "Top management has not approved",
+        "unheard": "No colleague from these disciplines",
+    },
+    "nl": {
+        "phrases": (
+            "OESO-richtlijnen voor multinationale ondernemingen", "2023", "VN-richtlijnen",
+            "ILO-verklaring", "P29", "2022", "licentiehouders", "agenten", "thuiswerkers",
+            "vooraf toestemming", "OECD Due Diligence Guidance, 2018",
+            "OECD Garment and Footwear Guidance, 2017",
+            "Common Framework for Responsible Purchasing Practices", "kan bijdragen aan schade",
+            "klachtenmechanisme", "minstens eens per jaar",
+        ),
+        "headings": (
+            "Over dit concept", "Missie, langetermijnvisie en doelen", "Onze uitgangspunten",
+            "Internationale kaders die we volgen", "De fundamentele ILO-verdragen",
+            "Reikwijdte en verantwoordelijkheid in de keten", "Uitbesteding (subcontracting)",
+            "Gepaste zorgvuldigheid (due diligence)", "Onze eigen inkooppraktijken",
+            "De negen thema's", "Klachten en herstel", "Bestuur en evaluatie", "Goedkeuring",
+            "Bijlage: intern draagvlak", "Open punten",
+        ),
+        "themes": (
+            "Discriminatie en gender", "Kinderarbeid", "Gedwongen arbeid",
+            "Vrijheid van vakvereniging", "Leefbaar loon", "Veilige en gezonde werkplekken",
+            "Grondstoffen", "Watervervuiling en gebruik van chemicaliën, water en energie",
+            "Dierenwelzijn",
+        ),
+        "more": "antwoorden die hier niet staan",
+        "said": "Wat collega's zeiden",
+        "none": "Nog geen collega heeft dit thema",
+        "signoff": "De directie heeft dit beleid nog niet goedgekeurd",
+        "unheard": "Uit deze vakgebieden heeft nog geen collega",
+    },
+}
+# fmt: on
+ILO = ("C29", "C87", "C98", "C100", "C105", "C111", "C138", "C155", "C182", "C187")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def questions(lang: str) -> tuple[Question, ...]:
+    return parse_questions(lang, read_toml(lang, "questions"))
+
+
+def campaign(lang: str) -> Campaign:
+    lead = PersonKey("slack", TENANT, "ULEAD")
+    return Campaign(
+        id=7, platform="slack", tenant=TENANT, started_by=lead, started_at=T0, language=lang
+    )
+
+
+def person(n: int) -> PersonKey:
+    return PersonKey("slack", TENANT, f"U{n}SECRET")
+
+
+class Poll:
+    """Collects participants and answers for one synthetic campaign."""
+
+    def __init__(self) -> None:
+        self.participants: list[Participation] = []
+        self.answers: list[Answer] = []
+
+    def invite(self, n: int, finished: bool = True) -> PersonKey:
+        key = person(n)
+        done = T0 + timedelta(hours=1) if finished else None
+        self.participants.append(Participation(7, key, T0, delivered=True, finished_at=done))
+        return key
+
+    def answer(self, key: PersonKey, qid: str, *choices: str, text: str | None = None) -> None:
+        self.answers.append(Answer(7, key, qid, choices=tuple(choices), text=text, answered_at=T0))
+
+    def respondent(self, n: int, discipline: str, **texts: str) -> PersonKey:
+        key = self.invite(n)
+        self.answer(key, "discipline", discipline)
+        self.answer(key, "drivers", "customers", "values", text=texts.pop("drivers", None))
+        self.answer(key, "resistance", "purchasing")
+        for qid, text in texts.items():
+            self.answer(key, qid, text=text)
+        return key
+
+
+def owner(theme: str, n: int, state: OwnerState, name: str) -> ThemeOwner:
+    return ThemeOwner(theme, person(n), state, T0, display_name=name)
+
+
+def build(poll: Poll, lang: str, owners: tuple[ThemeOwner, ...] = (), **kw: object) -> PolicyDraft:
+    return build_draft(
+        campaign=campaign(lang),
+        participants=poll.participants,
+        answers=poll.answers,
+        owners=owners,
+        questions=questions(lang),
+        language=lang,
+        generated_at=T0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def standard_poll() -> Poll:
+    """7 purchasing, 5 design, 2 sales respondents, one silent invitee, and hostile answers."""
+    poll = Poll()
+    n = 0
+    for discipline, count in (("purchasing", 7), ("design", 5), ("sales", 2)):
+        for _ in range(count):
+            poll.respondent(n, discipline, mission=f"Durable clothing made fairly, view {n}.")
+            n += 1
+    poll.invite(99, finished=False)
+    for i, text in enumerate(HOSTILE):
+        poll.answer(person(i), "goals", text=text)
+    poll.answer(person(0), "translation", text="We must pay a Living  Wage in Bangladesh.")
+    poll.answer(person(1), "translation", text="Wagering on cheap suppliers is risky.")
+    for i in range(4):
+        poll.answer(person(i), "legislation", "forced_labour", *(("reporting",) if i < 1 else ()))
+    poll.answer(person(2), "mobilise", text="Lunch talks with a supplier on video.")
+    return poll
+
+
+def docx_text(data: bytes) -> tuple[docx.document.Document, str]:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    parts += [c.text for t in document.tables for r in t.rows for c in r.cells]
+    return document, "\n".join(parts)
+
+
+def docx_xml(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(
+            archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml")
+        )
+
+
+@pytest.fixture(scope="module", params=LANGS)
+def rendered(request: pytest.FixtureRequest) -> tuple[str, PolicyDraft, str, bytes]:
+    lang = str(request.param)
+    owners = (
+        owner("living-wage", 50, OwnerState.ACCEPTED, "Anna Accepted"),
+        owner("child-labour", 51, OwnerState.PROPOSED, "Piet Proposed"),
+    )
+    draft = build(standard_poll(), lang, owners, max_quotes=20)
+    return lang, draft, render_markdown(draft), render_docx(draft)
+
+
+# --- content ------------------------------------------------------------------------------
+
+
+def test_both_languages_have_all_texts_and_the_nine_themes_in_contract_order() -> None:
+    texts = load_draft_texts()
+    for lang in LANGS:
+        assert tuple(t.key for t in texts[lang].themes) == THEME_KEYS
+        assert all(t.instruments and t.keywords and t.principle for t in texts[lang].themes)
+        assert len(texts[lang].section("due_diligence").items) == 6
+        assert len(texts[lang].section("purchasing").items) == 5
+        assert sorted(c.code for c in texts[lang].ilo_conventions) == sorted(ILO)
+    assert texts["nl"].labels.keys() == texts["en"].labels.keys()
+    assert texts["nl"].sections.keys() == texts["en"].sections.keys()
+
+
+def test_missing_key_is_reported_with_file_and_key(tmp_path: Path) -> None:
+    for lang in LANGS:
+        (tmp_path / lang).mkdir()
+        for name in ("draft.toml", "themes.toml"):
+            shutil.copy(Path(str(content_root())) / lang / name, tmp_path / lang / name)
+    broken = tmp_path / "nl" / "draft.toml"
+    broken.write_text(re.sub(r"(?m)^no_owner = .*$", "", broken.read_text("utf-8")), "utf-8")
+    with pytest.raises(ContentError, match=r"content/nl/draft.toml.*no_owner"):
+        load_draft_texts(tmp_path)
+
+
+# --- elements of the policy ----------------------------------------------------------------
+
+
+def test_every_required_element_is_in_the_word_file(rendered: tuple) -> None:
+    lang, _, _, data = rendered
+    document, text = docx_text(data)
+    headings = {
+        p.text: p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")
+    }
+    for heading in EXPECTED[lang]["headings"]:
+        assert heading in headings, heading
+    for phrase in EXPECTED[lang]["phrases"] + ILO:
+        assert phrase in text, phrase
+    for name in EXPECTED[lang]["themes"]:
+        assert headings.get(name) == "Heading 2", name
+    assert sum(p.style.name == "List Number" for p in document.paragraphs) == 6
+    assert any(p.style.name == "List Bullet" for p in document.paragraphs)
+    ilo_table = next(
+        t for t in document.tables if any(c.text == "C187" for c in t.columns[1].cells)
+    )
+    assert [c.text for c in ilo_table.columns[1].cells][1:] == [
+        "C87", "C98", "C29", "C105", "C138", "C182", "C100", "C111", "C155", "C187",
+    ]  # fmt: skip
+    assert all(run.bold for run in ilo_table.rows[0].cells[0].paragraphs[0].runs)
+    assert ilo_table.style.name == "Table Grid"
+    texts = draft_texts(lang)
+    header = [texts.label(k) for k in ("option", "count", "share_answered")]
+    counts = [t for t in document.tables if [c.text for c in t.rows[0].cells] == header]
+    drivers, resistance, legislation = counts[0], counts[3], counts[-1]  # all, 2 groups, then next
+    options = {q.id: {o.key: o.label for o in q.options} for q in questions(lang)}
+    assert [c.text for c in drivers.rows[1].cells] == [
+        options["drivers"]["customers"],
+        "14",
+        "100%",
+    ]
+    assert [c.text for c in resistance.rows[1].cells][1:] == ["14", "100%"]
+    assert [[c.text for c in r.cells] for r in legislation.rows[1:3]] == [
+        [options["legislation"]["forced_labour"], "4", "100%"],
+        [options["legislation"]["reporting"], "1", "25%"],
+    ]
+    assert "Lunch talks with a supplier on video." in text
+    signoff = [t for t in document.tables if all(not c.text for c in t.rows[-1].cells)]
+    assert len(signoff) == 1 and len(signoff[0].rows) == 4 and len(signoff[0].columns) == 4
+
+
+def test_markdown_has_the_same_chapters(rendered: tuple) -> None:
+    lang, draft, md, _ = rendered
+    assert md.startswith(f"# {draft.title_page.title}\n")
+    for heading in EXPECTED[lang]["headings"] + EXPECTED[lang]["themes"]:
+        assert re.search(rf"(?m)^#{{2,4}} {re.escape(heading)}$", md), heading
+    for phrase in EXPECTED[lang]["phrases"] + ILO:
+        assert phrase in md, phrase
+    assert re.search(r"(?m)^6\. ", md) and not re.search(r"(?m)^7\. ", md)
+
+
+def test_title_page_shows_the_response_figures(rendered: tuple) -> None:
+    lang, draft, md, data = rendered
+    document, _ = docx_text(data)
+    assert document.paragraphs[0].style.name == "Title"
+    assert document.paragraphs[1].style.name == "Subtitle"
+    assert "#7" in document.paragraphs[2].text and "2026" in document.paragraphs[3].text
+    figures = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert [v for _, v in figures] == ["15", "14", "14", "93%"]  # invited, answered, done, rate
+    assert [v for _, v in draft.title_page.figures] == ["15", "14", "14", "93%"]
+    assert "| 93% |" in md
+    assert document.core_properties.title == draft.title_page.title
+    assert document.core_properties.language == {"en": "en-GB", "nl": "nl-NL"}[lang]
+    assert 'w:type="page"' in docx_xml(data)
+
+
+# --- people's text is data ------------------------------------------------------------------
+
+
+def test_hostile_answers_are_literal_in_word(rendered: tuple) -> None:
+    _, _, _, data = rendered
+    document, text = docx_text(data)
+    for literal in (*HOSTILE[:3], "<!channel> please read", "**bold** claim", HOSTILE[8]):
+        assert literal in text, literal
+    assert HOSTILE[9] in text
+    assert '\'=HYPERLINK("http://x","y")' in text and "'@here" in text and "'+31" in text
+    assert "belland" + "null are gone" in text
+    assert any(
+        p.text.startswith(LONG.strip()) and p.style.name == "Quote" for p in document.paragraphs
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    assert "<w:hyperlink" not in xml and "instrText" not in xml and "fldSimple" not in xml
+    assert not [p.text for p in document.paragraphs if p.text[:1] in ("=", "+", "-", "@")]
+
+
+def test_hostile_answers_are_escaped_in_markdown(rendered: tuple) -> None:
+    _, _, md, _ = rendered
+    assert "{{ 7\\*7 }}" in md and "{% for x in y %}loop{% endfor %}" in md and "> 49\n" not in md
+    assert "\\[click\\](http\\://evil.example)" in md and "](http://" not in md
+    assert "\\<!channel\\>" in md and "<!channel>" not in md
+    assert "\\*\\*bold\\*\\* claim" in md
+    assert '> \'=HYPERLINK("http\\://x","y")' in md and "> '@here" in md and "> '+31" in md
+    assert "We ❤️ fair fashion 👕🌍" in md and HOSTILE[9] in md
+    assert f"> {LONG.strip()}\n" in md
+    assert "\x07" not in md and "\x00" not in md
+    assert not re.search(r"(?m)^(> )?[=+@]", md)
+
+
+def test_markdown_escaping_of_block_structure() -> None:
+    draft = PolicyDraft(
+        campaign_id=1,
+        language="en",
+        generated_at=T0,
+        title_page=TitlePage("T", "S", "C", "D", (("a|b", "1"),)),
+        blocks=(
+            Heading("# not ## nested"),
+            Paragraph("1. not a list\n    not code\n- not a bullet"),
+            Quote("line one\n\n> not nested\nwww.evil.example", source="a `tick`"),
+            Table(header=("h|1", "h2"), rows=(("x | y", "=SUM(A1)"),)),
+        ),
+        open_items=(),
+    )
+    md = render_markdown(draft)
+    assert "## \\# not \\#\\# nested" in md
+    assert "1\\. not a list" in md and "\nnot code" in md and "'- not a bullet" in md
+    assert "> line one  \n>  \n> \\> not nested  \n> www\\.evil.example" in md
+    assert "> — a \\`tick\\`" in md
+    assert "| h\\|1 | h2 |" in md and "| x \\| y | '=SUM(A1) |" in md
+    assert "| a\\|b | 1 |" in md
+
+
+# --- anonymity ---------------------------------------------------------------------------------
+
+
+def test_small_discipline_is_never_shown_on_its_own(rendered: tuple) -> None:
+    lang, draft, md, data = rendered
+    labels = {o.key: o.label for o in questions(lang)[0].options}
+    sales = labels["sales"]
+    headings = [b.text for b in draft.blocks if isinstance(b, Heading)]
+    assert any(h.startswith(labels["purchasing"]) for h in headings)
+    assert any(h.startswith(labels["design"]) for h in headings)
+    assert not any(h.startswith(sales) for h in headings)
+    assert not any(h.startswith(draft_texts(lang).label("merged_group")) for h in headings)
+    document, _ = docx_text(data)
+    participation = next(
+        t
+        for t in document.tables
+        if t.rows[0].cells[0].text == draft_texts(lang).label("discipline")
+    )
+    rows = [[c.text for c in r.cells] for r in participation.rows[1:]]
+    assert rows == [
+        [labels["purchasing"], "7", "50%"],
+        [labels["design"], "5", "36%"],
+        [draft_texts(lang).label("total"), "14", "100%"],
+    ]
+    assert f"| {sales} |" not in md
+
+
+def test_no_name_or_user_id_of_a_respondent_appears(rendered: tuple) -> None:
+    _, _, md, data = rendered
+    everything = md + docx_xml(data)
+    assert "SECRET" not in everything and "ULEAD" not in everything
+    assert "Anna Accepted" in everything  # theme owners are named on purpose
+
+
+def test_small_groups_merge_when_together_large_enough() -> None:
+    poll = Poll()
+    for n, discipline in enumerate(
+        ["purchasing"] * 5 + ["sales"] * 2 + ["hr"] * 2 + ["finance"] * 2
+    ):
+        poll.respondent(n, discipline, drivers=f"Reason number {n} from a colleague.")
+    draft = build(poll, "en")
+    headings = [b.text for b in draft.blocks if isinstance(b, Heading)]
+    assert "Other disciplines (merged for anonymity) (6)" in headings
+    assert not any(h.startswith(("Sales", "HR", "Finance")) for h in headings)
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_quotes_are_limited_with_and_n_more(lang: str) -> None:
+    poll = Poll()
+    for n in range(30):
+        poll.respondent(n, "purchasing", mission=f"Mission answer {n:02d} about fair clothing.")
+    draft = build(poll, lang, max_quotes=8)
+    blocks = list(draft.blocks)
+    start = next(
+        i
+        for i, b in enumerate(blocks)
+        if isinstance(b, Heading) and b.text == questions(lang)[1].title
+    )
+    section = blocks[start + 1 : start + 11]
+    assert sum(isinstance(b, Quote) for b in section) == 8
+    more = section[8]
+    assert isinstance(more, Paragraph) and "22" in more.text and EXPECTED[lang]["more"] in more.text
+    shuffled = Poll()
+    shuffled.participants = poll.participants[::-1]
+    shuffled.answers = random.Random(3).sample(poll.answers, len(poll.answers))
+    assert build(shuffled, lang, max_quotes=8).blocks == draft.blocks
+
+
+def test_quote_selection_prefers_substance_and_dedupes() -> None:
+    items = [
+        ("ok " * 300, ""),
+        ("We should plan orders earlier and pay fair prices.", ""),
+        ("Meh.", ""),
+    ]
+    items += [("we should PLAN orders earlier and pay fair prices.", "")]
+    chosen = select_quotes(items, 2)
+    assert chosen.quotes[0][0].startswith("We should plan") and chosen.more == 2
+    assert len({q[0].casefold() for q in chosen.quotes}) == 2
+
+
+def test_theme_keywords_match_whole_words_only() -> None:
+    matcher = ThemeMatcher(
+        {"living-wage": ("living wage", "wage"), "child-labour": ("child labour",)}
+    )
+    assert matcher.themes_in("We pay a LIVING\nwage!") == {"living-wage"}
+    assert matcher.themes_in("Wagering is risky; childish labour jokes") == set()
+
+
+def test_theme_sections_quote_mentions_and_owners(rendered: tuple) -> None:
+    lang, draft, _, data = rendered
+    texts = draft_texts(lang)
+    blocks = list(draft.blocks)
+    wage = blocks.index(Heading(texts.theme("living-wage").name, 2))
+    section = blocks[wage : wage + 9]
+    assert Paragraph(texts.label("theme_owner", owner="Anna Accepted")) in section
+    assert any(isinstance(b, Quote) and "Living  Wage" in b.text for b in section)
+    assert not any(isinstance(b, Quote) and "Wagering" in b.text for b in section)
+    child = blocks.index(Heading(texts.theme("child-labour").name, 2))
+    assert "Piet Proposed" in blocks[child + 2].text  # type: ignore[union-attr]
+    animal = blocks.index(Heading(texts.theme("animal-welfare").name, 2))
+    assert EXPECTED[lang]["none"] in blocks[animal + 6].text  # type: ignore[union-attr]
+    _, text = docx_text(data)
+    assert "Anna Accepted" in text and EXPECTED[lang]["said"] in text
+
+
+# --- open items --------------------------------------------------------------------------------
+
+
+def test_open_items_list_what_is_missing(rendered: tuple) -> None:
+    lang, draft, md, data = rendered
+    texts = draft_texts(lang)
+    qs = {q.id: q for q in questions(lang)}
+    items = draft.open_items
+    unanswered = [q for q in qs if texts.label("open_unanswered", question=qs[q].title) in items]
+    assert unanswered == ["trends"]
+    unowned = [t.name for t in texts.themes if texts.label("open_unowned", theme=t.name) in items]
+    assert unowned == [
+        n
+        for k, n in zip(THEME_KEYS, EXPECTED[lang]["themes"], strict=True)
+        if k not in ("living-wage", "child-labour")
+    ]
+    assert any("Piet Proposed" in i for i in items)
+    assert not any(texts.theme("living-wage").name in i for i in items)
+    labels = {o.key: o.label for o in qs["discipline"].options}
+    unheard = next(i for i in items if i.startswith(EXPECTED[lang]["unheard"]))
+    assert labels["finance"] in unheard and labels["hr"] in unheard
+    assert labels["sales"] not in unheard and labels["purchasing"] not in unheard
+    assert items[-1].startswith(EXPECTED[lang]["signoff"])
+    document, _ = docx_text(data)
+    last = document.paragraphs[-len(items) - 1 : -1]
+    assert [p.text for p in last] == list(items) and all(
+        p.style.name == "List Bullet" for p in last
+    )
+    assert all(f"\n- {escape_inline(i)}\n" in md for i in items)
+
+
+def test_sign_off_and_accepted_owners_close_open_items() -> None:
+    poll = standard_poll()
+    owners = tuple(
+        owner(k, 60 + i, OwnerState.ACCEPTED, f"Owner {i}") for i, k in enumerate(THEME_KEYS)
+    )
+    draft = build(poll, "en", owners, signed_off=True)
+    assert not any("theme" in i for i in draft.open_items)
+    assert not any("approved" in i for i in draft.open_items)
+    assert any(i.startswith("Nobody has answered") for i in draft.open_items)
+    unsigned = build(poll, "en", owners)
+    assert unsigned.open_items[-1] == "Top management has not approved this policy yet."
+
+
+def test_skip_after_answer_and_other_campaigns_do_not_count() -> None:
+    poll = Poll()
+    key = poll.respondent(1, "purchasing", mission="First view.")
+    poll.answers.append(Answer(7, key, "mission", skipped=True))
+    poll.answers.append(Answer(8, key, "goals", text="Other campaign."))
+    draft = build(poll, "en")
+    assert not any(
+        isinstance(b, Quote) and b.text in ("First view.", "Other campaign.") for b in draft.blocks
+    )
+    assert dict(draft.title_page.figures)["Colleagues who answered"] == "1"
+
+
+def test_many_respondents_keep_the_word_file_small() -> None:
+    poll = Poll()
+    disciplines = ["purchasing", "design", "sales", "csr", "hr", "logistics"]
+    for n in range(1200):
+        poll.respondent(n, disciplines[n % 6], mission=f"View {n} on living wage and water.",
+                        drivers=f"Because {n}.", mobilise=f"Idea {n}")  # fmt: skip
+    draft = build(poll, "nl")
+    document, _ = docx_text(render_docx(draft))
+    quotes = [p for p in document.paragraphs if p.style.name == "Quote"]
+    assert 0 < len(quotes) <= 8 * 12 and len(document.paragraphs) < 600
+    assert any("1192 antwoorden die hier niet staan" in p.text for p in document.paragraphs)

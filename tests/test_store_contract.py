@@ -1,0 +1,543 @@
+"""The storage contract: one suite that every `bot.ports.Store` must pass.
+
+Each backend in `BACKENDS` is an async context manager that yields the URL of a fresh, empty
+store for one test and cleans up after it; tests open (and reopen) stores with `open_store`.
+A PostgreSQL backend slots in as one more entry (skipped when no server is reachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.domain import (
+    Answer,
+    CampaignState,
+    ConversationState,
+    Delivery,
+    DraftFile,
+    EventKey,
+    OwnerState,
+    Person,
+    PersonKey,
+    Phase,
+    Role,
+    ThemeOwner,
+    Turn,
+)
+from bot.ports import Store
+from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
+from storage.files import DirectoryDraftSink
+from storage.sqlite import SqliteStore
+
+
+@asynccontextmanager
+async def sqlite_backend(tmp_path: Path) -> AsyncIterator[str]:
+    yield f"sqlite:///{tmp_path / 'db' / 'contract.db'}"
+
+
+BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[str]]] = {
+    "sqlite": sqlite_backend,
+}
+
+
+@pytest.fixture(params=list(BACKENDS))
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with BACKENDS[request.param](tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(store_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+ANN = PersonKey("slack", "T1", "U1")
+BOB = PersonKey("slack", "T1", "U2")
+CEES = PersonKey("slack", "T1", "U3")
+LEAD = PersonKey("slack", "T1", "U0")
+
+
+async def new_campaign(store: Store, *, platform: str = "slack", tenant: str = "T1") -> int:
+    campaign = await store.create_campaign(
+        platform=platform,
+        tenant=tenant,
+        started_by=LEAD,
+        started_at=T0,
+        language="nl",
+        deadline=date(2024, 5, 15),
+        audience=[ANN, BOB],
+    )
+    return campaign.id
+
+
+def answer(
+    campaign_id: int, person: PersonKey, question: str, *choices: str, text: str | None = None
+) -> Answer:
+    return Answer(campaign_id, person, question, choices=choices, text=text, answered_at=T0)
+
+
+# people and roles
+
+
+async def test_upsert_person_keeps_known_fields_when_the_new_value_is_empty(store: Store) -> None:
+    first = Person(
+        ANN, "Ann de Vries", language="nl", time_zone="Europe/Amsterdam", discipline="HR"
+    )
+    assert await store.upsert_person(first) == first
+
+    merged = await store.upsert_person(Person(ANN, "", language="en"))
+
+    assert merged == Person(ANN, "Ann de Vries", "en", "Europe/Amsterdam", "HR")
+    assert await store.get_person(ANN) == merged
+    assert await store.get_person(BOB) is None
+
+
+async def test_people_of_one_tenant_ordered_by_name_then_id(store: Store) -> None:
+    await store.upsert_person(Person(ANN, "Zoë"))
+    await store.upsert_person(Person(CEES, "Bram"))
+    await store.upsert_person(Person(BOB, "Bram"))
+    await store.upsert_person(Person(PersonKey("slack", "T2", "U9"), "Other tenant"))
+    await store.upsert_person(Person(PersonKey("teams", "T1", "U1"), "Other platform"))
+
+    people = await store.people("slack", "T1")
+
+    assert [(p.display_name, p.key) for p in people] == [
+        ("Bram", BOB),
+        ("Bram", CEES),
+        ("Zoë", ANN),
+    ]
+
+
+async def test_roles_grant_revoke_and_list(store: Store) -> None:
+    assert await store.roles() == []
+    assert await store.set_role(BOB, Role.MANAGER, True) is True
+    assert await store.set_role(ANN, Role.CSR_LEAD, True) is True
+    assert await store.set_role(ANN, Role.CSR_LEAD, True) is False
+    assert await store.set_role(ANN, Role.MANAGER, True) is True
+
+    assert await store.roles() == [
+        (ANN, Role.CSR_LEAD),
+        (ANN, Role.MANAGER),
+        (BOB, Role.MANAGER),
+    ]
+
+    assert await store.set_role(ANN, Role.CSR_LEAD, False) is True
+    assert await store.set_role(ANN, Role.CSR_LEAD, False) is False
+    assert await store.set_role(CEES, Role.MANAGER, False) is False
+    assert await store.roles() == [(ANN, Role.MANAGER), (BOB, Role.MANAGER)]
+
+
+async def test_employee_role_is_implicit(store: Store) -> None:
+    assert await store.set_role(ANN, Role.EMPLOYEE, True) is False
+    assert await store.roles() == []
+
+
+# campaigns
+
+
+async def test_campaign_create_get_running_latest_and_close(store: Store) -> None:
+    assert await store.latest_campaign() is None
+    assert await store.running_campaign("slack", "T1") is None
+
+    first = await store.create_campaign(
+        platform="slack",
+        tenant="T1",
+        started_by=LEAD,
+        started_at=T0,
+        language="nl",
+        deadline=date(2024, 5, 15),
+        audience=[ANN, BOB],
+    )
+    assert first.running and first.state is CampaignState.RUNNING
+    assert (first.started_by, first.started_at, first.language) == (LEAD, T0, "nl")
+    assert first.deadline == date(2024, 5, 15) and first.closed_at is None
+    assert await store.get_campaign(first.id) == first
+    assert await store.get_campaign(first.id + 1000) is None
+    assert await store.running_campaign("slack", "T1") == first
+    assert await store.running_campaign("slack", "T2") is None
+
+    other = await store.create_campaign(
+        platform="teams",
+        tenant="X",
+        started_by=PersonKey("teams", "X", "aad-1"),
+        started_at=T0 + timedelta(days=1),
+        language="en",
+        deadline=None,
+        audience=[],
+    )
+    assert other.id > first.id and other.deadline is None
+    assert await store.latest_campaign() == other
+
+    closed_at = T0 + timedelta(days=2)
+    assert await store.close_campaign(first.id, closed_at) is True
+    assert await store.close_campaign(first.id, closed_at + timedelta(hours=1)) is False
+    reread = await store.get_campaign(first.id)
+    assert reread is not None and not reread.running and reread.closed_at == closed_at
+    assert await store.running_campaign("slack", "T1") is None
+    assert await store.running_campaign("teams", "X") == other
+
+
+async def test_running_campaign_is_the_newest_running_one(store: Store) -> None:
+    await new_campaign(store)
+    newest = await new_campaign(store)
+    running = await store.running_campaign("slack", "T1")
+    assert running is not None and running.id == newest
+
+
+async def test_participants_and_delivery(store: Store) -> None:
+    cid = await new_campaign(store)
+
+    people = await store.participants(cid)
+    assert [p.person for p in people] == [ANN, BOB]
+    assert all(p.invited_at == T0 and not p.delivered and p.finished_at is None for p in people)
+
+    await store.mark_delivery(cid, ANN, Delivery(ok=True))
+    await store.mark_delivery(cid, BOB, Delivery(ok=False, error="channel_not_found"))
+    by_person = {p.person: p for p in await store.participants(cid)}
+    assert by_person[ANN].delivered and by_person[ANN].delivery_error is None
+    assert not by_person[BOB].delivered and by_person[BOB].delivery_error == "channel_not_found"
+
+    # a retry that succeeds clears the error
+    await store.mark_delivery(cid, BOB, Delivery(ok=True))
+    bob = await store.participation(cid, BOB)
+    assert bob is not None and bob.delivered and bob.delivery_error is None
+    assert await store.participation(cid, CEES) is None
+    assert await store.participants(cid + 1000) == []
+
+
+# conversation turns
+
+
+async def test_commit_turn_applies_everything(store: Store) -> None:
+    cid = await new_campaign(store)
+    later = T0 + timedelta(minutes=5)
+    state = ConversationState(ANN, cid, step=2, phase=Phase.WHY, updated_at=later)
+    turn = Turn(
+        event=EventKey("slack", "Ev1"),
+        state=state,
+        answers=(answer(cid, ANN, "q1", "a", "b"), answer(cid, ANN, "q2", text="Omdat")),
+        person=Person(ANN, "Ann", language="nl"),
+        at=later,
+    )
+
+    assert await store.seen("slack", "Ev1") is False
+    assert await store.commit_turn(turn) is True
+
+    assert await store.seen("slack", "Ev1") is True
+    assert await store.seen("teams", "Ev1") is False
+    assert await store.load_state(ANN) == state
+    assert await store.load_state(BOB) is None
+    assert await store.answers_of(cid, ANN) == list(turn.answers)
+    assert await store.get_person(ANN) == Person(ANN, "Ann", language="nl")
+
+
+async def test_a_repeated_event_changes_nothing(store: Store) -> None:
+    cid = await new_campaign(store)
+    event = EventKey("slack", "Ev1")
+    first = Turn(
+        event=event,
+        state=ConversationState(ANN, cid, step=1, phase=Phase.ASKING, updated_at=T0),
+        answers=(answer(cid, ANN, "q1", "a"),),
+        at=T0,
+    )
+    assert await store.commit_turn(first) is True
+
+    redelivered = Turn(
+        event=event,
+        state=ConversationState(ANN, cid, step=5, phase=Phase.DONE, updated_at=T0),
+        answers=(answer(cid, ANN, "q1", "z"), answer(cid, ANN, "q9", "x")),
+        person=Person(ANN, "Someone else"),
+        finished=(cid, ANN),
+        at=T0 + timedelta(hours=1),
+    )
+    assert await store.commit_turn(redelivered) is False
+
+    assert await store.load_state(ANN) == first.state
+    assert await store.answers(cid) == list(first.answers)
+    assert await store.get_person(ANN) is None
+    ann = await store.participation(cid, ANN)
+    assert ann is not None and ann.finished_at is None
+
+
+async def test_concurrent_redeliveries_apply_once(store: Store) -> None:
+    cid = await new_campaign(store)
+    turns = [
+        Turn(event=EventKey("slack", "Ev1"), answers=(answer(cid, ANN, "q1", str(i)),), at=T0)
+        for i in range(10)
+    ]
+    results = await asyncio.gather(*(store.commit_turn(t) for t in turns))
+    assert sorted(results) == [False] * 9 + [True]
+    assert len(await store.answers(cid)) == 1
+
+
+async def test_a_turn_without_event_always_applies(store: Store) -> None:
+    cid = await new_campaign(store)
+    for step in (1, 2):
+        state = ConversationState(BOB, cid, step=step, phase=Phase.ASKING, updated_at=T0)
+        assert await store.commit_turn(Turn(event=None, state=state, at=T0)) is True
+        assert await store.load_state(BOB) == state
+
+
+async def test_a_new_answer_replaces_the_earlier_one(store: Store) -> None:
+    cid = await new_campaign(store)
+    await store.commit_turn(Turn(event=None, answers=(answer(cid, ANN, "q1", "a"),)))
+    replacement = Answer(cid, ANN, "q1", text="Liever niet", skipped=True, answered_at=T0)
+    await store.commit_turn(Turn(event=None, answers=(replacement,)))
+
+    assert await store.answers_of(cid, ANN) == [replacement]
+    assert not (await store.answers_of(cid, ANN))[0].has_content
+
+
+async def test_answers_of_one_person_and_campaign_order(store: Store) -> None:
+    cid = await new_campaign(store)
+    other = await new_campaign(store)
+    bob_early = Answer(cid, BOB, "q1", choices=("x",), answered_at=T0)
+    ann_late = Answer(cid, ANN, "q1", choices=("y",), answered_at=T0 + timedelta(seconds=1))
+    ann_early = Answer(cid, ANN, "q2", text="vroeg", answered_at=T0)
+    elsewhere = Answer(other, ANN, "q1", choices=("z",), answered_at=T0)
+    await store.commit_turn(Turn(event=None, answers=(ann_late, bob_early, ann_early, elsewhere)))
+
+    assert await store.answers(cid) == [ann_early, bob_early, ann_late]
+    assert await store.answers_of(cid, ANN) == [ann_early, ann_late]
+    assert await store.answers_of(other, ANN) == [elsewhere]
+    assert await store.answers_of(cid, CEES) == []
+
+
+async def test_finishing_marks_the_participant(store: Store) -> None:
+    cid = await new_campaign(store)
+    done = T0 + timedelta(hours=3)
+    turn = Turn(event=EventKey("slack", "Ev9"), finished=(cid, ANN), at=done)
+    assert await store.commit_turn(turn) is True
+
+    by_person = {p.person: p for p in await store.participants(cid)}
+    assert by_person[ANN].finished_at == done
+    assert by_person[BOB].finished_at is None
+
+
+# theme owners
+
+
+async def test_theme_owners_are_set_replaced_and_ordered(store: Store) -> None:
+    assert await store.theme_owners() == []
+    water = ThemeOwner("water-chemicals-energy", ANN, OwnerState.PROPOSED, T0, "Ann")
+    child = ThemeOwner("child-labour", BOB, OwnerState.ACCEPTED, T0, "Bob")
+    await store.set_theme_owner(water)
+    await store.set_theme_owner(child)
+    assert await store.theme_owners() == [child, water]
+
+    taken_over = ThemeOwner("water-chemicals-energy", CEES, OwnerState.ACCEPTED, T0, "Cees")
+    await store.set_theme_owner(taken_over)
+    assert await store.theme_owners() == [child, taken_over]
+
+
+# durability and values
+
+
+async def test_migrate_twice_is_harmless(store: Store) -> None:
+    await store.upsert_person(Person(ANN, "Ann"))
+    await store.migrate()
+    await store.migrate()
+    assert await store.get_person(ANN) == Person(ANN, "Ann")
+
+
+async def test_data_survives_close_and_reopen(store_url: str) -> None:
+    first = await open_store(store_url)
+    cid = await new_campaign(first)
+    await first.set_role(ANN, Role.CSR_LEAD, True)
+    await first.commit_turn(
+        Turn(event=EventKey("slack", "Ev1"), answers=(answer(cid, ANN, "q1", "a"),), at=T0)
+    )
+    await first.close()
+
+    again = await open_store(store_url)
+    try:
+        assert (await again.get_campaign(cid)) is not None
+        assert await again.roles() == [(ANN, Role.CSR_LEAD)]
+        assert await again.seen("slack", "Ev1")
+        assert await again.answers(cid) == [answer(cid, ANN, "q1", "a")]
+    finally:
+        await again.close()
+
+
+async def test_datetimes_come_back_aware_and_equal(store: Store) -> None:
+    amsterdam = timezone(timedelta(hours=2))
+    local = datetime(2024, 5, 1, 11, 30, 15, 123456, tzinfo=amsterdam)
+    campaign = await store.create_campaign(
+        platform="slack",
+        tenant="T1",
+        started_by=LEAD,
+        started_at=local,
+        language="nl",
+        deadline=None,
+        audience=[ANN],
+    )
+    state = ConversationState(ANN, campaign.id, step=0, phase=Phase.ASKING, updated_at=local)
+    await store.commit_turn(
+        Turn(event=None, state=state, answers=(Answer(campaign.id, ANN, "q1", answered_at=local),))
+    )
+    await store.set_theme_owner(ThemeOwner("child-labour", ANN, OwnerState.PROPOSED, local))
+
+    reread = await store.get_campaign(campaign.id)
+    loaded = await store.load_state(ANN)
+    stored_answer = (await store.answers(campaign.id))[0]
+    owner = (await store.theme_owners())[0]
+    values = [
+        reread.started_at if reread else None,
+        loaded.updated_at if loaded else None,
+        stored_answer.answered_at,
+        owner.since,
+    ]
+    for value in values:
+        assert value == local
+        assert value is not None and value.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        await store.close_campaign(1, datetime(2024, 5, 1, 9, 0))
+
+
+# SQLite specifics
+
+
+async def test_sqlite_uses_wal_and_a_failed_turn_leaves_no_trace(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        broken = Turn(
+            event=EventKey("slack", "Ev1"),
+            state=ConversationState(ANN, None, step=3, phase=Phase.ASKING, updated_at=T0),
+            answers=(answer(999, ANN, "q1", "a"),),  # foreign key: campaign 999 does not exist
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.commit_turn(broken)
+        # nothing of the turn was kept, so a redelivery of the event can still apply it
+        assert not await store.seen("slack", "Ev1")
+        assert await store.load_state(ANN) is None
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_reopen_applies_only_newer_steps_and_refuses_a_newer_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    await (await open_store(url)).close()
+
+    newer = [*sqlite_schema.MIGRATIONS, ["CREATE TABLE extra (id INTEGER PRIMARY KEY)"]]
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", newer)
+    store = await open_store(url)
+    await store.migrate()
+    await store.close()
+
+    with closing(sqlite3.connect(tmp_path / "m.db")) as db:
+        versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY 1")]
+        assert db.execute("SELECT count(*) FROM extra").fetchone()[0] == 0
+    assert versions == list(range(1, len(newer) + 1))
+
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", newer[:1])
+    store = await SqliteStore.open(str(tmp_path / "m.db"))
+    try:
+        with pytest.raises(sqlite_schema.SchemaVersionError):
+            await store.migrate()
+    finally:
+        await store.close()
+    with pytest.raises(StoreConfigError, match="newer"):
+        await open_store(url)
+
+
+async def test_sqlite_in_memory_store() -> None:
+    store = await open_store("sqlite:///:memory:")
+    try:
+        await store.upsert_person(Person(ANN, "Ann"))
+        assert [p.key for p in await store.people("slack", "T1")] == [ANN]
+    finally:
+        await store.close()
+    assert isinstance(store, SqliteStore)
+
+
+# database URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///imvo.db", "imvo.db"),
+        ("sqlite:///data/imvo.db", "data/imvo.db"),
+        ("sqlite:////var/lib/imvo/imvo.db", "/var/lib/imvo/imvo.db"),
+        ("sqlite:///:memory:", ":memory:"),
+        ("SQLITE:///my%20bot.db", "my bot.db"),
+    ],
+)
+def test_sqlite_urls(url: str, path: str) -> None:
+    assert sqlite_path(url) == path
+
+
+async def test_open_store_creates_folders_for_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = await open_store("sqlite:///nested/dir/imvo.db")
+    await store.close()
+    assert (tmp_path / "nested" / "dir" / "imvo.db").is_file()
+
+
+async def test_postgresql_is_refused_clearly() -> None:
+    with pytest.raises(StoreConfigError, match="PostgreSQL support is not available"):
+        await open_store("postgresql://imvo:secret@db/imvo")
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root:secret@db/imvo", "imvo.db", "sqlite://", "sqlite:///", ""]
+)
+async def test_other_urls_are_refused_in_one_line(url: str) -> None:
+    with pytest.raises(StoreConfigError) as caught:
+        await open_store(url)
+    message = str(caught.value)
+    assert "\n" not in message and "sqlite:///" in message and "secret" not in message
+    assert isinstance(caught.value, ValueError)
+
+
+# draft folder
+
+
+async def test_draft_sink_writes_files_per_campaign(tmp_path: Path) -> None:
+    sink = DirectoryDraftSink(tmp_path / "drafts")
+    files = [
+        DraftFile("imvo-beleid.md", "text/markdown", b"# Beleid\n"),
+        DraftFile("imvo-beleid.docx", "application/octet-stream", b"PK\x03\x04"),
+    ]
+
+    paths = await sink.save(7, files)
+
+    folder = (tmp_path / "drafts" / "campaign-7").resolve()
+    assert paths == (str(folder / "imvo-beleid.md"), str(folder / "imvo-beleid.docx"))
+    assert all(Path(p).is_absolute() for p in paths)
+    assert Path(paths[0]).read_bytes() == b"# Beleid\n"
+
+    # saving again replaces the files and leaves no temporary files behind
+    await sink.save(7, [DraftFile("imvo-beleid.md", "text/markdown", b"v2")])
+    assert Path(paths[0]).read_bytes() == b"v2"
+    assert sorted(p.name for p in folder.iterdir()) == ["imvo-beleid.docx", "imvo-beleid.md"]
+
+
+@pytest.mark.parametrize("name", ["../escape.md", "sub/file.md", "a\\b.md", ".hidden", ""])
+async def test_draft_sink_refuses_unsafe_names(tmp_path: Path, name: str) -> None:
+    sink = DirectoryDraftSink(tmp_path)
+    with pytest.raises(ValueError):
+        await sink.save(1, [DraftFile("ok.md", "text/markdown", b"x"), DraftFile(name, "x", b"")])
+    assert list(tmp_path.iterdir()) == []
