@@ -26,26 +26,30 @@ TABLE_STYLE = "Table Grid"
 SOURCE_SIZE = Pt(8)
 
 
+STYLES = (
+    "Title",
+    "Subtitle",
+    "Heading 1",
+    "Heading 2",
+    "Heading 3",
+    "List Bullet",
+    "List Number",
+    "Quote",
+    TABLE_STYLE,
+)
+
+
 class _Writer:
-    """Appends blocks to one document, with its styles looked up once."""
+    """Appends blocks to one document.
+
+    Styles are set by their id on the XML element: python-docx's `paragraph.style = ...`
+    searches all styles on every call, which made a draft with hundreds of quotes slow.
+    """
 
     def __init__(self, language: str) -> None:
         self.doc: Any = Document()
         styles = self.doc.styles
-        self.style = {
-            name: styles[name]
-            for name in (
-                "Title",
-                "Subtitle",
-                "Heading 1",
-                "Heading 2",
-                "Heading 3",
-                "List Bullet",
-                "List Number",
-                "Quote",
-                TABLE_STYLE,
-            )
-        }
+        self.style_id = {name: styles[name].style_id for name in STYLES}
         self._set_language(LANGUAGE_TAGS.get(language, language))
 
     def _set_language(self, tag: str) -> None:
@@ -56,9 +60,11 @@ class _Writer:
         rpr.append(lang)
 
     def paragraph(self, text: str = "", style: str | None = None) -> Any:
-        paragraph = self.doc.add_paragraph(style=self.style[style] if style else None)
+        paragraph = self.doc.add_paragraph()
+        if style:
+            paragraph._p.style = self.style_id[style]
         if text:
-            paragraph.add_run(safe_text(text))
+            _add_text(paragraph.add_run(), text)
         return paragraph
 
     def title_page(self, page: TitlePage) -> None:
@@ -66,12 +72,11 @@ class _Writer:
         self.paragraph(page.subtitle, "Subtitle")
         self.paragraph(page.campaign)
         self.paragraph(page.date)
-        table = self.doc.add_table(rows=0, cols=2)
-        table.style = self.style[TABLE_STYLE]
+        table = self._table(cols=2)
         for label, value in page.figures:
             cells = table.add_row().cells
-            cells[0].paragraphs[0].add_run(safe_text(label)).bold = True
-            cells[1].paragraphs[0].add_run(safe_text(value))
+            _add_text(cells[0].paragraphs[0].add_run(), label).bold = True
+            _add_text(cells[1].paragraphs[0].add_run(), value)
         self.doc.add_page_break()
 
     def heading(self, block: Heading) -> None:
@@ -79,7 +84,7 @@ class _Writer:
 
     def text(self, block: Paragraph) -> None:
         if block.style == "note":
-            self.paragraph().add_run(safe_text(block.text)).italic = True
+            _add_text(self.paragraph().add_run(), block.text).italic = True
         else:
             self.paragraph(block.text)
 
@@ -91,22 +96,45 @@ class _Writer:
     def quote(self, block: Quote) -> None:
         paragraph = self.paragraph(block.text, "Quote")
         if block.source:
-            run = paragraph.add_run("\n— " + safe_text(block.source))
-            run.font.size = SOURCE_SIZE
+            run = paragraph.add_run()
+            run._r.add_br()
+            _add_text(run, "— " + block.source).font.size = SOURCE_SIZE
+
+    def _table(self, cols: int) -> Any:
+        table = self.doc.add_table(rows=0, cols=cols)
+        table._tbl.tblStyle_val = self.style_id[TABLE_STYLE]
+        return table
 
     def table(self, block: Table, after_table: bool) -> None:
         if after_table:
             # Word would merge two tables that touch into one.
             self.paragraph()
-        table = self.doc.add_table(rows=1, cols=len(block.header))
-        table.style = self.style[TABLE_STYLE]
-        for cell, text in zip(table.rows[0].cells, block.header, strict=True):
-            cell.paragraphs[0].add_run(safe_text(text)).bold = True
-        _repeat_header(table.rows[0])
+        table = self._table(cols=len(block.header))
+        header = table.add_row()
+        for cell, text in zip(header.cells, block.header, strict=True):
+            _add_text(cell.paragraphs[0].add_run(), text).bold = True
+        _repeat_header(header)
         for row in block.rows:
             for cell, text in zip(table.add_row().cells, row, strict=False):
                 if text:
-                    cell.paragraphs[0].add_run(safe_text(text))
+                    _add_text(cell.paragraphs[0].add_run(), text)
+
+
+def _add_text(run: Any, text: str) -> Any:
+    """Puts safe text into a run as text, line-break and tab elements; returns the run.
+
+    python-docx's `run.text = ...` does the same one character at a time in Python.
+    """
+    element = run._r
+    for number, line in enumerate(safe_text(text).split("\n")):
+        if number:
+            element.add_br()
+        for index, part in enumerate(line.split("\t")):
+            if index:
+                element.add_tab()
+            if part:
+                element.add_t(part)
+    return run
 
 
 def _repeat_header(row: Any) -> None:

@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from operator import itemgetter, or_
+from itertools import compress, repeat
+from operator import and_, itemgetter, or_
 
 _WORD = re.compile(r"\w+")
 # How many of the longest answers are looked at more closely before the best are chosen.
@@ -75,7 +76,7 @@ def _candidates(items: Sequence[tuple[str, str]], limit: int) -> list[tuple[str,
         return list(items)
     lengths = list(map(len, map(itemgetter(0), items)))
     shortest = sorted(lengths)[-pool]
-    found = [item for item, length in zip(items, lengths, strict=True) if length >= shortest]
+    found = list(compress(items, map(shortest.__le__, lengths)))
     if len(found) > 2 * pool:  # many answers of the same length: take the first by text
         found = heapq.nlargest(pool, found, key=_length_then_text)
     return found
@@ -167,6 +168,6 @@ class ThemeMatcher:
         """For each theme, the (text, source) items whose text mentions it, in their order."""
         masks = self._masks([text for text, _ in items])
         return {
-            theme: [item for item, mask in zip(items, masks, strict=True) if mask & 1 << index]
+            theme: list(compress(items, map(and_, masks, repeat(1 << index))))
             for index, theme in enumerate(self._keys)
         }

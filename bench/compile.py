@@ -1,0 +1,155 @@
+"""Benchmark: time and peak memory to compile a policy draft for 100, 1,000 and 10,000 respondents.
+
+Target: 10,000 respondents in under 5 s and under 300 MB.
+
+For each size the script fills a fresh SQLite store through the real Store API (every
+respondent answers all nine questions, some with a "why"), then compiles in a *fresh process*
+through the same path as `imvo-bot compile` (read answers, build, render Word and Markdown,
+save), so the memory figure is that of a process doing only the compile.
+
+    python bench/compile.py                 # 100, 1000, 10000
+    python bench/compile.py --sizes 500,5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.app import open_app  # noqa: E402
+from adapters.console.transport import ConsoleTransport  # noqa: E402
+from bot.compile import compile_draft  # noqa: E402
+from bot.content import default_content, read_toml  # noqa: E402
+from bot.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind, Turn  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage import open_store  # noqa: E402
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+async def fill(db: Path, respondents: int, seed: int = 7) -> None:
+    """Creates a campaign with `respondents` people who all answered."""
+    rng = random.Random(seed)
+    store = await open_store(f"sqlite:///{db}")
+    questions = default_content().questions_for("en")
+    demo = read_toml("en", "demo")
+    keys = [PersonKey("console", "local", f"p{i:05d}") for i in range(respondents)]
+    lead = PersonKey("console", "local", "lead")
+    campaign = await store.create_campaign(
+        platform="console",
+        tenant="local",
+        started_by=lead,
+        started_at=START,
+        language="en",
+        deadline=None,
+        audience=keys,
+    )
+    words = "quality price lead time supplier cotton wage audit buyer margin customer".split()
+    for i, key in enumerate(keys):
+        at = START + timedelta(seconds=i)
+        answers = []
+        for q in questions:
+            if q.kind is QuestionKind.CHOICE:
+                count = 1 if q.id == "discipline" else rng.randint(1, q.max_choices)
+                picks = tuple(o.key for o in rng.sample(q.options, count))
+                pool = demo["why"].get(q.id, [])
+                why = (
+                    f"{rng.choice(pool)} ({rng.choice(words)} {i})"
+                    if pool and rng.random() < 0.5
+                    else None
+                )
+                answers.append(Answer(campaign.id, key, q.id, picks, why, False, at))
+            else:
+                text = f"{rng.choice(demo['answers'][q.id])} {' '.join(rng.sample(words, 3))} #{i}"
+                answers.append(Answer(campaign.id, key, q.id, (), text, False, at))
+        await store.commit_turn(
+            Turn(
+                event=None,
+                state=ConversationState(key, campaign.id, len(questions) - 1, Phase.DONE, at),
+                answers=tuple(answers),
+                person=Person(key, display_name=f"Person {i}", language="en"),
+                finished=(campaign.id, key),
+                at=at,
+            )
+        )
+    await store.close()
+
+
+async def measure(db: Path, out: Path) -> dict[str, float]:
+    """Compiles the latest campaign in `db`: wall time and the process's peak RSS.
+
+    (No tracemalloc: it slows Python down several times and would distort the time.)
+    """
+    settings = Settings(database_url=f"sqlite:///{db}", draft_dir=out, language="en")
+    app = await open_app(settings, transport=ConsoleTransport())
+    campaign = await app.store.latest_campaign()
+    assert campaign is not None
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    began = time.perf_counter()
+    result = await compile_draft(app.services, campaign, "en")
+    seconds = time.perf_counter() - began
+    await app.close()
+    sizes = {Path(p).suffix: Path(p).stat().st_size / 1024 for p in result.locations}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mb": rss_before,
+        "respondents": result.respondents,
+        "docx_kb": sizes.get(".docx", 0),
+        "md_kb": sizes.get(".md", 0),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="100,1000,10000", help="respondent counts, comma-separated"
+    )
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        figures = asyncio.run(measure(args.measure, args.measure.parent / "out"))
+        print(json.dumps(figures))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(
+        f"{'respondents':>11}  {'seconds':>8}  {'peak RSS MB':>11}  {'RSS before MB':>13}"
+        f"  {'docx KB':>8}  {'md KB':>7}"
+    )
+    failed = False
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.db"
+            asyncio.run(fill(db, size))
+            run = subprocess.run(
+                [sys.executable, __file__, "--measure", str(db)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            f = json.loads(run.stdout.strip().splitlines()[-1])
+        assert f["respondents"] == size, f
+        print(
+            f"{size:>11,}  {f['seconds']:>8.2f}  {f['peak_rss_mb']:>11.0f}  {f['rss_before_mb']:>13.0f}"
+            f"  {f['docx_kb']:>8.0f}  {f['md_kb']:>7.0f}"
+        )
+        if size >= 10_000 and (f["seconds"] >= 5 or f["peak_rss_mb"] >= 300):
+            failed = True
+    print("target: 10,000 respondents in under 5 s and under 300 MB peak RSS")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
