@@ -23,6 +23,7 @@ from bot.domain import (
     Question,
     ThemeOwner,
 )
+from bot.draft.anonymity import MERGED, group_disciplines
 from bot.draft.builder import build_draft
 from bot.draft.docx import render_docx
 from bot.draft.markdown import escape_inline, render_markdown
@@ -271,7 +272,7 @@ def test_every_required_element_is_in_the_word_file(rendered: tuple) -> None:
     texts = draft_texts(lang)
     header = [texts.label(k) for k in ("option", "count", "share_answered")]
     counts = [t for t in document.tables if [c.text for c in t.rows[0].cells] == header]
-    drivers, resistance, legislation = counts[0], counts[3], counts[-1]  # all, 2 groups, then next
+    drivers, resistance, legislation = counts[0], counts[2], counts[-1]  # all, purchasing, next
     options = {q.id: {o.key: o.label for o in q.options} for q in questions(lang)}
     assert [c.text for c in drivers.rows[1].cells] == [
         options["drivers"]["customers"],
@@ -377,9 +378,11 @@ def test_small_discipline_is_never_shown_on_its_own(rendered: tuple) -> None:
     labels = {o.key: o.label for o in questions(lang)[0].options}
     sales = labels["sales"]
     headings = [b.text for b in draft.blocks if isinstance(b, Heading)]
-    assert any(h.startswith(labels["purchasing"]) for h in headings)
-    assert any(h.startswith(labels["design"]) for h in headings)
+    assert headings.count(f"{labels['purchasing']} (7)") == 2  # drivers and resistance
     assert not any(h.startswith(sales) for h in headings)
+    # Total minus purchasing minus design would give away the 2 sales colleagues' answers,
+    # so design (the smallest group shown) has no breakdown of its own either.
+    assert not any(h.startswith(labels["design"]) for h in headings)
     assert not any(h.startswith(draft_texts(lang).label("merged_group")) for h in headings)
     document, _ = docx_text(data)
     participation = next(
@@ -412,7 +415,20 @@ def test_small_groups_merge_when_together_large_enough() -> None:
     draft = build(poll, "en")
     headings = [b.text for b in draft.blocks if isinstance(b, Heading)]
     assert "Other disciplines (merged for anonymity) (6)" in headings
+    assert "Purchasing / sourcing (5)" in headings
     assert not any(h.startswith(("Sales", "HR", "Finance")) for h in headings)
+
+
+def test_breakdown_never_lets_hidden_answers_be_worked_out() -> None:
+    def keys(sizes: dict[str, int]) -> tuple[list[str], list[str], int]:
+        g = group_disciplines(sizes, {}, ["a", "b", "c", "d"], 5, "merged")
+        return [x.key for x in g.groups], [x.key for x in g.breakdown()], g.hidden
+
+    assert keys({"a": 7, "b": 5, "c": 2}) == (["a", "b"], ["a"], 2)
+    assert keys({"a": 7, "c": 2}) == (["a"], [], 2)
+    assert keys({"a": 7, "b": 5}) == (["a", "b"], ["a", "b"], 0)
+    assert keys({"a": 7, "c": 3, "d": 2}) == (["a", MERGED], ["a", MERGED], 0)
+    assert keys({"a": 9}) == (["a"], [], 0)
 
 
 # --- quotes -------------------------------------------------------------------------------------

@@ -88,20 +88,20 @@ def _choice(
         if everyone:
             blocks.append(Paragraph(texts.label("why"), style="note"))
             blocks += quote_blocks(texts, everyone, max_quotes)
-    # One shown group covering everyone would only repeat the overall table.
-    if not by_group or (len(grouping.groups) < 2 and not grouping.hidden):
+    breakdown = grouping.breakdown() if by_group else ()
+    if not breakdown:
         return blocks
-    choices: dict[str, list[tuple[str, ...]]] = {g.key: [] for g in grouping.groups}
+    choices: dict[str, list[tuple[str, ...]]] = {g.key: [] for g in breakdown}
     for picked, discipline in answers.choices:
         key = grouping.group_for(discipline)
-        if key is not None:
+        if key in choices:
             choices[key].append(picked)
-    why: dict[str, list[tuple[str, str]]] = {g.key: [] for g in grouping.groups}
+    why: dict[str, list[tuple[str, str]]] = {g.key: [] for g in breakdown}
     for text, discipline in answers.texts:
         key = grouping.group_for(discipline)
-        if key is not None:
+        if key in why:
             why[key].append((text, ""))
-    for group in grouping.groups:
+    for group in breakdown:
         counts, answered = count_choices(question, choices[group.key])
         blocks.append(Heading(texts.label("group", group=group.label, count=group.size), 3))
         if not answered:

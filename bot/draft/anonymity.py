@@ -34,6 +34,19 @@ class Grouping:
         """The group a respondent of `discipline` is shown in, or None (total only)."""
         return self.group_of.get(discipline)
 
+    def breakdown(self) -> tuple[Group, ...]:
+        """The groups whose answers may be shown next to the overall total.
+
+        The overall total minus the groups shown must not single out the hidden respondents:
+        if there are any, the smallest group is left out of the breakdown too, so that what
+        can be worked out by subtraction always covers at least `minimum` people. A breakdown
+        into a single group would only repeat the total, so it is empty then.
+        """
+        shown = list(self.groups)
+        if self.hidden and shown:
+            shown.remove(min(reversed(shown), key=lambda g: g.size))
+        return tuple(shown) if len(shown) > 1 or (shown and self.hidden) else ()
+
 
 def group_disciplines(
     sizes: Mapping[str, int],

@@ -85,17 +85,16 @@ def collect(
     disciplines: dict[str, int] = {}
     respondents = 0
     for mine in latest.values():
-        # Answer.has_content, inlined: this loop runs once per answer.
-        content = [a for a in mine.values() if not a.skipped and (a.choices or a.text)]
-        if not content:
-            continue
-        respondents += 1
         disc_answer = mine.get(DISCIPLINE_QUESTION)
         discipline = UNKNOWN_DISCIPLINE
         if disc_answer is not None and not disc_answer.skipped and disc_answer.choices:
             discipline = disc_answer.choices[0]
-        disciplines[discipline] = disciplines.get(discipline, 0) + 1
-        for a in content:
+        responded = False
+        for a in mine.values():
+            # Answer.has_content, inlined: this loop runs once per answer.
+            if a.skipped or not (a.choices or a.text):
+                continue
+            responded = True
             qa = by_question.get(a.question_id)
             if qa is None:
                 qa = by_question[a.question_id] = QuestionAnswers()
@@ -106,6 +105,9 @@ def collect(
                 text = a.text.strip()
                 if text:
                     qa.texts.append((text, discipline))
+        if responded:
+            respondents += 1
+            disciplines[discipline] = disciplines.get(discipline, 0) + 1
     return Collected(
         invited=len(invited),
         completed=completed,

@@ -152,9 +152,9 @@ def render_docx(draft: PolicyDraft) -> bytes:
     core.title = safe_text(draft.title_page.title)
     core.subject = safe_text(draft.title_page.subtitle)
     core.language = LANGUAGE_TAGS.get(draft.language, draft.language)
-    core.created = draft.generated_at
-    core.author = ""
-    core.last_modified_by = ""
+    core.created = core.modified = draft.generated_at
+    # The template's own values ("python-docx", 2013) would otherwise show in Word.
+    core.author = core.last_modified_by = core.comments = ""
     writer.title_page(draft.title_page)
     after_table = False
     for block in draft.blocks:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -88,8 +89,6 @@ _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 _TO_SPACE = bytes(b if b in _WORD_BYTES or b >= 0x80 or b == 0 else 0x20 for b in range(256))
 # Typographic punctuation (U+2000-U+203F: dashes, quotes, ellipsis, bullets; and « » ¡ ¿ ·).
 _TYPOGRAPHIC = (re.compile(rb"\xe2\x80[\x80-\xbf]"), re.compile(rb"\xc2[\xa1\xab\xb7\xbb\xbf]"))
-
-
 _SPACES = re.compile(rb"  +")
 
 
@@ -100,7 +99,8 @@ def _words(texts: Sequence[str]) -> list[bytes]:
     corpus = "\0".join(texts)
     if corpus.count("\0") != len(texts) - 1:
         corpus = "\0".join(t.replace("\0", " ") for t in texts)
-    data = corpus.casefold().encode("utf-8", "replace")
+    # NFC first, so that "ë" typed as "e" plus a diaeresis still matches "chemicaliën".
+    data = unicodedata.normalize("NFC", corpus).casefold().encode("utf-8", "replace")
     for pattern in _TYPOGRAPHIC:
         data = pattern.sub(b" ", data)
     # Words end up separated by exactly one space, so a phrase is found with `in`.

@@ -193,21 +193,26 @@ class DraftTexts:
         return self.percent_format.format(value=value)
 
 
+def _at(where: str, key: str) -> str:
+    """`where` names a file ("content/nl/draft.toml: ") or a key in it; adds `key` to it."""
+    return f"{where}{key}" if where.endswith(": ") else f"{where}.{key}"
+
+
 def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ContentError(f"{where}.{key}: must be a non-empty text")
+        raise ContentError(f"{_at(where, key)}: must be a non-empty text")
     return " ".join(value.split())
 
 
 def _texts(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key)
     if not isinstance(value, list) or not value:
-        raise ContentError(f"{where}.{key}: must be a non-empty list of texts")
+        raise ContentError(f"{_at(where, key)}: must be a non-empty list of texts")
     out: list[str] = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise ContentError(f"{where}.{key}[{index}]: must be a non-empty text")
+            raise ContentError(f"{_at(where, key)}[{index}]: must be a non-empty text")
         out.append(" ".join(item.split()))
     return tuple(out)
 
@@ -215,7 +220,7 @@ def _texts(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
 def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     value = raw.get(key)
     if not isinstance(value, dict):
-        raise ContentError(f"{where}.{key}: table is missing")
+        raise ContentError(f"{_at(where, key)}: table is missing")
     return value
 
 
@@ -235,17 +240,17 @@ def _checked(
     out: dict[str, str] = {}
     for key, expected in spec.items():
         text = _text(raw, key, where)
-        found = _placeholders(text, f"{where}.{key}")
+        found = _placeholders(text, _at(where, key))
         if found != expected:
             wanted = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "none"
-            raise ContentError(f"{where}.{key}: placeholders must be exactly: {wanted}")
+            raise ContentError(f"{_at(where, key)}: placeholders must be exactly: {wanted}")
         out[key] = text
     return out
 
 
 def _section(raw: Mapping[str, Any], key: str, items: int | None, where: str) -> SectionText:
     table = _table(raw, key, where)
-    here = f"{where}.{key}"
+    here = _at(where, key)
     listed: tuple[str, ...] = ()
     if items is not None:
         listed = _texts(table, "items", here)
@@ -266,20 +271,18 @@ def _section(raw: Mapping[str, Any], key: str, items: int | None, where: str) ->
 def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Checks a parsed `draft.toml` and returns the parts DraftTexts is made of."""
     where = f"content/{language}/draft.toml: "
-    fmt = _table(raw, "format", where.rstrip(" "))
+    fmt = _table(raw, "format", where)
     months = _texts(fmt, "months", where + "format")
     if len(months) != 12:
         raise ContentError(where + "format.months: must name the twelve months")
     date_format = _checked(fmt, {"date": frozenset({"day", "month", "year"})}, where + "format")
     percent = _checked(fmt, {"percent": frozenset({"value"})}, where + "format")
-    title_page = _checked(
-        _table(raw, "title_page", where + "title_page"), TITLE_PAGE, where + "title_page"
-    )
-    sections_raw = _table(raw, "section", where + "section")
+    title_page = _checked(_table(raw, "title_page", where), TITLE_PAGE, where + "title_page")
+    sections_raw = _table(raw, "section", where)
     sections = {k: _section(sections_raw, k, n, where + "section") for k, n in SECTIONS.items()}
     _text(sections_raw["ilo"], "protocol", where + "section.ilo")
-    labels = _checked(_table(raw, "labels", where + "labels"), LABELS, where + "labels")
-    ilo = _table(raw, "ilo", where + "ilo")
+    labels = _checked(_table(raw, "labels", where), LABELS, where + "labels")
+    ilo = _table(raw, "ilo", where)
     categories_raw = _table(ilo, "category", where + "ilo")
     categories = {k: _text(categories_raw, k, where + "ilo.category") for k in ILO_CATEGORIES}
     conventions: list[IloConvention] = []
@@ -311,14 +314,14 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 def parse_themes(language: str, raw: Mapping[str, Any]) -> tuple[ThemeText, ...]:
     """Checks a parsed `themes.toml`: the nine contract keys in order, each complete."""
     where = f"content/{language}/themes.toml: theme"
-    table = _table(raw, "theme", f"content/{language}/themes.toml: ")
+    table = _table(raw, "theme", where[:-5])
     if tuple(table) != THEME_KEYS:
         missing = [k for k in THEME_KEYS if k not in table]
         detail = f"{missing[0]} is missing" if missing else "keys or order differ from the contract"
         raise ContentError(f"{where}: {detail}")
     themes: list[ThemeText] = []
     for key in THEME_KEYS:
-        here = f"{where}.{key}"
+        here = _at(where, key)
         item = _table(table, key, where)
         keywords = _texts(item, "keywords", here)
         if any(k != k.lower() for k in keywords):
