@@ -69,6 +69,9 @@ async def run_demo(
         await _say(app, lead, f"start {names} deadline {deadline.isoformat()}", to_lead)
         for message in lead_inbox:
             echo(render(message))
+        campaign = await app.store.latest_campaign()
+        if campaign is None:
+            return 1
 
         rng = random.Random(SEED)
         silent = colleagues[rng.randrange(len(colleagues))]
@@ -81,7 +84,10 @@ async def run_demo(
             if person == silent:
                 echo(msgs("demo.silent", name=person.display_name, discipline=label))
             else:
-                answered, skipped = await _answer_poll(app, person, discipline, data, rng, done)
+                await _answer_poll(app, person, discipline, data, rng, done)
+                mine = await app.store.answers_of(campaign.id, person.key)
+                answered = sum(1 for a in mine if a.has_content)
+                skipped = sum(1 for a in mine if a.skipped)
                 echo(
                     msgs(
                         "demo.answered",
@@ -122,13 +128,12 @@ async def _say(app: App, person: Person, text: str, reply: Callable[[Message], A
 
 async def _answer_poll(
     app: App, person: Person, discipline: str, data: dict[str, Any], rng: random.Random, seat: int
-) -> tuple[int, int]:
-    """Plays one colleague through the poll; returns (answered, skipped)."""
+) -> None:
+    """Plays one colleague through the poll, as they would in a chat."""
     questions = app.services.content.questions_for(person.language or "nl")
     words = app.services.content.messages_for(person.language or "nl")
     skip_word = words.words("commands.skip")[0]
     back_word = words.words("commands.back")[0]
-    answered = skipped = 0
     went_back = seat % 5 != 3  # one in five colleagues goes back once to change an answer
     replies: list[Message] = []
 
@@ -163,16 +168,12 @@ async def _answer_poll(
             else:
                 event = Clicked(uuid.uuid4().hex, person, f"q:{question.id}", value)
                 await app.bot.handle(event, collect)
-            answered += 1
             continue
         pool = data["answers"].get(question.id, [])
         if not pool or rng.random() < 0.15:
             await _say(app, person, skip_word, collect)
-            skipped += 1
         else:
             await _say(app, person, rng.choice(pool), collect)
-            answered += 1
-    return answered, skipped
 
 
 def _summary(msgs: Messages, status_text: str, share: FileShare) -> str:

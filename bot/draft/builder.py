@@ -267,7 +267,12 @@ def _open_items(
             items.append(texts.label("open_proposed", theme=theme.name, name=name))
     discipline = next((q for q in questions if q.id == DISCIPLINE_QUESTION), None)
     if discipline is not None:
-        unheard = [o.label for o in discipline.options if not collected.disciplines.get(o.key)]
+        # "Something else" is a catch-all, not a part of the company that should be heard from.
+        unheard = [
+            o.label
+            for o in discipline.options
+            if o.key != "other" and not collected.disciplines.get(o.key)
+        ]
         if unheard:
             items.append(texts.label("open_unheard", disciplines=", ".join(unheard)))
     if not signed_off:

@@ -37,7 +37,12 @@ def quote_blocks(
     selection = select_quotes(items, limit)
     blocks: list[Block] = [Quote(text, source) for text, source in selection.quotes]
     if selection.more:
-        blocks.append(Paragraph(texts.label("more_answers", count=selection.more), style="note"))
+        more = (
+            texts.label("one_more_answer")
+            if selection.more == 1
+            else texts.label("more_answers", count=selection.more)
+        )
+        blocks.append(Paragraph(more, style="note"))
     return blocks
 
 

@@ -65,6 +65,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "colleagues_said": frozenset(),
         "no_answers": frozenset(),
         "more_answers": frozenset({"count"}),
+        "one_more_answer": frozenset(),
         "theme_owner": frozenset({"owner"}),
         "no_owner": frozenset(),
         "proposed_owner": frozenset({"name"}),
