@@ -164,8 +164,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
 def _content_check() -> int:
     from bot.draft.texts import load_draft_texts
 
-    load_content()
-    load_draft_texts()
+    try:
+        load_content()
+        load_draft_texts()
+    except ContentError as exc:
+        print(f"imvo-bot content check: {exc}", file=sys.stderr)
+        return 1
     print("content/ is complete in " + " and ".join(LANGUAGES) + ".")
     return 0
 
