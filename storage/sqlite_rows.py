@@ -1,0 +1,169 @@
+"""SQL statements and row conversions of the SQLite store (kept apart to keep sqlite.py short)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.domain import (
+    Answer,
+    Campaign,
+    CampaignState,
+    Participation,
+    Person,
+    PersonKey,
+)
+
+UPSERT_PERSON = """
+INSERT INTO persons
+    (platform, tenant, user_id, display_name, language, time_zone, discipline, is_bot)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (platform, tenant, user_id) DO UPDATE SET
+    display_name = COALESCE(NULLIF(excluded.display_name, ''), persons.display_name),
+    language = COALESCE(NULLIF(excluded.language, ''), persons.language),
+    time_zone = COALESCE(NULLIF(excluded.time_zone, ''), persons.time_zone),
+    discipline = COALESCE(NULLIF(excluded.discipline, ''), persons.discipline),
+    is_bot = CASE WHEN excluded.is_bot = 1 THEN 1 ELSE persons.is_bot END
+"""
+PERSON_COLUMNS = "platform, tenant, user_id, display_name, language, time_zone, discipline, is_bot"
+
+UPSERT_STATE = """
+INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (platform, tenant, user_id) DO UPDATE SET
+    campaign_id = excluded.campaign_id,
+    step = excluded.step,
+    phase = excluded.phase,
+    updated_at = excluded.updated_at
+"""
+
+UPSERT_ANSWER = """
+INSERT INTO answers
+    (campaign_id, platform, tenant, user_id, question_id, choices, text, skipped, answered_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (campaign_id, platform, tenant, user_id, question_id) DO UPDATE SET
+    choices = excluded.choices,
+    text = excluded.text,
+    skipped = excluded.skipped,
+    answered_at = excluded.answered_at
+"""
+ANSWER_COLUMNS = (
+    "campaign_id, platform, tenant, user_id, question_id, choices, text, skipped, answered_at"
+)
+
+CAMPAIGN_COLUMNS = (
+    "id, platform, tenant, started_by_platform, started_by_tenant, started_by_user_id,"
+    " started_at, language, deadline, state, closed_at"
+)
+
+PARTICIPANT_COLUMNS = (
+    "campaign_id, platform, tenant, user_id, invited_at, delivered, delivery_error, finished_at"
+)
+
+
+def iso(value: datetime) -> str:
+    """A datetime as ISO text in UTC; fixed width, so text order is time order."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"the store keeps timezone-aware datetimes only, got naive {value!r}")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def iso_opt(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def dt(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def dt_opt(text: str | None) -> datetime | None:
+    return None if text is None else dt(text)
+
+
+def person_params(person: Person) -> tuple[Any, ...]:
+    key = person.key
+    return (
+        key.platform,
+        key.tenant,
+        key.user_id,
+        person.display_name or "",
+        person.language or None,
+        person.time_zone or None,
+        person.discipline or None,
+        int(person.is_bot),
+    )
+
+
+def person_from(row: Sequence[Any]) -> Person:
+    return Person(
+        key=PersonKey(row[0], row[1], row[2]),
+        display_name=row[3],
+        language=row[4],
+        time_zone=row[5],
+        discipline=row[6],
+        is_bot=bool(row[7]),
+    )
+
+
+def campaign_from(row: Sequence[Any]) -> Campaign:
+    return Campaign(
+        id=row[0],
+        platform=row[1],
+        tenant=row[2],
+        started_by=PersonKey(row[3], row[4], row[5]),
+        started_at=dt(row[6]),
+        language=row[7],
+        deadline=None if row[8] is None else date.fromisoformat(row[8]),
+        state=CampaignState(row[9]),
+        closed_at=dt_opt(row[10]),
+    )
+
+
+def participation_from(row: Sequence[Any]) -> Participation:
+    return Participation(
+        campaign_id=row[0],
+        person=PersonKey(row[1], row[2], row[3]),
+        invited_at=dt(row[4]),
+        delivered=bool(row[5]),
+        delivery_error=row[6],
+        finished_at=dt_opt(row[7]),
+    )
+
+
+def answer_params(answer: Answer) -> tuple[Any, ...]:
+    key = answer.person
+    return (
+        answer.campaign_id,
+        key.platform,
+        key.tenant,
+        key.user_id,
+        answer.question_id,
+        json.dumps(list(answer.choices), ensure_ascii=False, separators=(",", ":")),
+        answer.text,
+        int(answer.skipped),
+        iso_opt(answer.answered_at),
+    )
+
+
+def answers_from(rows: Iterable[Sequence[Any]]) -> list[Answer]:
+    # Called on 100k+ rows at compile time: share PersonKeys and parsed choice lists (a
+    # campaign has few of each) and skip per-row helper calls. Stored times always carry
+    # their UTC offset, so fromisoformat gives aware datetimes.
+    keys: dict[tuple[str, str, str], PersonKey] = {}
+    choice_lists: dict[str, tuple[str, ...]] = {}
+    from_iso = datetime.fromisoformat
+    result: list[Answer] = []
+    append = result.append
+    for campaign_id, platform, tenant, user_id, question_id, choices, text, skipped, at in rows:
+        key = keys.get((platform, tenant, user_id))
+        if key is None:
+            key = keys[(platform, tenant, user_id)] = PersonKey(platform, tenant, user_id)
+        parsed = choice_lists.get(choices)
+        if parsed is None:
+            parsed = choice_lists[choices] = tuple(json.loads(choices))
+        answered_at = None if at is None else from_iso(at)
+        append(Answer(campaign_id, key, question_id, parsed, text, bool(skipped), answered_at))
+    return result
