@@ -199,23 +199,23 @@ async def _compile(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         await app.close()
-    print(f"Policy draft of campaign #{campaign.id} ({result.respondents} respondents):")
+    msgs = app.services.content.messages_for(settings.language)
+    print(msgs("console.compiled", id=campaign.id, respondents=result.respondents))
     for location in result.locations:
         print(f"  {location}")
     if result.draft.open_items:
-        print("Still missing:")
-        for item in result.draft.open_items:
-            print(f"  - {item}")
+        print(msgs("draft.missing", items="\n".join(f"  - {i}" for i in result.draft.open_items)))
     return 0
 
 
 async def _roles(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import open_store
+    from adapters.app import open_app
+    from adapters.console.transport import ConsoleTransport
 
-    store = await open_store(settings.database_url)
+    app = await open_app(settings, transport=ConsoleTransport())
     try:
         if args.action == "list":
-            granted = await store.roles()
+            granted = await app.store.roles()
             for key in settings.admins:
                 print(f"{key}\t{Role.CSR_LEAD.value}\t(IMVO_ADMINS)")
             for who, role in granted:
@@ -226,9 +226,9 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
                     "imvo-bot roles grant console:name csr_lead"
                 )
             return 0
-        changed = await store.set_role(args.user, Role(args.role), args.action == "grant")
+        changed = await app.store.set_role(args.user, Role(args.role), args.action == "grant")
     finally:
-        await store.close()
+        await app.close()
     verb = "granted to" if args.action == "grant" else "revoked from"
     print(f"{args.role} {verb} {args.user}" + ("" if changed else " (no change)"))
     return 0

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from adapters.app import open_app
 from adapters.console.transport import ConsoleTransport, console_key, render
+from bot.content import default_content
 from bot.domain import Person, PersonKey, Role
 from bot.messages import Message, Said
 from bot.settings import Settings
@@ -34,10 +35,8 @@ async def run_chat(
         stdout.flush()
 
     def note(other: PersonKey) -> str:
-        return (
-            f"(→ {other.user_id}: direct message delivered; "
-            f"run `imvo-bot chat --user {other.user_id}` to answer as them)"
-        )
+        msgs = default_content().messages_for(language or settings.language)
+        return msgs("console.delivered", user=other.user_id)
 
     transport = ConsoleTransport(write=write, me=me, notify=note)
     app = await open_app(settings, transport=transport)
