@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from bot.commands import ParsedCommand, alias_table, parse_command
+from bot.commands import alias_table, parse_command
 from bot.domain import (
     ConversationState,
     EventKey,
@@ -158,8 +158,6 @@ class Bot:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
                 return self._poll(on_click(session.poll, session.state, qid, event.value))
-            if event.context == "cmd":
-                return await self._commands.run(ParsedCommand(event.value), session)
             return Outcome().say(msgs("poll.stale_click"))
         refusal = check_text(event.text)
         if refusal is not None:
