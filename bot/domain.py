@@ -156,6 +156,8 @@ class ConversationState:
     step: int = 0
     phase: Phase = Phase.IDLE
     updated_at: datetime | None = None
+    # One-time follow-ups already shown (e.g. "resistance", "legislation"), so none repeats.
+    offered: frozenset[str] = frozenset()
 
 
 class OwnerState(StrEnum):

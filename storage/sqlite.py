@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
@@ -309,19 +310,20 @@ class SqliteStore:
 
     async def load_state(self, person: PersonKey) -> ConversationState | None:
         rows = await self._fetch(
-            "SELECT campaign_id, step, phase, updated_at FROM conversation_state"
+            "SELECT campaign_id, step, phase, updated_at, offered FROM conversation_state"
             " WHERE platform = ? AND tenant = ? AND user_id = ?",
             (person.platform, person.tenant, person.user_id),
         )
         if not rows:
             return None
-        campaign_id, step, phase, updated_at = rows[0]
+        campaign_id, step, phase, updated_at, offered = rows[0]
         return ConversationState(
             person=person,
             campaign_id=campaign_id,
             step=step,
             phase=Phase(phase),
             updated_at=dt_opt(updated_at),
+            offered=frozenset(json.loads(offered)),
         )
 
     async def seen(self, platform: str, event_id: str) -> bool:
@@ -358,6 +360,7 @@ class SqliteStore:
                             state.step,
                             state.phase.value,
                             iso_opt(state.updated_at),
+                            json.dumps(sorted(state.offered)),
                         ),
                     )
                 if turn.answers:

@@ -30,13 +30,15 @@ ON CONFLICT (platform, tenant, user_id) DO UPDATE SET
 PERSON_COLUMNS = "platform, tenant, user_id, display_name, language, time_zone, discipline, is_bot"
 
 UPSERT_STATE = """
-INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO conversation_state
+    (platform, tenant, user_id, campaign_id, step, phase, updated_at, offered)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (platform, tenant, user_id) DO UPDATE SET
     campaign_id = excluded.campaign_id,
     step = excluded.step,
     phase = excluded.phase,
-    updated_at = excluded.updated_at
+    updated_at = excluded.updated_at,
+    offered = excluded.offered
 """
 
 UPSERT_ANSWER = """

@@ -126,7 +126,13 @@ _V1: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1,)
+# Version 2: which one-time follow-ups (counter-arguments, the legislation overview) a person has
+# been shown, as a JSON array of keys.
+_V2: Sequence[str] = (
+    "ALTER TABLE conversation_state ADD COLUMN offered TEXT NOT NULL DEFAULT '[]'",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

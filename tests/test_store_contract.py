@@ -541,3 +541,33 @@ async def test_draft_sink_refuses_unsafe_names(tmp_path: Path, name: str) -> Non
     with pytest.raises(ValueError):
         await sink.save(1, [DraftFile("ok.md", "text/markdown", b"x"), DraftFile(name, "x", b"")])
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_offered_follow_ups_are_kept_with_the_state(store: Store) -> None:
+    campaign_id = await new_campaign(store)
+    state = ConversationState(ANN, campaign_id, 4, Phase.ASKING, T0, frozenset({"legislation"}))
+    assert await store.commit_turn(Turn(event=None, state=state, at=T0))
+    assert await store.load_state(ANN) == state
+
+
+async def test_sqlite_upgrade_from_version_1_keeps_conversations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:1])
+    old = await open_store(url)
+    campaign_id = await new_campaign(old)
+    await old.close()
+    with closing(sqlite3.connect(tmp_path / "v1.db")) as db, db:
+        db.execute(
+            "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
+            " updated_at) VALUES ('slack', 'T1', 'U1', ?, 3, 'why', ?)",
+            (campaign_id, T0.isoformat()),
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        state = await store.load_state(ANN)
+    finally:
+        await store.close()
+    assert state == ConversationState(ANN, campaign_id, 3, Phase.WHY, T0, frozenset())
