@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from bot.content import ContentError, load_content
+from bot.content import ContentError
 from bot.domain import LANGUAGES, PersonKey, Role
 from bot.settings import Settings, SettingsError
 from storage import StoreConfigError
@@ -162,15 +162,14 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _content_check() -> int:
-    from bot.draft.texts import load_draft_texts
+    from bot.content_check import check_content
 
     try:
-        load_content()
-        load_draft_texts()
+        checked = check_content()
     except ContentError as exc:
         print(f"imvo-bot content check: {exc}", file=sys.stderr)
         return 1
-    print("content/ is complete in " + " and ".join(LANGUAGES) + ".")
+    print(f"content/ is complete and consistent in {' and '.join(LANGUAGES)} ({checked} texts).")
     return 0
 
 

@@ -13,10 +13,20 @@ from dataclasses import dataclass
 
 from bot.content import Messages
 
-COMMANDS = ("help", "start", "status", "draft", "language", "stop", "skip", "back")
+COMMANDS = (
+    "help",
+    "start",
+    "status",
+    "draft",
+    "language",
+    "stop",
+    "skip",
+    "back",
+    "guidance",
+)
 
 # Commands that take their words as arguments; others ignore extra words only when explicit.
-_TAKES_ARGS = {"start", "language"}
+_TAKES_ARGS = {"start", "language", "guidance"}
 
 
 @dataclass(frozen=True)

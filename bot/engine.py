@@ -12,7 +12,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 
+from bot import guidance as guide
+from bot.briefings import briefings
 from bot.commands import alias_table, parse_command
 from bot.domain import (
     ConversationState,
@@ -145,6 +148,7 @@ class Bot:
             answers={a.question_id: a for a in answers},
             msgs=msgs,
             now=self.services.clock.now(),
+            followup=partial(guide.poll_followup, briefings(self.language_of(person)), msgs),
         )
         return session
 
@@ -158,6 +162,8 @@ class Bot:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
                 return self._poll(on_click(session.poll, session.state, qid, event.value))
+            if event.context == guide.LIST_CONTEXT or event.context.startswith(guide.PART_CONTEXT):
+                return await self._commands.guidance_click(event.context, event.value, session)
             return Outcome().say(msgs("poll.stale_click"))
         refusal = check_text(event.text)
         if refusal is not None:

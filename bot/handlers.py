@@ -13,14 +13,18 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot import guidance as guide
+from bot.briefings import briefings
 from bot.commands import ParsedCommand
 from bot.compile import compile_draft
-from bot.domain import LANGUAGES, Campaign, Person, PersonKey, Role
+from bot.domain import LANGUAGES, Campaign, Person, PersonKey, Role, ThemeOwner
+from bot.draft.texts import draft_texts
 from bot.fanout import invite
 from bot.messages import Card, CardSection, FileShare
 from bot.poll import resume
 from bot.session import Outcome, Reply, Session
 from bot.status import status_card
+from bot.themes import find_theme
 
 if TYPE_CHECKING:
     from bot.engine import Bot
@@ -55,6 +59,14 @@ class CommandHandlers:
         self._deadline_words = {
             w for m in bot.services.content.messages.values() for w in m.words("words.deadline")
         }
+        self._words = {
+            name: {
+                w
+                for m in bot.services.content.messages.values()
+                for w in m.words(f"guidance.{name}")
+            }
+            for name in [f"part_{p}" for p in guide.PARTS] + [f"topic_{t}" for t in guide.TOPICS]
+        }
 
     async def run(self, command: ParsedCommand, s: Session) -> Outcome:
         handler = {
@@ -66,6 +78,7 @@ class CommandHandlers:
             "stop": self.stop,
             "skip": self.skip,
             "back": self.back,
+            "guidance": self.guidance,
         }.get(command.name)
         if handler is None:
             return Outcome().say(s.msgs("commands.unknown", word=command.word))
@@ -105,6 +118,43 @@ class CommandHandlers:
             poll = replace(s.poll, questions=questions, msgs=msgs)
             outcome.replies.append(resume(poll, s.state))
         return outcome
+
+    async def guidance(self, command: ParsedCommand, s: Session) -> Outcome:
+        """`guidance`, `guidance <theme> [examples|references]` or `guidance <topic>`."""
+        language = self.bot.language_of(s.person)
+        themes = draft_texts(language).themes
+        if not command.args:
+            return Outcome(replies=[guide.theme_list(themes, await self._owners(), s.msgs)])
+        word = command.args[0]
+        topic = self._named(word, "topic_", guide.TOPICS)
+        if topic is not None:
+            return Outcome(replies=[guide.topic_card(topic, briefings(language), s.msgs)])
+        theme = find_theme(word, themes)
+        if theme is None:
+            return Outcome().say(guide.unknown_theme(word, themes, s.msgs))
+        if len(command.args) > 1:
+            part = self._named(command.args[1], "part_", guide.PARTS)
+            if part is None:
+                return Outcome().say(s.msgs("guidance.unknown_part", key=theme.key))
+            return Outcome(replies=[guide.theme_part(theme, part, s.msgs)])
+        owner = guide.owner_text(theme, await self._owners(), s.msgs)
+        return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
+
+    async def guidance_click(self, context: str, value: str, s: Session) -> Outcome:
+        """A click on the theme list or on a snippet's Examples / References."""
+        args = (
+            (value,)
+            if context == guide.LIST_CONTEXT
+            else (context[len(guide.PART_CONTEXT) :], value)
+        )
+        return await self.guidance(ParsedCommand("guidance", args), s)
+
+    def _named(self, word: str, prefix: str, names: tuple[str, ...]) -> str | None:
+        lowered = word.lower()
+        return next((n for n in names if lowered in self._words[prefix + n]), None)
+
+    async def _owners(self) -> dict[str, ThemeOwner]:
+        return {o.theme: o for o in await self.services.store.theme_owners()}
 
     async def skip(self, command: ParsedCommand, s: Session) -> Outcome:
         return self.bot.poll_skip(s)

@@ -7,7 +7,7 @@ engine loads what they need, commits what they return in one turn, and only then
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -39,6 +39,8 @@ class PollContext:
     answers: Mapping[str, Answer]
     msgs: Messages
     now: datetime
+    # A one-time follow-up after a question (e.g. counter-arguments after "resistance").
+    followup: Callable[[str, Answer], Message | None] | None = None
 
 
 def progress(ctx: PollContext, step: int) -> str:
@@ -122,8 +124,15 @@ def _advance(
     answers: tuple[Answer, ...],
     lead: tuple[Message, ...] = (),
 ) -> PollStep:
-    """Moves to the next question, or finishes with a summary."""
+    """Moves to the next question (after a one-time follow-up, if any), or finishes."""
     known = {**ctx.answers, **{a.question_id: a for a in answers}}
+    leaving = ctx.questions[state.step].id
+    answer = known.get(leaving)
+    if ctx.followup is not None and answer is not None and leaving not in state.offered:
+        extra = ctx.followup(leaving, answer)
+        if extra is not None:
+            lead = (*lead, extra)
+            state = replace(state, offered=state.offered | {leaving})
     nxt = state.step + 1
     if nxt >= len(ctx.questions):
         done = replace(state, step=len(ctx.questions) - 1, phase=Phase.DONE, updated_at=ctx.now)

@@ -29,7 +29,8 @@ from bot.draft.docx import render_docx
 from bot.draft.markdown import escape_inline, render_markdown
 from bot.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
 from bot.draft.quotes import ThemeMatcher, select_quotes
-from bot.draft.texts import THEME_KEYS, draft_texts, load_draft_texts
+from bot.draft.texts import draft_texts, load_draft_texts
+from bot.themes import THEME_KEYS
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TENANT = "T-ACME-SECRET"
@@ -236,7 +237,7 @@ def test_both_languages_have_all_texts_and_the_nine_themes_in_contract_order() -
 def test_missing_key_is_reported_with_file_and_key(tmp_path: Path) -> None:
     for lang in LANGS:
         (tmp_path / lang).mkdir()
-        for name in ("draft.toml", "themes.toml"):
+        for name in ("draft.toml", "themes.toml", "instruments.toml"):
             shutil.copy(Path(str(content_root())) / lang / name, tmp_path / lang / name)
     broken = tmp_path / "nl" / "draft.toml"
     broken.write_text(re.sub(r"(?m)^no_owner = .*$", "", broken.read_text("utf-8")), "utf-8")

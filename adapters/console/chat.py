@@ -8,10 +8,10 @@ import uuid
 from typing import TextIO
 
 from adapters.app import open_app
-from adapters.console.transport import ConsoleTransport, console_key, render
+from adapters.console.transport import ConsoleTransport, as_click, console_key, render
 from bot.content import default_content
 from bot.domain import Person, PersonKey, Role
-from bot.messages import Message, Said
+from bot.messages import Clicked, Message, Said
 from bot.settings import Settings
 
 _QUIT = {"quit", "exit", ":q"}
@@ -34,11 +34,17 @@ async def run_chat(
         stdout.write(("bot> " if interactive else "") + text + "\n")
         stdout.flush()
 
-    def note(other: PersonKey) -> str:
-        msgs = default_content().messages_for(language or settings.language)
-        return msgs("console.delivered", user=other.user_id)
+    shown: list[Message] = []  # the last message shown to me: a number may pick its choice
 
-    transport = ConsoleTransport(write=write, me=me, notify=note)
+    def show(message: Message) -> None:
+        shown[:] = [message]
+        write(render(message))
+
+    def note(other: PersonKey) -> None:
+        msgs = default_content().messages_for(language or settings.language)
+        write(msgs("console.delivered", user=other.user_id))
+
+    transport = ConsoleTransport(me=me, show=show, note=note)
     app = await open_app(settings, transport=transport)
     try:
         person = Person(key=me, display_name=user, language=language)
@@ -48,7 +54,7 @@ async def run_chat(
             await app.store.set_role(me, Role(role), True)
 
         async def reply(message: Message) -> None:
-            write(render(message))
+            show(message)
 
         await app.bot.resume(person, reply)
         while True:
@@ -61,7 +67,12 @@ async def run_chat(
             text = line.rstrip("\n")
             if interactive and text.strip().lower() in _QUIT:
                 break
-            await app.bot.handle(Said(uuid.uuid4().hex, person, text), reply)
+            event_id = uuid.uuid4().hex
+            click = as_click(text, shown[0] if shown else None)
+            if click is not None:
+                await app.bot.handle(Clicked(event_id, person, *click), reply)
+            else:
+                await app.bot.handle(Said(event_id, person, text), reply)
     finally:
         await app.close()
     return 0

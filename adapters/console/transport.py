@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from bot.domain import AudienceResolution, Delivery, Person, PersonKey
-from bot.messages import Message
+from bot.messages import Choices, Message
 from bot.ports import Store
 
 PLATFORM = "console"
@@ -27,30 +27,29 @@ class ConsoleTransport:
     """Delivers messages to console people.
 
     Every message is kept in the recipient's inbox (the demo and tests read it). Messages for
-    the person at the terminal are also written out; for anyone else a short note is written
-    when `notify` is given.
+    the person at the terminal (`me`) are handed to `show`; for anyone else `note` is called
+    once, so the terminal can say that someone got a direct message.
     """
 
     def __init__(
         self,
-        write: Callable[[str], None] | None = None,
         me: PersonKey | None = None,
-        notify: Callable[[PersonKey], str] | None = None,
+        show: Callable[[Message], None] | None = None,
+        note: Callable[[PersonKey], None] | None = None,
     ) -> None:
         self.inbox: dict[PersonKey, list[Message]] = defaultdict(list)
-        self._write = write
         self._me = me
-        self._notify = notify
+        self._show = show
+        self._note = note
         self._noted: set[PersonKey] = set()
 
     async def send(self, to: PersonKey, message: Message) -> Delivery:
         self.inbox[to].append(message)
-        if self._write is not None:
-            if to == self._me:
-                self._write(render(message))
-            elif self._notify is not None and to not in self._noted:
-                self._noted.add(to)
-                self._write(self._notify(to))
+        if to == self._me and self._show is not None:
+            self._show(message)
+        elif to != self._me and self._note is not None and to not in self._noted:
+            self._noted.add(to)
+            self._note(to)
         await asyncio.sleep(0)
         return Delivery(ok=True)
 
@@ -85,3 +84,16 @@ class ConsoleDirectory:
 
 def _is_name(word: str) -> bool:
     return len(word) <= 64 and all(ch.isalnum() or ch in "._-" for ch in word)
+
+
+def as_click(text: str, shown: Message | None) -> tuple[str, str] | None:
+    """A bare number typed right after a message with choices picks that choice, as a click would.
+
+    Returns (context, value) for the click, or None when the text is an ordinary reply.
+    """
+    if not isinstance(shown, Choices):
+        return None
+    word = text.strip()
+    if not word.isdigit() or not 1 <= int(word) <= len(shown.choices):
+        return None
+    return shown.context, shown.choices[int(word) - 1].value

@@ -18,7 +18,8 @@ from bot.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.draft.model import Block, Bullets, Heading, Paragraph, PolicyDraft, Table, TitlePage
 from bot.draft.parts import note, percent, quote_blocks, section_start
 from bot.draft.quotes import ThemeMatcher
-from bot.draft.texts import DraftTexts, ThemeText, draft_texts
+from bot.draft.texts import DraftTexts, draft_texts
+from bot.themes import ThemeText
 
 MISSION_QUESTIONS = ("mission", "goals", "translation")
 # Chapters whose policy text is followed by a bullet list (numbered for due diligence).

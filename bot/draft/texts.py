@@ -19,18 +19,7 @@ from typing import Any
 
 from bot.content import ContentError, read_toml
 from bot.domain import LANGUAGES
-
-THEME_KEYS: tuple[str, ...] = (
-    "discrimination-gender",
-    "child-labour",
-    "forced-labour",
-    "freedom-of-association",
-    "living-wage",
-    "health-safety",
-    "raw-materials",
-    "water-chemicals-energy",
-    "animal-welfare",
-)
+from bot.themes import ThemeText, parse_instruments, parse_themes
 
 ILO_CODES: frozenset[str] = frozenset(
     {"C29", "C87", "C98", "C100", "C105", "C111", "C138", "C155", "C182", "C187"}
@@ -144,18 +133,6 @@ class IloConvention:
     category: str
     name: str
     year: str
-
-
-@dataclass(frozen=True)
-class ThemeText:
-    """One of the nine themes. `extra` keeps further parts a later content version adds."""
-
-    key: str
-    name: str
-    principle: str
-    instruments: tuple[str, ...]
-    keywords: tuple[str, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -312,35 +289,6 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_themes(language: str, raw: Mapping[str, Any]) -> tuple[ThemeText, ...]:
-    """Checks a parsed `themes.toml`: the nine contract keys in order, each complete."""
-    where = f"content/{language}/themes.toml: theme"
-    table = _table(raw, "theme", where[:-5])
-    if tuple(table) != THEME_KEYS:
-        missing = [k for k in THEME_KEYS if k not in table]
-        detail = f"{missing[0]} is missing" if missing else "keys or order differ from the contract"
-        raise ContentError(f"{where}: {detail}")
-    themes: list[ThemeText] = []
-    for key in THEME_KEYS:
-        here = _at(where, key)
-        item = _table(table, key, where)
-        keywords = _texts(item, "keywords", here)
-        if any(k != k.lower() for k in keywords):
-            raise ContentError(f"{here}.keywords: must be lowercase")
-        known = {"name", "principle", "instruments", "keywords"}
-        themes.append(
-            ThemeText(
-                key=key,
-                name=_text(item, "name", here),
-                principle=_text(item, "principle", here),
-                instruments=_texts(item, "instruments", here),
-                keywords=keywords,
-                extra=MappingProxyType({k: v for k, v in item.items() if k not in known}),
-            )
-        )
-    return tuple(themes)
-
-
 def _shape(value: Any) -> Any:
     """The structure of parsed TOML without its texts: what both languages must share."""
     if isinstance(value, dict):
@@ -384,11 +332,17 @@ def load_draft_texts(root: Traversable | Path | None = None) -> Mapping[str, Dra
         lang: (read_toml(lang, "draft", root), read_toml(lang, "themes", root))
         for lang in LANGUAGES
     }
+    registries = {lang: read_toml(lang, "instruments", root) for lang in LANGUAGES}
     out: dict[str, DraftTexts] = {}
     for lang, (draft_raw, themes_raw) in raws.items():
+        instruments = parse_instruments(lang, registries[lang])
         out[lang] = DraftTexts(
-            language=lang, themes=parse_themes(lang, themes_raw), **parse_draft(lang, draft_raw)
+            language=lang,
+            themes=parse_themes(lang, themes_raw, instruments),
+            **parse_draft(lang, draft_raw),
         )
+    if list(registries["nl"].get("instrument", {})) != list(registries["en"]["instrument"]):
+        raise ContentError("content/nl/instruments.toml: instrument: ids differ from English")
     base_draft, base_themes = raws["en"]
     for lang, (draft_raw, themes_raw) in raws.items():
         # Keyword and instrument lists of a theme may differ in length between languages.
