@@ -294,3 +294,9 @@ async def test_the_draft_uses_the_same_theme_texts_and_references(h: Harness) ->
     assert theme.principle in flat
     for line in theme.instruments:
         assert line in flat, line
+    registry = {i.id: i.name for t in draft_texts("en").themes for i in t.references.instruments}
+    chapter = flat[flat.index("## References") :]
+    for code in FUNDAMENTAL:
+        assert registry[f"ilo-{code}"] in chapter, code
+    for code, _ in theme.references.codes:
+        assert code.name in chapter

@@ -72,6 +72,7 @@ def build_draft(
     blocks += _themes(texts, by_id, collected, owner_of, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts)
+    blocks += _references(texts)
     blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
     section = texts.section("open_items")
     blocks += section_start(section)
@@ -86,6 +87,22 @@ def build_draft(
         blocks=tuple(blocks),
         open_items=open_items,
     )
+
+
+def _references(texts: DraftTexts) -> list[Block]:
+    """Every instrument, guidance and code the themes refer to, once, from instruments.toml."""
+    names: dict[str, str] = {}
+    for theme in texts.themes:
+        refs = theme.references
+        for instrument in (refs.oecd[0], refs.ungps[0], *refs.instruments):
+            names.setdefault(instrument.id, instrument.name)
+        for code, _ in refs.codes:
+            names.setdefault(code.id, code.name)
+    return [
+        Heading(texts.label("references_title"), 1),
+        Paragraph(texts.label("references_intro")),
+        Bullets(tuple(names.values())),
+    ]
 
 
 def _date(texts: DraftTexts, moment: datetime) -> str:

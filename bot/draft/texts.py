@@ -54,6 +54,8 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "colleagues_said": frozenset(),
         "no_answers": frozenset(),
         "more_answers": frozenset({"count"}),
+        "references_title": frozenset(),
+        "references_intro": frozenset(),
         "one_more_answer": frozenset(),
         "theme_owner": frozenset({"owner"}),
         "no_owner": frozenset(),
