@@ -162,7 +162,7 @@ class Bot:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
                 return self._poll(on_click(session.poll, session.state, qid, event.value))
-            if event.context == guide.LIST_CONTEXT or event.context.startswith(guide.PART_CONTEXT):
+            if guide.is_guidance_click(event.context):
                 return await self._commands.guidance_click(event.context, event.value, session)
             return Outcome().say(msgs("poll.stale_click"))
         refusal = check_text(event.text)

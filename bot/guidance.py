@@ -16,8 +16,13 @@ from bot.themes import THEME_ALIASES, ThemeText
 
 LIST_CONTEXT = "guide"
 PART_CONTEXT = "guide:"  # followed by the theme key
+TOPIC_CONTEXT = "guide-topic"
 PARTS = ("examples", "references")
 TOPICS = ("drivers", "trends", "legislation", "resistance")
+
+
+def is_guidance_click(context: str) -> bool:
+    return context in (LIST_CONTEXT, TOPIC_CONTEXT) or context.startswith(PART_CONTEXT)
 
 
 def owner_text(theme: ThemeText, owners: Mapping[str, ThemeOwner], msgs: Messages) -> str:
@@ -116,7 +121,12 @@ def poll_followup(
         card = resistance_card(briefings, answer.choices, msgs)
         return card if card.sections else None
     if question_id == "legislation" and answer.has_content:
-        return legislation_card(briefings, msgs)
+        return Choices(
+            text=briefings.legislation_offer,
+            choices=(Choice("legislation", msgs("guidance.show_overview")),),
+            context=TOPIC_CONTEXT,
+            hint=msgs("guidance.offer_hint"),
+        )
     return None
 
 

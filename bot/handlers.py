@@ -141,12 +141,11 @@ class CommandHandlers:
         return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
 
     async def guidance_click(self, context: str, value: str, s: Session) -> Outcome:
-        """A click on the theme list or on a snippet's Examples / References."""
-        args = (
-            (value,)
-            if context == guide.LIST_CONTEXT
-            else (context[len(guide.PART_CONTEXT) :], value)
-        )
+        """A click on the theme list, a snippet's Examples / References, or an offered topic."""
+        if context in (guide.LIST_CONTEXT, guide.TOPIC_CONTEXT):
+            args: tuple[str, ...] = (value,)
+        else:
+            args = (context[len(guide.PART_CONTEXT) :], value)
         return await self.guidance(ParsedCommand("guidance", args), s)
 
     def _named(self, word: str, prefix: str, names: tuple[str, ...]) -> str | None:

@@ -239,9 +239,15 @@ async def test_resistance_and_legislation_follow_ups_come_once(h: Harness) -> No
     await h.say(anna, "skip")
     await h.say(anna, "1")  # legislation: forced labour
     replies = await h.say(anna, "Because of cotton.")
-    overview = [m for m in replies if isinstance(m, Card)]
-    assert overview and briefings("en").legislation["forced_labour"].text in overview[0].plain()
+    offer = replies[0]
+    assert isinstance(offer, Choices) and offer.text == briefings("en").legislation_offer
     assert "[8/9]" in texts(replies)
+    overview = (await h._run(_click(anna, offer, 0)))[0]
+    assert isinstance(overview, Card)
+    assert briefings("en").legislation["forced_labour"].text in overview.plain()
+    assert briefings("en").legislation_disclaimer in overview.plain()
+    state = await h.app.store.load_state(anna.key)
+    assert state is not None and state.step == 7  # the click left the poll where it was
     await h.say(anna, "skip")  # mobilise
     await h.say(anna, "1,6")  # resistance: purchasing, finance
     replies = await h.say(anna, "They count every cent.")
