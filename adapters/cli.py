@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.content import ContentError
-from bot.domain import LANGUAGES, PersonKey, Role
+from bot.domain import LANGUAGES, Erasure, PersonKey, Role
 from bot.settings import Settings, SettingsError
 from storage import StoreConfigError
 
@@ -116,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("role", choices=[Role.CSR_LEAD.value, Role.MANAGER.value])
     roles_sub.add_parser("list", help="list granted roles")
 
+    user = sub.add_parser("user", help="a person's own data: export or erase (GDPR)")
+    user_sub = user.add_subparsers(
+        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
+    )
+    export = user_sub.add_parser("export", help="print everything the bot holds about USER as JSON")
+    export.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
+    erase = user_sub.add_parser("erase", help="erase everything the bot holds about USER")
+    erase.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     content = sub.add_parser("content", help="work with the content files")
     content_sub = content.add_subparsers(
         dest="action", required=True, parser_class=_Parser, metavar="ACTION"
@@ -158,6 +168,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _compile(settings, args)
     if args.command == "roles":
         return await _roles(settings, args)
+    if args.command == "user":
+        return await _user_data(settings, args)
     raise UserError(f"unknown command {args.command}")
 
 
@@ -230,4 +242,44 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
         await app.close()
     verb = "granted to" if args.action == "grant" else "revoked from"
     print(f"{args.role} {verb} {args.user}" + ("" if changed else " (no change)"))
+    return 0
+
+
+async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.app import open_app
+    from adapters.console.transport import ConsoleTransport
+    from bot.privacy import export_json
+
+    app = await open_app(settings, transport=ConsoleTransport())
+    try:
+        # USER names no tenant (Slack team, Teams tenant): take every stored key it matches.
+        found = await app.store.find_keys(args.user.platform, args.user.user_id)
+        keys = found or [args.user]
+        if args.action == "export":
+            for key in keys:
+                print(export_json(await app.store.person_data(key), app.services.clock.now()))
+            return 0
+        key = keys[0]
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError(f"erasing {key} cannot be undone; add --yes to confirm")
+            answer = input(f"Erase everything stored about {key}? This cannot be undone. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes", "j", "ja"):
+                print("Nothing was erased.")
+                return 0
+        erasures = [await app.store.erase_person(k) for k in keys]
+        erasure = Erasure(
+            *(sum(getattr(e, f) for e in erasures) for f in Erasure.__dataclass_fields__)
+        )
+    finally:
+        await app.close()
+    if not erasure.total:
+        print(f"Nothing is stored about {key}.")
+        return 0
+    print(
+        f"Erased {key}: {erasure.answers} answers, {erasure.roles} roles, "
+        f"{erasure.ownerships} theme ownerships, {erasure.participations} campaign places, "
+        "the profile and the conversation state. Drafts compiled before now may still quote "
+        "the answers (without a name)."
+    )
     return 0

@@ -23,10 +23,12 @@ COMMANDS = (
     "skip",
     "back",
     "guidance",
+    "mydata",
+    "forget",
 )
 
 # Commands that take their words as arguments; others ignore extra words only when explicit.
-_TAKES_ARGS = {"start", "language", "guidance"}
+_TAKES_ARGS = {"start", "language", "guidance", "forget"}
 
 
 @dataclass(frozen=True)

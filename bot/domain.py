@@ -224,5 +224,41 @@ class Delivery:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class PersonData:
+    """Everything the bot holds about one person (for `mydata` and `user export`)."""
+
+    key: PersonKey
+    person: Person | None
+    roles: tuple[Role, ...]
+    participations: tuple[Participation, ...]
+    answers: tuple[Answer, ...]
+    state: ConversationState | None
+    ownerships: tuple[ThemeOwner, ...]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one person removed, counted per kind."""
+
+    answers: int = 0
+    roles: int = 0
+    ownerships: int = 0
+    participations: int = 0
+    state: int = 0
+    profile: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.answers
+            + self.roles
+            + self.ownerships
+            + self.participations
+            + self.state
+            + self.profile
+        )
+
+
 def campaign_label(campaign: Campaign) -> str:
     return f"#{campaign.id} ({campaign.started_at:%Y-%m-%d})"

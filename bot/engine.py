@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import partial
 
 from bot import guidance as guide
+from bot import privacy
 from bot.briefings import briefings
 from bot.commands import alias_table, parse_command
 from bot.domain import (
@@ -162,6 +163,8 @@ class Bot:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
                 return self._poll(on_click(session.poll, session.state, qid, event.value))
+            if event.context == privacy.CONFIRM_CONTEXT:
+                return await self._commands.forget_click(event.value, session)
             if guide.is_guidance_click(event.context):
                 return await self._commands.guidance_click(event.context, event.value, session)
             return Outcome().say(msgs("poll.stale_click"))
@@ -198,6 +201,8 @@ class Bot:
         return self._poll(on_back(session.poll, session.state))
 
     def _turn(self, event: EventKey, session: Session, outcome: Outcome) -> Turn:
+        if outcome.erased:
+            return Turn(event=event, at=self.services.clock.now())
         person = outcome.person or session.person
         step = outcome.poll
         if step is not None and step.discipline is not None:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot import guidance as guide
+from bot import privacy
 from bot.briefings import briefings
 from bot.commands import ParsedCommand
 from bot.compile import compile_draft
@@ -79,6 +80,8 @@ class CommandHandlers:
             "skip": self.skip,
             "back": self.back,
             "guidance": self.guidance,
+            "mydata": self.mydata,
+            "forget": self.forget,
         }.get(command.name)
         if handler is None:
             return Outcome().say(s.msgs("commands.unknown", word=command.word))
@@ -154,6 +157,28 @@ class CommandHandlers:
 
     async def _owners(self) -> dict[str, ThemeOwner]:
         return {o.theme: o for o in await self.services.store.theme_owners()}
+
+    async def mydata(self, command: ParsedCommand, s: Session) -> Outcome:
+        data = await self.services.store.person_data(s.person.key)
+        exported = privacy.export_json(data, self.services.clock.now())
+        outcome = Outcome().say(privacy.summary(data, s.msgs))
+        outcome.say(s.msgs("privacy.export_intro") + "\n" + exported)
+        return outcome
+
+    async def forget(self, command: ParsedCommand, s: Session) -> Outcome:
+        if command.args:
+            return Outcome().say(s.msgs("privacy.only_yourself"))
+        data = await self.services.store.person_data(s.person.key)
+        return Outcome(replies=[privacy.confirmation(data, s.msgs, self.services.clock.now())])
+
+    async def forget_click(self, value: str, s: Session) -> Outcome:
+        decision = privacy.confirmed(value, self.services.clock.now())
+        if decision is None:
+            return Outcome().say(s.msgs("privacy.expired"))
+        if not decision:
+            return Outcome().say(s.msgs("privacy.kept"))
+        erasure = await self.services.store.erase_person(s.person.key)
+        return Outcome(erased=True).say(privacy.erased_text(erasure, s.msgs))
 
     async def skip(self, command: ParsedCommand, s: Session) -> Outcome:
         return self.bot.poll_skip(s)

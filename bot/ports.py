@@ -17,8 +17,10 @@ from bot.domain import (
     ConversationState,
     Delivery,
     DraftFile,
+    Erasure,
     Participation,
     Person,
+    PersonData,
     PersonKey,
     Role,
     ThemeOwner,
@@ -148,4 +150,18 @@ class Store(Protocol):
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
         """Sets or replaces the owner of `owner.theme`."""
+        ...
+
+    # people's own data
+    async def person_data(self, key: PersonKey) -> PersonData:
+        """Everything stored about one person, across campaigns."""
+        ...
+
+    async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
+        """Every stored key of a user id on a platform, whatever the tenant (for the CLI's USER)."""
+        ...
+
+    async def erase_person(self, key: PersonKey) -> Erasure:
+        """Deletes a person's profile, roles, answers, participations, ownerships and state in
+        one transaction; returns what was removed. Event ids (no personal data) stay."""
         ...

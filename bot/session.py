@@ -39,6 +39,7 @@ class Outcome:
     poll: PollStep | None = None
     person: Person | None = None
     after: After | None = None
+    erased: bool = False  # the person's data was erased: store nothing about them in this turn
 
     def say(self, text: str) -> Outcome:
         self.replies.append(Text(text))

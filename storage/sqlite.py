@@ -28,9 +28,11 @@ from bot.domain import (
     CampaignState,
     ConversationState,
     Delivery,
+    Erasure,
     OwnerState,
     Participation,
     Person,
+    PersonData,
     PersonKey,
     Phase,
     Role,
@@ -431,3 +433,54 @@ class SqliteStore:
                     owner.display_name,
                 ),
             )
+
+    async def person_data(self, key: PersonKey) -> PersonData:
+        who = (key.platform, key.tenant, key.user_id)
+        where = " WHERE platform = ? AND tenant = ? AND user_id = ?"
+        participations = await self._fetch(
+            f"SELECT {PARTICIPANT_COLUMNS} FROM participants{where} ORDER BY campaign_id", who
+        )
+        answers = await self._fetch(
+            f"SELECT {ANSWER_COLUMNS} FROM answers{where} ORDER BY campaign_id, answered_at", who
+        )
+        return PersonData(
+            key=key,
+            person=await self.get_person(key),
+            roles=tuple(role for k, role in await self.roles() if k == key),
+            participations=tuple(participation_from(r) for r in participations),
+            answers=tuple(answers_from(answers)),
+            state=await self.load_state(key),
+            ownerships=tuple(o for o in await self.theme_owners() if o.person == key),
+        )
+
+    async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
+        tables = (
+            "persons",
+            "roles",
+            "participants",
+            "answers",
+            "theme_owners",
+            "conversation_state",
+        )
+        union = " UNION ".join(
+            f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in tables
+        )
+        rows = await self._fetch(f"{union} ORDER BY 1", (platform, user_id) * len(tables))
+        return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
+
+    async def erase_person(self, key: PersonKey) -> Erasure:
+        who = (key.platform, key.tenant, key.user_id)
+        where = " WHERE platform = ? AND tenant = ? AND user_id = ?"
+        async with self._transaction() as db:
+            counts = {
+                name: await self._changes(db, f"DELETE FROM {table}{where}", who)
+                for name, table in (
+                    ("answers", "answers"),
+                    ("roles", "roles"),
+                    ("ownerships", "theme_owners"),
+                    ("participations", "participants"),
+                    ("state", "conversation_state"),
+                    ("profile", "persons"),
+                )
+            }
+        return Erasure(**counts)

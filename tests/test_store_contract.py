@@ -571,3 +571,48 @@ async def test_sqlite_upgrade_from_version_1_keeps_conversations(
     finally:
         await store.close()
     assert state == ConversationState(ANN, campaign_id, 3, Phase.WHY, T0, frozenset())
+
+
+async def _ann_with_everything(store: Store) -> int:
+    campaign_id = await new_campaign(store)
+    await store.upsert_person(Person(ANN, "Ann", "nl", "Europe/Amsterdam", "sales"))
+    await store.set_role(ANN, Role.MANAGER, True)
+    await store.set_theme_owner(ThemeOwner("living-wage", ANN, OwnerState.ACCEPTED, T0, "Ann"))
+    answers = (
+        Answer(campaign_id, ANN, "mission", (), "Fair clothes.", False, T0),
+        Answer(campaign_id, BOB, "mission", (), "Bob's view.", False, T0),
+    )
+    state = ConversationState(ANN, campaign_id, 2, Phase.ASKING, T0)
+    assert await store.commit_turn(Turn(event=None, state=state, answers=answers, at=T0))
+    return campaign_id
+
+
+async def test_person_data_holds_everything_about_one_person(store: Store) -> None:
+    campaign_id = await _ann_with_everything(store)
+    data = await store.person_data(ANN)
+    assert data.person is not None and data.person.display_name == "Ann"
+    assert data.roles == (Role.MANAGER,)
+    assert [p.campaign_id for p in data.participations] == [campaign_id]
+    assert [a.text for a in data.answers] == ["Fair clothes."]
+    assert data.state is not None and data.state.step == 2
+    assert [o.theme for o in data.ownerships] == ["living-wage"]
+
+
+async def test_erase_person_removes_only_that_person(store: Store) -> None:
+    campaign_id = await _ann_with_everything(store)
+    erased = await store.erase_person(ANN)
+    assert (erased.answers, erased.roles, erased.ownerships) == (1, 1, 1)
+    assert (erased.participations, erased.state, erased.profile) == (1, 1, 1)
+    data = await store.person_data(ANN)
+    assert data.person is None and not data.answers and not data.roles and data.state is None
+    assert not data.participations and not data.ownerships
+    assert [a.text for a in await store.answers(campaign_id)] == ["Bob's view."]
+    assert [p.person for p in await store.participants(campaign_id)] == [BOB]
+    assert (await store.erase_person(ANN)).total == 0
+
+
+async def test_find_keys_across_tenants(store: Store) -> None:
+    await _ann_with_everything(store)
+    await store.upsert_person(Person(PersonKey("slack", "T2", "U1"), "Ann elsewhere"))
+    assert await store.find_keys("slack", "U1") == [ANN, PersonKey("slack", "T2", "U1")]
+    assert await store.find_keys("teams", "U1") == []
