@@ -174,6 +174,20 @@ class ThemeOwner:
     state: OwnerState
     since: datetime
     display_name: str = ""
+    # The lead who asked this person to own the theme; None when the person claimed it.
+    invited_by: PersonKey | None = None
+
+
+@dataclass(frozen=True)
+class OwnerAnswer:
+    """A theme owner's answer to one question of the owner questionnaire."""
+
+    theme: str
+    person: PersonKey
+    question_id: str
+    text: str | None = None
+    skipped: bool = False
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +220,7 @@ class Turn:
     person: Person | None = None
     finished: tuple[int, PersonKey] | None = None  # (campaign id, person) finished the poll
     at: datetime | None = None
+    owner_answers: tuple[OwnerAnswer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,7 @@ class PersonData:
     answers: tuple[Answer, ...]
     state: ConversationState | None
     ownerships: tuple[ThemeOwner, ...]
+    owner_answers: tuple[OwnerAnswer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.domain import (
     Delivery,
     DraftFile,
     Erasure,
+    OwnerAnswer,
     Participation,
     Person,
     PersonData,
@@ -150,6 +151,14 @@ class Store(Protocol):
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
         """Sets or replaces the owner of `owner.theme`."""
+        ...
+
+    async def remove_theme_owner(self, theme: str) -> bool:
+        """Makes a theme open again; False when it had no owner."""
+        ...
+
+    async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
+        """The stored answers of the owner questionnaires (of one person, if given)."""
         ...
 
     # people's own data

@@ -29,6 +29,7 @@ from bot.domain import (
     ConversationState,
     Delivery,
     Erasure,
+    OwnerAnswer,
     OwnerState,
     Participation,
     Person,
@@ -367,6 +368,27 @@ class SqliteStore:
                     )
                 if turn.answers:
                     await db.executemany(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
+                if turn.owner_answers:
+                    await db.executemany(
+                        "INSERT INTO owner_answers (theme, question_id, platform, tenant, user_id,"
+                        " text, skipped, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET"
+                        " text = excluded.text, skipped = excluded.skipped,"
+                        " answered_at = excluded.answered_at",
+                        [
+                            (
+                                o.theme,
+                                o.question_id,
+                                o.person.platform,
+                                o.person.tenant,
+                                o.person.user_id,
+                                o.text,
+                                int(o.skipped),
+                                iso_opt(o.answered_at),
+                            )
+                            for o in turn.owner_answers
+                        ],
+                    )
                 if turn.finished is not None:
                     campaign_id, key = turn.finished
                     await db.execute(
@@ -399,7 +421,8 @@ class SqliteStore:
 
     async def theme_owners(self) -> list[ThemeOwner]:
         rows = await self._fetch(
-            "SELECT theme, platform, tenant, user_id, state, since, display_name"
+            "SELECT theme, platform, tenant, user_id, state, since, display_name,"
+            " invited_by_platform, invited_by_tenant, invited_by_user_id"
             " FROM theme_owners ORDER BY theme"
         )
         return [
@@ -409,20 +432,26 @@ class SqliteStore:
                 state=OwnerState(r[4]),
                 since=dt(r[5]),
                 display_name=r[6],
+                invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
             )
             for r in rows
         ]
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
         key = owner.person
+        lead = owner.invited_by
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO theme_owners"
-                " (theme, platform, tenant, user_id, state, since, display_name)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " (theme, platform, tenant, user_id, state, since, display_name,"
+                " invited_by_platform, invited_by_tenant, invited_by_user_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (theme) DO UPDATE SET platform = excluded.platform,"
                 " tenant = excluded.tenant, user_id = excluded.user_id, state = excluded.state,"
-                " since = excluded.since, display_name = excluded.display_name",
+                " since = excluded.since, display_name = excluded.display_name,"
+                " invited_by_platform = excluded.invited_by_platform,"
+                " invited_by_tenant = excluded.invited_by_tenant,"
+                " invited_by_user_id = excluded.invited_by_user_id",
                 (
                     owner.theme,
                     key.platform,
@@ -431,8 +460,30 @@ class SqliteStore:
                     owner.state.value,
                     iso(owner.since),
                     owner.display_name,
+                    lead.platform if lead else None,
+                    lead.tenant if lead else None,
+                    lead.user_id if lead else None,
                 ),
             )
+
+    async def remove_theme_owner(self, theme: str) -> bool:
+        async with self._transaction() as db:
+            return await self._changes(db, "DELETE FROM theme_owners WHERE theme = ?", (theme,)) > 0
+
+    async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
+        sql = (
+            "SELECT theme, platform, tenant, user_id, question_id, text, skipped, answered_at"
+            " FROM owner_answers"
+        )
+        params: tuple[str, ...] = ()
+        if person is not None:
+            sql += " WHERE platform = ? AND tenant = ? AND user_id = ?"
+            params = (person.platform, person.tenant, person.user_id)
+        rows = await self._fetch(sql + " ORDER BY theme, answered_at", params)
+        return [
+            OwnerAnswer(r[0], PersonKey(r[1], r[2], r[3]), r[4], r[5], bool(r[6]), dt_opt(r[7]))
+            for r in rows
+        ]
 
     async def person_data(self, key: PersonKey) -> PersonData:
         who = (key.platform, key.tenant, key.user_id)
@@ -451,6 +502,7 @@ class SqliteStore:
             answers=tuple(answers_from(answers)),
             state=await self.load_state(key),
             ownerships=tuple(o for o in await self.theme_owners() if o.person == key),
+            owner_answers=tuple(await self.owner_answers(key)),
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
@@ -475,6 +527,7 @@ class SqliteStore:
             counts = {
                 name: await self._changes(db, f"DELETE FROM {table}{where}", who)
                 for name, table in (
+                    ("owner_answers", "owner_answers"),
                     ("answers", "answers"),
                     ("roles", "roles"),
                     ("ownerships", "theme_owners"),
@@ -483,4 +536,5 @@ class SqliteStore:
                     ("profile", "persons"),
                 )
             }
+        counts["answers"] += counts.pop("owner_answers")
         return Erasure(**counts)

@@ -132,7 +132,27 @@ _V2: Sequence[str] = (
     "ALTER TABLE conversation_state ADD COLUMN offered TEXT NOT NULL DEFAULT '[]'",
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2)
+# Version 3: who invited a theme owner, and the owners' questionnaire answers.
+_V3: Sequence[str] = (
+    "ALTER TABLE theme_owners ADD COLUMN invited_by_platform TEXT",
+    "ALTER TABLE theme_owners ADD COLUMN invited_by_tenant TEXT",
+    "ALTER TABLE theme_owners ADD COLUMN invited_by_user_id TEXT",
+    """
+    CREATE TABLE owner_answers (
+        theme       TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        text        TEXT,
+        skipped     INTEGER NOT NULL DEFAULT 0,
+        answered_at TEXT,
+        PRIMARY KEY (theme, question_id, platform, tenant, user_id)
+    )
+    """,
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from bot.domain import (
     Delivery,
     DraftFile,
     EventKey,
+    OwnerAnswer,
     OwnerState,
     Person,
     PersonKey,
@@ -616,3 +617,24 @@ async def test_find_keys_across_tenants(store: Store) -> None:
     await store.upsert_person(Person(PersonKey("slack", "T2", "U1"), "Ann elsewhere"))
     assert await store.find_keys("slack", "U1") == [ANN, PersonKey("slack", "T2", "U1")]
     assert await store.find_keys("teams", "U1") == []
+
+
+async def test_owner_invitations_answers_and_removal(store: Store) -> None:
+    invited = ThemeOwner("child-labour", BOB, OwnerState.PROPOSED, T0, "Bob", invited_by=LEAD)
+    await store.set_theme_owner(invited)
+    assert await store.theme_owners() == [invited]
+    answers = (
+        OwnerAnswer("child-labour", BOB, "practice", "We check ages.", False, T0),
+        OwnerAnswer("child-labour", BOB, "risk", None, True, T0),
+    )
+    assert await store.commit_turn(Turn(event=None, owner_answers=answers, at=T0))
+    again = OwnerAnswer("child-labour", BOB, "practice", "We check ages twice.", False, T0)
+    assert await store.commit_turn(Turn(event=None, owner_answers=(again,), at=T0))
+    assert [a.text for a in await store.owner_answers()] == ["We check ages twice.", None]
+    assert await store.owner_answers(ANN) == []
+    assert len((await store.person_data(BOB)).owner_answers) == 2
+    assert await store.remove_theme_owner("child-labour")
+    assert not await store.remove_theme_owner("child-labour")
+    assert await store.theme_owners() == []
+    assert (await store.erase_person(BOB)).answers == 2
+    assert await store.owner_answers() == []
