@@ -51,6 +51,8 @@ async def compile_draft(
         language=language,
         generated_at=now,
         anonymity_min=services.settings.anonymity_min,
+        owner_answers=await store.owner_answers(),
+        owner_questions=services.content.owner_questions_for(language),
     )
     stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
     files: list[DraftFile] = []

@@ -63,13 +63,15 @@ def _str(raw: Mapping[str, Any], field: str, where: str, required: bool = True) 
     return value.strip()
 
 
-def parse_questions(language: str, raw: Mapping[str, Any]) -> tuple[Question, ...]:
+def parse_questions(
+    language: str, raw: Mapping[str, Any], name: str = "questions"
+) -> tuple[Question, ...]:
     items = raw.get("question")
     if not isinstance(items, list) or not items:
-        raise ContentError(_where(language, "questions", "question") + ": no questions")
+        raise ContentError(_where(language, name, "question") + ": no questions")
     questions: list[Question] = []
     for index, item in enumerate(items):
-        where = _where(language, "questions", f"question[{index}]")
+        where = _where(language, name, f"question[{index}]")
         qid = _str(item, "id", where)
         try:
             kind = QuestionKind(item.get("kind", "text"))
@@ -98,7 +100,7 @@ def parse_questions(language: str, raw: Mapping[str, Any]) -> tuple[Question, ..
         )
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
-        raise ContentError(_where(language, "questions", "id") + ": ids must be unique")
+        raise ContentError(_where(language, name, "id") + ": ids must be unique")
     return tuple(questions)
 
 
@@ -170,9 +172,13 @@ class Content:
 
     questions: Mapping[str, tuple[Question, ...]]
     messages: Mapping[str, Messages]
+    owner_questions: Mapping[str, tuple[Question, ...]]
 
     def questions_for(self, language: str) -> tuple[Question, ...]:
         return self.questions[language if language in self.questions else "en"]
+
+    def owner_questions_for(self, language: str) -> tuple[Question, ...]:
+        return self.owner_questions[language if language in self.owner_questions else "en"]
 
     def messages_for(self, language: str) -> Messages:
         return self.messages[language if language in self.messages else "en"]
@@ -184,7 +190,12 @@ def load_content(root: Traversable | Path | None = None) -> Content:
         lang: parse_questions(lang, read_toml(lang, "questions", root)) for lang in LANGUAGES
     }
     messages = {lang: parse_messages(lang, read_toml(lang, "messages", root)) for lang in LANGUAGES}
+    owner_questions = {
+        lang: parse_questions(lang, read_toml(lang, "owner_questions", root), "owner_questions")
+        for lang in LANGUAGES
+    }
     _same_shape(questions)
+    _same_shape(owner_questions, "owner_questions")
     base_keys = messages["en"].keys()
     for lang, msgs in messages.items():
         missing = base_keys - msgs.keys()
@@ -195,25 +206,25 @@ def load_content(root: Traversable | Path | None = None) -> Content:
                 _where(lang, "messages", key)
                 + (": missing here but present in English" if missing else ": not in English")
             )
-    return Content(questions=questions, messages=messages)
+    return Content(questions=questions, messages=messages, owner_questions=owner_questions)
 
 
-def _same_shape(questions: Mapping[str, tuple[Question, ...]]) -> None:
+def _same_shape(questions: Mapping[str, tuple[Question, ...]], name: str = "questions") -> None:
     reference = questions["en"]
     for lang, qs in questions.items():
         if [q.id for q in qs] != [q.id for q in reference]:
-            raise ContentError(_where(lang, "questions", "id") + ": ids differ from English")
+            raise ContentError(_where(lang, name, "id") + ": ids differ from English")
         for mine, theirs in zip(qs, reference, strict=True):
             if [o.key for o in mine.options] != [o.key for o in theirs.options]:
                 raise ContentError(
-                    _where(lang, "questions", mine.id) + ": option keys differ from English"
+                    _where(lang, name, mine.id) + ": option keys differ from English"
                 )
             if (mine.kind, mine.max_choices, mine.asks_why) != (
                 theirs.kind,
                 theirs.max_choices,
                 theirs.asks_why,
             ):
-                raise ContentError(_where(lang, "questions", mine.id) + ": differs from English")
+                raise ContentError(_where(lang, name, mine.id) + ": differs from English")
 
 
 @cache

@@ -21,7 +21,16 @@ from bot.draft.texts import load_draft_texts
 # Slack allows 3,000 characters in a section block; Teams cards hold more, so this is the bound.
 MAX_TEXT_CHARS = 3000
 _UNVERIFIED = re.compile(r"\[\s*(partly\s+)?unverified\s*\]|\[\s*niet\s+geverifieerd\s*\]", re.I)
-FILES = ("questions", "messages", "draft", "themes", "instruments", "briefings", "demo")
+FILES = (
+    "questions",
+    "owner_questions",
+    "messages",
+    "draft",
+    "themes",
+    "instruments",
+    "briefings",
+    "demo",
+)
 
 
 def _texts(value: Any, key: str) -> Iterator[tuple[str, str]]:

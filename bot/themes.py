@@ -87,6 +87,8 @@ class ThemeText:
     risk: str
     references: ThemeReferences
     keywords: tuple[str, ...]
+    # Poll discipline keys whose colleagues are natural candidates to own the theme.
+    disciplines: tuple[str, ...] = ()
 
     @property
     def instruments(self) -> tuple[str, ...]:
@@ -190,6 +192,7 @@ def parse_themes(
                 risk=_text(item, "risk", here),
                 references=_references(item, here, instruments),
                 keywords=keywords,
+                disciplines=_texts(item, "disciplines", here),
             )
         )
     return tuple(themes)

@@ -504,7 +504,17 @@ def test_open_items_list_what_is_missing(rendered: tuple) -> None:
     items = draft.open_items
     unanswered = [q for q in qs if texts.label("open_unanswered", question=qs[q].title) in items]
     assert unanswered == ["trends"]
-    unowned = [t.name for t in texts.themes if texts.label("open_unowned", theme=t.name) in items]
+    labels = {o.key: o.label for o in qs["discipline"].options}
+    unowned = [
+        t.name
+        for t in texts.themes
+        if texts.label(
+            "open_unowned_candidates",
+            theme=t.name,
+            disciplines=", ".join(labels[d] for d in t.disciplines),
+        )
+        in items
+    ]
     assert unowned == [
         n
         for k, n in zip(THEME_KEYS, EXPECTED[lang]["themes"], strict=True)

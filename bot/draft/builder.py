@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.domain import (
+    Answer,
+    Campaign,
+    OwnerAnswer,
+    OwnerState,
+    Participation,
+    Question,
+    ThemeOwner,
+)
 from bot.draft.annex import annex_blocks
 from bot.draft.anonymity import group_disciplines
 from bot.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected, collect
@@ -40,6 +48,8 @@ def build_draft(
     max_quotes: int = 8,
     signed_off: bool = False,
     texts: DraftTexts | None = None,
+    owner_answers: Sequence[OwnerAnswer] = (),
+    owner_questions: Sequence[Question] = (),
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -61,6 +71,7 @@ def build_draft(
     )
     owner_of = _owners(owners)
     open_items = _open_items(texts, questions, collected, owner_of, signed_off)
+    owner_said = _owner_said(owner_of, owner_answers, owner_questions)
 
     blocks: list[Block] = []
     blocks += _intro(texts, collected)
@@ -69,7 +80,7 @@ def build_draft(
         blocks += _listed(texts, key)
         if key == "frameworks":
             blocks += _ilo(texts)
-    blocks += _themes(texts, by_id, collected, owner_of, max_quotes)
+    blocks += _themes(texts, by_id, collected, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts)
     blocks += _references(texts)
@@ -146,6 +157,29 @@ def _owners(owners: Sequence[ThemeOwner]) -> dict[str, ThemeOwner]:
     return best
 
 
+def _owner_said(
+    owner_of: Mapping[str, ThemeOwner],
+    answers: Sequence[OwnerAnswer],
+    questions: Sequence[Question],
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per theme, the accepted owner's questionnaire answers as (question title, answer) rows."""
+    texts = {
+        (a.theme, a.person, a.question_id): a.text for a in answers if a.text and not a.skipped
+    }
+    said: dict[str, tuple[tuple[str, str], ...]] = {}
+    for theme, owner in owner_of.items():
+        if owner.state is not OwnerState.ACCEPTED:
+            continue
+        rows = tuple(
+            (q.title, text)
+            for q in questions
+            if (text := texts.get((theme, owner.person, q.id))) is not None
+        )
+        if rows:
+            said[theme] = rows
+    return said
+
+
 def _intro(texts: DraftTexts, collected: Collected) -> list[Block]:
     section = texts.section("intro")
     figures = texts.label(
@@ -213,6 +247,7 @@ def _themes(
     questions: Mapping[str, Question],
     collected: Collected,
     owner_of: Mapping[str, ThemeOwner],
+    owner_said: Mapping[str, tuple[tuple[str, str], ...]],
     max_quotes: int,
 ) -> list[Block]:
     section = texts.section("themes")
@@ -229,6 +264,14 @@ def _themes(
         blocks += _theme(
             texts, theme, owner_of.get(theme.key), mentions.get(theme.key, []), max_quotes
         )
+        if owner_said.get(theme.key):
+            blocks += [
+                Heading(texts.label("owner_says"), 3),
+                Table(
+                    (texts.label("owner_question"), texts.label("owner_answer")),
+                    owner_said[theme.key],
+                ),
+            ]
     return blocks
 
 
@@ -279,7 +322,14 @@ def _open_items(
     for theme in texts.themes:
         owner = owner_of.get(theme.key)
         if owner is None:
-            items.append(texts.label("open_unowned", theme=theme.name))
+            labels = _discipline_labels(texts, {q.id: q for q in questions})
+            candidates = ", ".join(labels[d] for d in theme.disciplines if d in labels)
+            if candidates:
+                items.append(
+                    texts.label("open_unowned_candidates", theme=theme.name, disciplines=candidates)
+                )
+            else:
+                items.append(texts.label("open_unowned", theme=theme.name))
         elif owner.state is not OwnerState.ACCEPTED:
             name = owner.display_name.strip() or texts.label("owner_unnamed")
             items.append(texts.label("open_proposed", theme=theme.name, name=name))
