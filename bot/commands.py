@@ -25,10 +25,13 @@ COMMANDS = (
     "guidance",
     "mydata",
     "forget",
+    "owners",
+    "claim",
+    "owner",
 )
 
 # Commands that take their words as arguments; others ignore extra words only when explicit.
-_TAKES_ARGS = {"start", "language", "guidance", "forget"}
+_TAKES_ARGS = {"start", "language", "guidance", "forget", "claim", "owner"}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import partial
 
 from bot import guidance as guide
-from bot import privacy
+from bot import owners, privacy
 from bot.briefings import briefings
 from bot.commands import alias_table, parse_command
 from bot.domain import (
@@ -27,8 +27,10 @@ from bot.domain import (
     Role,
     Turn,
 )
+from bot.draft.texts import draft_texts
 from bot.handlers import CommandHandlers
 from bot.messages import Clicked, Commanded, InboundEvent, Said, Text
+from bot.owner_handlers import OwnerHandlers
 from bot.poll import (
     CLICK_PREFIX,
     PollContext,
@@ -73,6 +75,7 @@ class Bot:
         self._locks = PersonLocks()
         self._aliases = alias_table(services.content.messages)
         self._commands = CommandHandlers(self)
+        self.owner_handlers = OwnerHandlers(self)
 
     # ------------------------------------------------------------------ entry points
 
@@ -103,6 +106,9 @@ class Bot:
             if session.poll is not None and session.state is not None and session.pending:
                 await reply(Text(session.msgs("poll.welcome_back")))
                 await reply(resume(session.poll, session.state))
+            elif session.owner_next is not None:
+                await reply(Text(session.msgs("poll.welcome_back")))
+                await reply(owners.ask(session.owner_next, session.msgs))
             else:
                 await reply(Text(session.msgs("idle.greeting", name=session.person.display_name)))
 
@@ -130,8 +136,19 @@ class Bot:
                 time_zone=incoming.time_zone or stored.time_zone,
                 discipline=stored.discipline or incoming.discipline,
             )
-        msgs = self.services.content.messages_for(self.language_of(person))
+        language = self.language_of(person)
+        msgs = self.services.content.messages_for(language)
         session = Session(person=person, msgs=msgs, roles=await self.roles_of(person.key))
+        session.owners = {o.theme: o for o in await store.theme_owners()}
+        if any(o.person == person.key for o in session.owners.values()):
+            session.owner_answers = await store.owner_answers(person.key)
+            session.owner_next = owners.next_question(
+                person.key,
+                draft_texts(language).themes,
+                session.owners,
+                session.owner_answers,
+                self.services.content.owner_questions_for(language),
+            )
         campaign = await store.running_campaign(person.key.platform, person.key.tenant)
         session.campaign = campaign
         if campaign is None or await store.participation(campaign.id, person.key) is None:
@@ -162,7 +179,10 @@ class Bot:
                 if session.poll is None or session.state is None:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
-                return self._poll(on_click(session.poll, session.state, qid, event.value))
+                return self._poll(on_click(session.poll, session.state, qid, event.value), session)
+            if event.context.startswith(owners.INVITE_CONTEXT):
+                theme = event.context[len(owners.INVITE_CONTEXT) :]
+                return await self.owner_handlers.answer_invitation(theme, event.value, session)
             if event.context == privacy.CONFIRM_CONTEXT:
                 return await self._commands.forget_click(event.value, session)
             if guide.is_guidance_click(event.context):
@@ -181,24 +201,52 @@ class Bot:
         if command is not None:
             return await self._commands.run(command, session)
         assert isinstance(event, Said)
+        if session.poll is not None and session.state is not None and session.pending:
+            return self._poll(on_text(session.poll, session.state, text), session)
+        if session.owner_next is not None:
+            return self.owner_reply(session, text)
         if session.poll is not None and session.state is not None:
-            if session.pending:
-                return self._poll(on_text(session.poll, session.state, text))
             return Outcome().say(msgs("poll.already_done"))
         return Outcome().say(msgs("idle.unknown_text"))
 
-    def _poll(self, step: PollStep) -> Outcome:
-        return Outcome(replies=list(step.replies), state=step.state, poll=step)
+    def _poll(self, step: PollStep, session: Session) -> Outcome:
+        outcome = Outcome(replies=list(step.replies), state=step.state, poll=step)
+        if step.finished and session.owner_next is not None:
+            outcome.replies.append(owners.ask(session.owner_next, session.msgs))
+        return outcome
+
+    def owner_reply(self, session: Session, text: str | None) -> Outcome:
+        """Stores an owner questionnaire answer (None: skipped) and asks the next question."""
+        pending = session.owner_next
+        assert pending is not None
+        key, msgs = session.person.key, session.msgs
+        stored = owners.answer(pending, key, text, self.services.clock.now())
+        language = self.language_of(session.person)
+        following = owners.next_question(
+            key,
+            draft_texts(language).themes,
+            session.owners,
+            [*session.owner_answers, stored],
+            self.services.content.owner_questions_for(language),
+        )
+        outcome = Outcome(owner_answers=(stored,))
+        if following is None or following.theme.key != pending.theme.key:
+            outcome.say(msgs("owners.done", theme=pending.theme.name))
+        if following is not None:
+            outcome.replies.append(owners.ask(following, msgs))
+        return outcome
 
     def poll_skip(self, session: Session) -> Outcome:
-        if session.poll is None or session.state is None or not session.pending:
-            return Outcome().say(session.msgs("poll.nothing_to_skip"))
-        return self._poll(on_skip(session.poll, session.state))
+        if session.poll is not None and session.state is not None and session.pending:
+            return self._poll(on_skip(session.poll, session.state), session)
+        if session.owner_next is not None:
+            return self.owner_reply(session, None)
+        return Outcome().say(session.msgs("poll.nothing_to_skip"))
 
     def poll_back(self, session: Session) -> Outcome:
         if session.poll is None or session.state is None:
             return Outcome().say(session.msgs("poll.no_poll"))
-        return self._poll(on_back(session.poll, session.state))
+        return self._poll(on_back(session.poll, session.state), session)
 
     def _turn(self, event: EventKey, session: Session, outcome: Outcome) -> Turn:
         if outcome.erased:
@@ -213,6 +261,7 @@ class Bot:
         return Turn(
             event=event,
             state=outcome.state,
+            owner_answers=outcome.owner_answers,
             answers=step.answers if step is not None else (),
             person=person,
             finished=finished,

@@ -81,6 +81,9 @@ class CommandHandlers:
             "back": self.back,
             "guidance": self.guidance,
             "mydata": self.mydata,
+            "owners": self.bot.owner_handlers.owners,
+            "claim": self.bot.owner_handlers.claim,
+            "owner": self.bot.owner_handlers.assign,
             "forget": self.forget,
         }.get(command.name)
         if handler is None:

@@ -6,8 +6,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.content import Messages
-from bot.domain import Campaign, ConversationState, Person, Phase, Role
+from bot.domain import (
+    Campaign,
+    ConversationState,
+    OwnerAnswer,
+    Person,
+    Phase,
+    Role,
+    ThemeOwner,
+)
 from bot.messages import Message, Text
+from bot.owners import OwnerQuestion
 from bot.poll import PollContext, PollStep
 
 Reply = Callable[[Message], Awaitable[None]]
@@ -24,6 +33,9 @@ class Session:
     campaign: Campaign | None = None
     state: ConversationState | None = None
     poll: PollContext | None = None  # set when the person takes part in the running campaign
+    owners: dict[str, ThemeOwner] = field(default_factory=dict)
+    owner_answers: list[OwnerAnswer] = field(default_factory=list)
+    owner_next: OwnerQuestion | None = None  # the owner question waiting for this person
 
     @property
     def pending(self) -> bool:
@@ -39,6 +51,7 @@ class Outcome:
     poll: PollStep | None = None
     person: Person | None = None
     after: After | None = None
+    owner_answers: tuple[OwnerAnswer, ...] = ()
     erased: bool = False  # the person's data was erased: store nothing about them in this turn
 
     def say(self, text: str) -> Outcome:
