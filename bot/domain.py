@@ -276,5 +276,25 @@ class Erasure:
         )
 
 
+class JobKind(StrEnum):
+    REMINDER = "reminder"  # a poll reminder to a participant who has not finished
+    OWNER_NUDGE = "owner_nudge"  # one nudge to an owner whose questionnaire is incomplete
+    CLAIM_STANDS = "claim_stands"  # an uncontested claim becomes an ownership
+    DIGEST = "digest"  # the weekly manager digest
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work the scheduler does at `run_at`. `key` names the reason: a job with the same key is
+    never scheduled or run twice."""
+
+    key: str
+    kind: JobKind
+    run_at: datetime
+    person: PersonKey
+    campaign_id: int | None = None
+    theme: str | None = None
+
+
 def campaign_label(campaign: Campaign) -> str:
     return f"#{campaign.id} ({campaign.started_at:%Y-%m-%d})"

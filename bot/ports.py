@@ -18,6 +18,7 @@ from bot.domain import (
     Delivery,
     DraftFile,
     Erasure,
+    Job,
     OwnerAnswer,
     Participation,
     Person,
@@ -159,6 +160,24 @@ class Store(Protocol):
 
     async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
         """The stored answers of the owner questionnaires (of one person, if given)."""
+        ...
+
+    # scheduled jobs
+    async def schedule(self, jobs: Sequence[Job]) -> int:
+        """Adds jobs; a job whose key exists already is ignored. Returns how many were added."""
+        ...
+
+    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
+        """Pending jobs with `run_at <= now`, earliest first."""
+        ...
+
+    async def finish_job(self, key: str, outcome: str, at: datetime) -> bool:
+        """Marks a pending job done (`outcome` says what happened); False if it was not pending,
+        so two schedulers never both run it."""
+        ...
+
+    async def reschedule_job(self, key: str, run_at: datetime) -> None:
+        """Moves a pending job to a later moment (e.g. into working hours)."""
         ...
 
     # people's own data

@@ -29,6 +29,8 @@ from bot.domain import (
     ConversationState,
     Delivery,
     Erasure,
+    Job,
+    JobKind,
     OwnerAnswer,
     OwnerState,
     Participation,
@@ -538,3 +540,54 @@ class SqliteStore:
             }
         counts["answers"] += counts.pop("owner_answers")
         return Erasure(**counts)
+
+    async def schedule(self, jobs: Sequence[Job]) -> int:
+        rows = [
+            (
+                j.key,
+                j.kind.value,
+                iso(j.run_at),
+                j.person.platform,
+                j.person.tenant,
+                j.person.user_id,
+                j.campaign_id,
+                j.theme,
+            )
+            for j in jobs
+        ]
+        async with self._transaction() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT INTO jobs"
+                " (key, kind, run_at, platform, tenant, user_id, campaign_id, theme)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                rows,
+            )
+            return db.total_changes - before
+
+    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
+        rows = await self._fetch(
+            "SELECT key, kind, run_at, platform, tenant, user_id, campaign_id, theme FROM jobs"
+            " WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, key LIMIT ?",
+            (iso(now), limit),
+        )
+        return [
+            Job(r[0], JobKind(r[1]), dt(r[2]), PersonKey(r[3], r[4], r[5]), r[6], r[7])
+            for r in rows
+        ]
+
+    async def finish_job(self, key: str, outcome: str, at: datetime) -> bool:
+        async with self._transaction() as db:
+            changed = await self._changes(
+                db,
+                "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?"
+                " WHERE key = ? AND state = 'pending'",
+                (outcome, iso(at), key),
+            )
+        return changed > 0
+
+    async def reschedule_job(self, key: str, run_at: datetime) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE jobs SET run_at = ? WHERE key = ? AND state = 'pending'", (iso(run_at), key)
+            )

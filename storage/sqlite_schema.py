@@ -152,7 +152,27 @@ _V3: Sequence[str] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3)
+# Version 4: the scheduler's jobs (reminders, nudges, claims that stand, weekly digests).
+_V4: Sequence[str] = (
+    """
+    CREATE TABLE jobs (
+        key         TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        run_at      TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        campaign_id INTEGER,
+        theme       TEXT,
+        state       TEXT NOT NULL DEFAULT 'pending',
+        outcome     TEXT,
+        finished_at TEXT
+    )
+    """,
+    "CREATE INDEX jobs_due ON jobs (state, run_at)",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

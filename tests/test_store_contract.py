@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from bot.domain import (
     Delivery,
     DraftFile,
     EventKey,
+    Job,
+    JobKind,
     OwnerAnswer,
     OwnerState,
     Person,
@@ -638,3 +641,19 @@ async def test_owner_invitations_answers_and_removal(store: Store) -> None:
     assert await store.theme_owners() == []
     assert (await store.erase_person(BOB)).answers == 2
     assert await store.owner_answers() == []
+
+
+async def test_jobs_are_scheduled_once_run_once_and_can_move(store: Store) -> None:
+    first = Job("reminder:1:U1:1", JobKind.REMINDER, T0 + timedelta(hours=2), ANN, 1)
+    later = Job("digest:U0:2024-05-06", JobKind.DIGEST, T0 + timedelta(days=5), LEAD, 1)
+    assert await store.schedule([first, later]) == 2
+    assert await store.schedule([replace(first, run_at=T0)]) == 0  # the same reason: ignored
+    assert await store.due_jobs(T0 + timedelta(hours=1), 10) == []
+    assert await store.due_jobs(T0 + timedelta(hours=2), 10) == [first]
+    await store.reschedule_job(first.key, T0 + timedelta(days=1))
+    assert await store.due_jobs(T0 + timedelta(hours=3), 10) == []
+    due = await store.due_jobs(T0 + timedelta(days=6), 10)
+    assert [j.key for j in due] == [first.key, later.key]
+    assert await store.finish_job(first.key, "sent", T0)
+    assert not await store.finish_job(first.key, "sent", T0)  # a second runner finds it taken
+    assert [j.key for j in await store.due_jobs(T0 + timedelta(days=6), 10)] == [later.key]
