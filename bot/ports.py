@@ -180,6 +180,17 @@ class Store(Protocol):
         """Moves a pending job to a later moment (e.g. into working hours)."""
         ...
 
+    # digests
+    async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
+        """The snapshot (JSON) of the last digest of a campaign for a recipient, if any."""
+        ...
+
+    async def record_digest(
+        self, campaign_id: int, recipient: str, at: datetime, snapshot: str
+    ) -> None:
+        """Keeps the snapshot of the digest just sent, replacing the previous one."""
+        ...
+
     # people's own data
     async def person_data(self, key: PersonKey) -> PersonData:
         """Everything stored about one person, across campaigns."""

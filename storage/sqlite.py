@@ -591,3 +591,21 @@ class SqliteStore:
             await db.execute(
                 "UPDATE jobs SET run_at = ? WHERE key = ? AND state = 'pending'", (iso(run_at), key)
             )
+
+    async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
+        rows = await self._fetch(
+            "SELECT snapshot FROM digests WHERE campaign_id = ? AND recipient = ?",
+            (campaign_id, recipient),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def record_digest(
+        self, campaign_id: int, recipient: str, at: datetime, snapshot: str
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO digests (campaign_id, recipient, at, snapshot) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (campaign_id, recipient) DO UPDATE SET at = excluded.at,"
+                " snapshot = excluded.snapshot",
+                (campaign_id, recipient, iso(at), snapshot),
+            )

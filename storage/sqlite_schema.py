@@ -172,7 +172,20 @@ _V4: Sequence[str] = (
     "CREATE INDEX jobs_due ON jobs (state, run_at)",
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4)
+# Version 5: the figures of the last digest per campaign and recipient ("what changed since").
+_V5: Sequence[str] = (
+    """
+    CREATE TABLE digests (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        recipient   TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        snapshot    TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, recipient)
+    )
+    """,
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -657,3 +657,13 @@ async def test_jobs_are_scheduled_once_run_once_and_can_move(store: Store) -> No
     assert await store.finish_job(first.key, "sent", T0)
     assert not await store.finish_job(first.key, "sent", T0)  # a second runner finds it taken
     assert [j.key for j in await store.due_jobs(T0 + timedelta(days=6), 10)] == [later.key]
+
+
+async def test_the_last_digest_per_campaign_and_recipient(store: Store) -> None:
+    campaign_id = await new_campaign(store)
+    assert await store.last_digest(campaign_id, "slack:U0") is None
+    await store.record_digest(campaign_id, "slack:U0", T0, '{"n": 1}')
+    await store.record_digest(campaign_id, "slack:U0", T0, '{"n": 2}')
+    await store.record_digest(campaign_id, "", T0, '{"n": 3}')
+    assert await store.last_digest(campaign_id, "slack:U0") == '{"n": 2}'
+    assert await store.last_digest(campaign_id, "") == '{"n": 3}'
