@@ -41,6 +41,7 @@ from bot.poll import (
     on_text,
     resume,
 )
+from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.session import Outcome, Reply, Session
 from bot.validation import check_text, normalise
@@ -50,21 +51,21 @@ class PersonLocks:
     """One asyncio lock per person, dropped when nobody holds or waits for it."""
 
     def __init__(self) -> None:
-        self._locks: dict[PersonKey, tuple[asyncio.Lock, int]] = {}
+        self.locks: dict[PersonKey, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
     async def hold(self, key: PersonKey) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
+        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
+        self.locks[key] = (lock, users + 1)
         try:
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
+            lock, users = self.locks[key]
             if users <= 1:
-                del self._locks[key]
+                del self.locks[key]
             else:
-                self._locks[key] = (lock, users - 1)
+                self.locks[key] = (lock, users - 1)
 
 
 class Bot:
@@ -72,10 +73,11 @@ class Bot:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._locks = PersonLocks()
+        self.locks = PersonLocks()
         self._aliases = alias_table(services.content.messages)
         self._commands = CommandHandlers(self)
         self.owner_handlers = OwnerHandlers(self)
+        self.scheduler = Scheduler(self)
 
     # ------------------------------------------------------------------ entry points
 
@@ -85,7 +87,7 @@ class Bot:
             return
         store = self.services.store
         key = event.person.key
-        async with self._locks.hold(key):
+        async with self.locks.hold(key):
             if await store.seen(key.platform, event.event_id):
                 return
             session = await self.session(event.person)
@@ -100,7 +102,7 @@ class Bot:
 
     async def resume(self, person: Person, reply: Reply) -> None:
         """Greets a person who opens the conversation, re-asking a pending question if any."""
-        async with self._locks.hold(person.key):
+        async with self.locks.hold(person.key):
             session = await self.session(person)
             await self.services.store.upsert_person(session.person)
             if session.poll is not None and session.state is not None and session.pending:

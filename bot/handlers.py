@@ -237,6 +237,8 @@ class CommandHandlers:
         if unknown:
             outcome.say(msgs("start.unknown", unknown=unknown))
 
+        await self.bot.scheduler.plan_campaign(campaign, people)
+
         async def fan_out(reply: Reply) -> None:
             await invite(self.services, campaign, people, s.person, reply)
 

@@ -61,6 +61,7 @@ class OwnerHandlers:
         now = self.services.clock.now()
         claim = ThemeOwner(theme.key, s.person.key, OwnerState.PROPOSED, now, s.person.display_name)
         await self.services.store.set_theme_owner(claim)
+        await self.bot.scheduler.plan_claim(claim)
         days = own.CLAIM_STANDS_AFTER.days
         outcome = Outcome().say(s.msgs("owners.claimed", theme=theme.name, days=days))
         name = s.person.display_name or s.person.key.user_id
@@ -101,6 +102,7 @@ class OwnerHandlers:
             # Confirming a claim: the colleague asked for it, so no invitation is needed.
             accepted = replace(current, state=OwnerState.ACCEPTED, since=now)
             await self.services.store.set_theme_owner(accepted)
+            await self.bot.scheduler.plan_owner_nudge(accepted)
             outcome = Outcome().say(s.msgs("owners.confirmed", name=name, theme=theme.name))
             outcome.after = self._welcome(person, theme, "owners.you_confirmed", s.person)
             return outcome
@@ -144,6 +146,7 @@ class OwnerHandlers:
             return outcome
         accepted = replace(current, state=OwnerState.ACCEPTED, since=self.services.clock.now())
         await self.services.store.set_theme_owner(accepted)
+        await self.bot.scheduler.plan_owner_nudge(accepted)
         outcome = Outcome().say(s.msgs("owners.accepted_you", theme=theme.name))
         fresh = await self.bot.session(s.person)
         if fresh.owner_next is not None and not (fresh.pending and fresh.poll is not None):

@@ -57,6 +57,10 @@ async def run_chat(
             show(message)
 
         await app.bot.resume(person, reply)
+        # Reminders and digests that came due while nobody was chatting go out now, then
+        # every half minute while the chat is open.
+        await app.bot.scheduler.run_due()
+        ticking = asyncio.create_task(app.bot.scheduler.run_forever(30.0))
         while True:
             if interactive:
                 stdout.write("you> ")
@@ -73,6 +77,7 @@ async def run_chat(
                 await app.bot.handle(Clicked(event_id, person, *click), reply)
             else:
                 await app.bot.handle(Said(event_id, person, text), reply)
+        ticking.cancel()
     finally:
         await app.close()
     return 0
