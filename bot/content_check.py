@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.briefings import load_briefings
 from bot.content import ContentError, content_root, load_content, read_toml
+from bot.digest_texts import load_digest_texts
 from bot.domain import LANGUAGES
 from bot.draft.texts import load_draft_texts
 
@@ -30,6 +31,7 @@ FILES = (
     "instruments",
     "briefings",
     "demo",
+    "digest",
 )
 
 
@@ -49,6 +51,7 @@ def check_content(root: Traversable | Path | None = None) -> int:
     load_content(root)
     load_draft_texts(root)
     load_briefings(root)
+    load_digest_texts(root)
     checked = 0
     for language in LANGUAGES:
         for name in FILES:
