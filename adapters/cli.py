@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.content import ContentError
-from bot.domain import LANGUAGES, Erasure, PersonKey, Role
+from bot.domain import LANGUAGES, Erasure, Person, PersonKey, Role
 from bot.settings import Settings, SettingsError
 from storage import StoreConfigError
 
@@ -106,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=LANGUAGES, default=None, help="draft language (default: the campaign's)"
     )
 
+    digest = sub.add_parser(
+        "digest", help="build the manager digest; send it to managers, or print it"
+    )
+    digest.add_argument(
+        "--campaign", type=int, default=None, help="campaign id (default: the latest)"
+    )
+    digest.add_argument(
+        "--print", action="store_true", help="print it as Markdown instead of sending"
+    )
+    digest.add_argument(
+        "--lang", choices=LANGUAGES, default=None, help="language of a printed digest"
+    )
+
     roles = sub.add_parser("roles", help="who is csr_lead or manager")
     roles_sub = roles.add_subparsers(
         dest="action", required=True, parser_class=_Parser, metavar="ACTION"
@@ -168,6 +181,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _compile(settings, args)
     if args.command == "roles":
         return await _roles(settings, args)
+    if args.command == "digest":
+        return await _digest(settings, args)
     if args.command == "user":
         return await _user_data(settings, args)
     raise UserError(f"unknown command {args.command}")
@@ -282,4 +297,47 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
         "the profile and the conversation state. Drafts compiled before now may still quote "
         "the answers (without a name)."
     )
+    return 0
+
+
+async def _digest(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.app import open_app
+    from adapters.console.transport import ConsoleTransport
+    from bot.digests import compose_digest, deliver_digest, remember
+
+    app = await open_app(settings, transport=ConsoleTransport())
+    try:
+        store = app.store
+        campaign = (
+            await store.get_campaign(args.campaign)
+            if args.campaign
+            else await store.latest_campaign()
+        )
+        if campaign is None:
+            which = f"campaign #{args.campaign}" if args.campaign else "campaign yet"
+            raise UserError(f"{settings.database_url} holds no {which}")
+        if args.print:
+            language = args.lang or campaign.language
+            digest = await compose_digest(app.services, campaign, language, "print")
+            await remember(app.services, campaign, "print", digest)
+            print(digest.markdown)
+            return 0
+        managers = sorted(
+            {
+                k
+                for k, role in await store.roles()
+                if role is Role.MANAGER and k.platform == campaign.platform
+            }
+        )
+        if not managers:
+            raise UserError(
+                "no managers to send the digest to; grant one with "
+                "`imvo-bot roles grant USER manager`, or use --print"
+            )
+        for key in managers:
+            person = await store.get_person(key)
+            delivery = await deliver_digest(app.services, campaign, person or Person(key))
+            print(f"{key}: {'sent' if delivery.ok else 'not delivered: ' + str(delivery.error)}")
+    finally:
+        await app.close()
     return 0

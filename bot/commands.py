@@ -28,6 +28,7 @@ COMMANDS = (
     "owners",
     "claim",
     "owner",
+    "digest",
 )
 
 # Commands that take their words as arguments; others ignore extra words only when explicit.

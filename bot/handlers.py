@@ -18,6 +18,7 @@ from bot import privacy
 from bot.briefings import briefings
 from bot.commands import ParsedCommand
 from bot.compile import compile_draft
+from bot.digests import compose_digest, remember
 from bot.domain import LANGUAGES, Campaign, Person, PersonKey, Role, ThemeOwner
 from bot.draft.texts import draft_texts
 from bot.fanout import invite
@@ -84,6 +85,7 @@ class CommandHandlers:
             "owners": self.bot.owner_handlers.owners,
             "claim": self.bot.owner_handlers.claim,
             "owner": self.bot.owner_handlers.assign,
+            "digest": self.digest,
             "forget": self.forget,
         }.get(command.name)
         if handler is None:
@@ -279,6 +281,17 @@ class CommandHandlers:
             today=self.services.clock.now().date(),
         )
         return Outcome(replies=[card])
+
+    async def digest(self, command: ParsedCommand, s: Session) -> Outcome:
+        if denied := self._denied(s, "digest", Role.CSR_LEAD, Role.MANAGER):
+            return denied
+        campaign = await self._campaign_for_report(s)
+        if campaign is None:
+            return Outcome().say(s.msgs("status.none"))
+        language = self.bot.language_of(s.person)
+        built = await compose_digest(self.services, campaign, language, str(s.person.key))
+        await remember(self.services, campaign, str(s.person.key), built)
+        return Outcome(replies=[built.card])
 
     async def draft(self, command: ParsedCommand, s: Session) -> Outcome:
         if denied := self._denied(s, "draft", Role.CSR_LEAD):
