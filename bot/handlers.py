@@ -279,6 +279,8 @@ class CommandHandlers:
             questions=self.services.content.questions_for(self.bot.language_of(s.person)),
             msgs=s.msgs,
             today=self.services.clock.now().date(),
+            themes=draft_texts(self.bot.language_of(s.person)).themes,
+            suggestions=await self.bot.owner_handlers.suggestions(s),
         )
         return Outcome(replies=[card])
 

@@ -36,16 +36,21 @@ class OwnerHandlers:
         theme = find_theme(word, themes)
         return theme if theme is not None else Outcome().say(unknown_theme(word, themes, s.msgs))
 
+    async def suggestions(self, s: Session) -> dict[str, list[str]]:
+        """For leads and managers: colleagues whose discipline suits each open theme."""
+        if not s.roles & {Role.CSR_LEAD, Role.MANAGER}:
+            return {}
+        key = s.person.key
+        people = await self.services.store.people(key.platform, key.tenant)
+        return {
+            theme.key: own.candidates(theme, people, s.owners)
+            for theme in self._themes(s)
+            if theme.key not in s.owners
+        }
+
     async def owners(self, command: ParsedCommand, s: Session) -> Outcome:
-        themes = self._themes(s)
-        suggestions: dict[str, list[str]] = {}
-        if s.roles & {Role.CSR_LEAD, Role.MANAGER}:
-            key = s.person.key
-            people = await self.services.store.people(key.platform, key.tenant)
-            for theme in themes:
-                if theme.key not in s.owners:
-                    suggestions[theme.key] = own.candidates(theme, people, s.owners)
-        return Outcome(replies=[own.owners_card(themes, s.owners, s.msgs, suggestions)])
+        card = own.owners_card(self._themes(s), s.owners, s.msgs, await self.suggestions(s))
+        return Outcome(replies=[card])
 
     async def claim(self, command: ParsedCommand, s: Session) -> Outcome:
         theme = self._theme(s, command.args[0] if command.args else None, "owners.claim_usage")

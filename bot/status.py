@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from bot.content import Messages
 from bot.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
 from bot.messages import Card, CardSection
+from bot.owners import state_text
+from bot.themes import ThemeText
 
 THEME_COUNT = 9
 
@@ -22,7 +24,11 @@ def status_card(
     questions: Sequence[Question],
     msgs: Messages,
     today: date,
+    themes: Sequence[ThemeText] = (),
+    suggestions: Mapping[str, Sequence[str]] | None = None,
 ) -> Card:
+    """Where a campaign stands: counts only, never who answered what."""
+    suggestions = suggestions or {}
     invited = len(participants)
     delivered = sum(1 for p in participants if p.delivered)
     failed = [p for p in participants if p.delivery_error]
@@ -56,23 +62,33 @@ def status_card(
         ),
     )
     accepted = sum(1 for o in owners if o.state is OwnerState.ACCEPTED)
+    owner_of = {o.theme: o for o in owners}
     sections = [figures, per_question]
-    sections.append(
-        CardSection(
-            title=msgs("status.owners_title"),
-            body=msgs("status.owners", owned=accepted, total=THEME_COUNT),
-        )
-    )
+    lines = [msgs("status.owners", owned=accepted, total=THEME_COUNT)]
+    for theme in themes:
+        line = f"- {theme.name}: {state_text(owner_of.get(theme.key), msgs)}"
+        if theme.key not in owner_of and suggestions.get(theme.key):
+            line += " · " + msgs("owners.candidates", names=", ".join(suggestions[theme.key]))
+        lines.append(line)
+    sections.append(CardSection(title=msgs("status.owners_title"), body="\n".join(lines)))
     if failed:
-        lines = "\n".join(f"- {p.person}: {p.delivery_error}" for p in failed)
-        sections.append(CardSection(title=msgs("status.failed_title"), body=lines))
-    unanswered = [q.title for q in questions if answered[q.id] == 0]
-    if unanswered:
-        sections.append(
-            CardSection(
-                title=msgs("status.open_title"), body="\n".join(f"- {t}" for t in unanswered)
-            )
-        )
+        failures = "\n".join(f"- {p.person}: {p.delivery_error}" for p in failed)
+        sections.append(CardSection(title=msgs("status.failed_title"), body=failures))
+    open_items = [
+        msgs("status.open_question", title=q.title) for q in questions if answered[q.id] == 0
+    ]
+    unowned = [t.name for t in themes if owner_of.get(t.key) is None]
+    if unowned:
+        open_items.append(msgs("status.open_owners", themes=", ".join(unowned)))
+    disciplines = next((q for q in questions if q.id == "discipline"), None)
+    if disciplines is not None:
+        heard = {a.choices[0] for a in answers if a.question_id == "discipline" and a.choices}
+        unheard = [o.label for o in disciplines.options if o.key != "other" and o.key not in heard]
+        if unheard:
+            open_items.append(msgs("status.open_disciplines", disciplines=", ".join(unheard)))
+    if open_items:
+        body = "\n".join(f"- {item}" for item in open_items)
+        sections.append(CardSection(title=msgs("status.open_title"), body=body))
     title = msgs("status.title", id=campaign.id, state=state)
     fallback = "\n\n".join([title, *(s.plain() for s in sections)])
     return Card(title=title, sections=tuple(sections), fallback=fallback)

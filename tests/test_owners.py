@@ -159,3 +159,8 @@ async def test_status_and_owners_suggest_candidates_by_discipline(h: Harness) ->
     employee = await h.say(person("emp"), "owners")
     assert "candidates" not in texts(employee)
     assert all(isinstance(m, (Card, Text)) for m in employee)
+    status = texts(await h.say(lead, "status"))
+    assert "- Animal welfare: open · candidates: Anna" in status
+    assert "Themes without an owner: Discrimination and gender" in status
+    assert "No answers yet from: Purchasing / sourcing" in status
+    assert "Nobody has answered: Mission and vision" in status
