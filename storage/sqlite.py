@@ -536,9 +536,11 @@ class SqliteStore:
                     ("participations", "participants"),
                     ("state", "conversation_state"),
                     ("profile", "persons"),
+                    ("jobs", "jobs"),
                 )
             }
         counts["answers"] += counts.pop("owner_answers")
+        counts.pop("jobs")  # pending reminders and nudges for the person: gone, not counted
         return Erasure(**counts)
 
     async def schedule(self, jobs: Sequence[Job]) -> int:

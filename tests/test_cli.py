@@ -96,6 +96,11 @@ def test_demo_runs_a_whole_campaign_and_writes_the_files(tmp_path: Path, languag
     md_files = list(out.glob("campaign-*/*.md"))
     assert len(docx_files) == 1 and len(md_files) == 1
     assert (out / "imvo-demo-summary.md").is_file()
+    digest = (out / "imvo-demo-digest.md").read_text(encoding="utf-8")
+    assert "#1" in digest and ("Hugo" in digest and "Chloe" in digest)
+    markdown = md_files[0].read_text(encoding="utf-8") if md_files else ""
+    owner_says = "What the owner says" if language == "en" else "Wat de eigenaar zegt"
+    assert markdown.count(owner_says) == 2
     assert (out / "imvo-demo.db").is_file()
     for path in (*docx_files, *md_files):
         assert str(path) in result.stdout

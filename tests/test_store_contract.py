@@ -615,6 +615,13 @@ async def test_erase_person_removes_only_that_person(store: Store) -> None:
     assert (await store.erase_person(ANN)).total == 0
 
 
+async def test_erasing_a_person_drops_their_pending_jobs(store: Store) -> None:
+    await store.schedule([Job("reminder:1:ann:1", JobKind.REMINDER, T0, ANN, None)])
+    await store.schedule([Job("reminder:1:bob:1", JobKind.REMINDER, T0, BOB, None)])
+    await store.erase_person(ANN)
+    assert [j.person for j in await store.due_jobs(T0, 10)] == [BOB]
+
+
 async def test_find_keys_across_tenants(store: Store) -> None:
     await _ann_with_everything(store)
     await store.upsert_person(Person(PersonKey("slack", "T2", "U1"), "Ann elsewhere"))

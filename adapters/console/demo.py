@@ -20,6 +20,7 @@ from typing import Any
 from adapters.app import App, open_app
 from adapters.console.transport import ConsoleTransport, console_key, render
 from bot.content import Messages, read_toml
+from bot.digests import compose_digest
 from bot.domain import Person, Phase, QuestionKind, Role
 from bot.messages import Clicked, FileShare, Message, Said
 from bot.settings import Settings
@@ -99,6 +100,10 @@ async def run_demo(
                 )
             echo(msgs("demo.colleagues", done=done, total=len(colleagues)))
 
+        for claim in data.get("claim", []):
+            await _own_theme(app, lead, claim, language, to_lead)
+        echo(msgs("demo.owners", count=len(data.get("claim", []))))
+
         lead_inbox.clear()
         await _say(app, lead, "status", to_lead)
         status_text = "\n\n".join(render(m) for m in lead_inbox)
@@ -111,11 +116,15 @@ async def run_demo(
             echo("\n".join(render(m) for m in lead_inbox))
             return 1
         share = shares[-1]
+        digest = await compose_digest(app.services, campaign, language, "print")
+        digest_path = out / "imvo-demo-digest.md"
+        digest_path.write_text(digest.markdown, encoding="utf-8")
         summary = out / "imvo-demo-summary.md"
         summary.write_text(_summary(msgs, status_text, share), encoding="utf-8")
         echo(share.text)
         echo(msgs("demo.done", seconds=f"{time.monotonic() - began:.1f}"))
-        for location in (*share.locations, str(summary.resolve()), str((out / DB_NAME).resolve())):
+        others = (summary, digest_path, out / DB_NAME)
+        for location in (*share.locations, *(str(p.resolve()) for p in others)):
             echo(f"  {location}")
         return 0
     finally:
@@ -174,6 +183,21 @@ async def _answer_poll(
             await _say(app, person, skip_word, collect)
         else:
             await _say(app, person, rng.choice(pool), collect)
+
+
+async def _own_theme(
+    app: App, lead: Person, claim: dict[str, Any], language: str, to_lead: Callable[[Message], Any]
+) -> None:
+    """A colleague claims a theme, the lead confirms it, the owner answers the questionnaire."""
+    owner = Person(console_key(claim["name"]), display_name=claim["name"], language=language)
+    words = app.services.content.messages_for(language)
+    claim_word = words.words("commands.claim")[0]
+    owner_word = words.words("commands.owner")[0]
+    skip_word = words.words("commands.skip")[0]
+    await _say(app, owner, f"{claim_word} {claim['theme']}", to_lead)
+    await _say(app, lead, f"{owner_word} {claim['theme']} {owner.key.user_id}", to_lead)
+    for text in claim["answers"]:
+        await _say(app, owner, text or skip_word, to_lead)
 
 
 def _summary(msgs: Messages, status_text: str, share: FileShare) -> str:
