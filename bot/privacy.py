@@ -62,6 +62,16 @@ def export_json(data: PersonData, at: datetime) -> str:
             "phase": data.state.phase.value,
             "follow_ups_shown": sorted(data.state.offered),
         },
+        "owner_answers": [
+            {
+                "theme": a.theme,
+                "question": a.question_id,
+                "text": a.text,
+                "skipped": a.skipped,
+                "answered_at": a.answered_at.isoformat() if a.answered_at else None,
+            }
+            for a in data.owner_answers
+        ],
         "theme_ownerships": [
             {"theme": o.theme, "state": o.state.value, "since": o.since.isoformat()}
             for o in data.ownerships
@@ -73,7 +83,7 @@ def export_json(data: PersonData, at: datetime) -> str:
 def summary(data: PersonData, msgs: Messages) -> str:
     return msgs(
         "privacy.summary",
-        answers=len(data.answers),
+        answers=len(data.answers) + len(data.owner_answers),
         campaigns=len(data.participations),
         roles=len(data.roles),
         themes=len(data.ownerships),

@@ -69,6 +69,8 @@ async def test_claim_then_a_lead_confirms_and_the_questionnaire_follows(h: Harne
     await h.say(kim, "Wage data per supplier.")
     replies = await h.say(kim, "Purchasing and finance.")
     assert "Your answers about Living wage are now in the theme's section" in texts(replies)
+    mine = (await h.say(kim, "mydata"))[1].plain()
+    assert "Benchmark our top five suppliers." in mine and '"owner_answers"' in mine
     stored = {a.question_id: a for a in await h.app.store.owner_answers()}
     assert stored["practice"].text.startswith("We pay the legal minimum")  # type: ignore[union-attr]
     assert stored["risk"].skipped

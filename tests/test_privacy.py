@@ -46,6 +46,7 @@ async def test_mydata_shows_everything_as_json(h: Harness) -> None:
     assert exported["roles"] == ["manager"]
     assert [a["text"] for a in exported["answers"]] == [None, "Anna's very own mission."]
     assert exported["theme_ownerships"][0]["theme"] == "living-wage"
+    assert exported["owner_answers"] == []
     assert exported["conversation"]["step"] == 2
 
 
