@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.content import ContentError
-from bot.domain import LANGUAGES, Erasure, Person, PersonKey, Role
+from bot.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
+from bot.ports import Store
 from bot.settings import Settings, SettingsError
 from storage import StoreConfigError
 
@@ -212,14 +213,7 @@ async def _compile(settings: Settings, args: argparse.Namespace) -> int:
     app = await open_app(settings, transport=ConsoleTransport())
     try:
         store = app.store
-        campaign = (
-            await store.get_campaign(args.campaign)
-            if args.campaign
-            else await store.latest_campaign()
-        )
-        if campaign is None:
-            which = f"campaign #{args.campaign}" if args.campaign else "campaign yet"
-            raise UserError(f"{settings.database_url} holds no {which}")
+        campaign = await _campaign(store, settings, args.campaign)
         result = await compile_draft(
             app.services, campaign, args.lang or campaign.language, args.format
         )
@@ -308,14 +302,7 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     app = await open_app(settings, transport=ConsoleTransport())
     try:
         store = app.store
-        campaign = (
-            await store.get_campaign(args.campaign)
-            if args.campaign
-            else await store.latest_campaign()
-        )
-        if campaign is None:
-            which = f"campaign #{args.campaign}" if args.campaign else "campaign yet"
-            raise UserError(f"{settings.database_url} holds no {which}")
+        campaign = await _campaign(store, settings, args.campaign)
         if args.print:
             language = args.lang or campaign.language
             digest = await compose_digest(app.services, campaign, language, "print")
@@ -341,3 +328,14 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await app.close()
     return 0
+
+
+async def _campaign(store: Store, settings: Settings, campaign_id: int | None) -> Campaign:
+    """The campaign a command names, or the latest one; a clear error when there is none."""
+    campaign = (
+        await store.get_campaign(campaign_id) if campaign_id else await store.latest_campaign()
+    )
+    if campaign is None:
+        which = f"campaign #{campaign_id}" if campaign_id else "campaign yet"
+        raise UserError(f"{settings.database_url} holds no {which}")
+    return campaign

@@ -28,6 +28,7 @@ from bot.draft.quotes import select_quotes
 from bot.draft.safety import strip_invalid
 from bot.draft.texts import DraftTexts, draft_texts
 from bot.messages import Card, CardSection
+from bot.owners import owner_by_theme
 from bot.themes import THEME_KEYS
 
 DRIVERS = "drivers"
@@ -128,7 +129,7 @@ def build_digest(
     """
     texts = digest_texts(language)
     collected = collect(campaign, participants, answers)
-    owner_of = _owners(owners)
+    owner_of = owner_by_theme(owners)
     accepted = sum(o.state is OwnerState.ACCEPTED for k, o in owner_of.items() if k in THEME_KEYS)
     snapshot = DigestSnapshot(
         at=now,
@@ -162,17 +163,6 @@ def build_digest(
 def _plain(value: str) -> str:
     """People's text for the card: on one line, without characters no client can show."""
     return " ".join(strip_invalid(value).split())
-
-
-def _owners(owners: Sequence[ThemeOwner]) -> dict[str, ThemeOwner]:
-    """Per theme, the accepted owner if there is one, else the latest proposal."""
-    best: dict[str, ThemeOwner] = {}
-    for owner in owners:
-        current = best.get(owner.theme)
-        rank = (owner.state is OwnerState.ACCEPTED, owner.since)
-        if current is None or rank > (current.state is OwnerState.ACCEPTED, current.since):
-            best[owner.theme] = owner
-    return best
 
 
 def _parts(f: _Facts) -> list[_Part]:

@@ -131,3 +131,14 @@ def answer(
         skipped=text is None,
         answered_at=now,
     )
+
+
+def owner_by_theme(owners: Sequence[ThemeOwner]) -> dict[str, ThemeOwner]:
+    """Per theme, the accepted owner if there is one, else the latest proposal."""
+    best: dict[str, ThemeOwner] = {}
+    for owner in owners:
+        current = best.get(owner.theme)
+        rank = (owner.state is OwnerState.ACCEPTED, owner.since)
+        if current is None or rank > (current.state is OwnerState.ACCEPTED, current.since):
+            best[owner.theme] = owner
+    return best

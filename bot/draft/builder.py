@@ -27,6 +27,7 @@ from bot.draft.model import Block, Bullets, Heading, Paragraph, PolicyDraft, Tab
 from bot.draft.parts import note, percent, quote_blocks, section_start
 from bot.draft.quotes import ThemeMatcher
 from bot.draft.texts import DraftTexts, draft_texts
+from bot.owners import owner_by_theme
 from bot.themes import ThemeText
 
 MISSION_QUESTIONS = ("mission", "goals", "translation")
@@ -69,7 +70,7 @@ def build_draft(
         anonymity_min,
         texts.label("merged_group"),
     )
-    owner_of = _owners(owners)
+    owner_of = owner_by_theme(owners)
     open_items = _open_items(texts, questions, collected, owner_of, signed_off)
     owner_said = _owner_said(owner_of, owner_answers, owner_questions)
 
@@ -144,17 +145,6 @@ def _discipline_labels(texts: DraftTexts, questions: Mapping[str, Question]) -> 
     if question is not None:
         labels.update({o.key: o.label for o in question.options})
     return labels
-
-
-def _owners(owners: Sequence[ThemeOwner]) -> dict[str, ThemeOwner]:
-    """Per theme, the accepted owner if there is one, else the latest proposal."""
-    best: dict[str, ThemeOwner] = {}
-    for owner in owners:
-        current = best.get(owner.theme)
-        rank = (owner.state is OwnerState.ACCEPTED, owner.since)
-        if current is None or rank > (current.state is OwnerState.ACCEPTED, current.since):
-            best[owner.theme] = owner
-    return best
 
 
 def _owner_said(
