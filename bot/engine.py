@@ -43,7 +43,7 @@ from bot.poll import (
 )
 from bot.scheduler import Scheduler
 from bot.services import Services
-from bot.session import Outcome, Reply, Session
+from bot.session import Outcome, Receipt, Reply, Session
 from bot.validation import check_text, normalise
 
 
@@ -82,23 +82,29 @@ class Bot:
     # ------------------------------------------------------------------ entry points
 
     async def handle(self, event: InboundEvent, reply: Reply) -> None:
-        """Gives one inbound event its effect, once."""
+        """Gives one inbound event its effect, once: commit, then replies, then slow work."""
+        receipt = await self.receive(event)
+        await receipt.deliver(reply)
+
+    async def receive(self, event: InboundEvent) -> Receipt:
+        """Commits an event's effect and returns what is still to be said and done.
+
+        Platforms that must acknowledge quickly (Slack within 3 s) call this, acknowledge, and
+        deliver the receipt afterwards; an event seen before yields an empty receipt.
+        """
         if event.person.is_bot:
-            return
+            return Receipt()
         store = self.services.store
         key = event.person.key
         async with self.locks.hold(key):
             if await store.seen(key.platform, event.event_id):
-                return
+                return Receipt()
             session = await self.session(event.person)
             outcome = await self._route(event, session)
             turn = self._turn(EventKey(key.platform, event.event_id), session, outcome)
             if not await store.commit_turn(turn):
-                return
-            for message in outcome.replies:
-                await reply(message)
-            if outcome.after is not None:
-                await outcome.after(reply)
+                return Receipt()
+            return Receipt(tuple(outcome.replies), outcome.after)
 
     async def resume(self, person: Person, reply: Reply) -> None:
         """Greets a person who opens the conversation, re-asking a pending question if any."""

@@ -57,3 +57,17 @@ class Outcome:
     def say(self, text: str) -> Outcome:
         self.replies.append(Text(text))
         return self
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an event committed still has to say (replies) and do (slow work, e.g. fan-out)."""
+
+    replies: tuple[Message, ...] = ()
+    after: After | None = None
+
+    async def deliver(self, reply: Reply) -> None:
+        for message in self.replies:
+            await reply(message)
+        if self.after is not None:
+            await self.after(reply)
