@@ -219,7 +219,9 @@ class CommandHandlers:
         everyone = any(w.lower() in self._everyone for w in words)
         named = [w for w in words if w.lower() not in self._everyone]
         key = s.person.key
-        found = await self.services.directory.resolve_audience(key.tenant, named, everyone)
+        found = await self.services.directory.resolve_audience(
+            key.platform, key.tenant, named, everyone
+        )
         people = _unique(p for p in found.people if not p.is_bot)
         unknown = ", ".join(found.unknown)
         if not people:

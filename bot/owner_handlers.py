@@ -95,7 +95,9 @@ class OwnerHandlers:
         if isinstance(theme, Outcome):
             return theme
         word = command.args[1]
-        found = await self.services.directory.resolve_audience(s.person.key.tenant, [word], False)
+        found = await self.services.directory.resolve_audience(
+            s.person.key.platform, s.person.key.tenant, [word], False
+        )
         people = [p for p in found.people if not p.is_bot]
         if len(people) != 1:
             return Outcome().say(s.msgs("owners.unknown_person", word=word))

@@ -43,11 +43,33 @@ class Transport(Protocol):
     async def send(self, to: PersonKey, message: Message) -> Delivery: ...
 
 
+class PlatformRouter:
+    """One Transport and Directory for all platforms: each call goes to the platform's own."""
+
+    def __init__(self, transports: dict[str, Transport], directories: dict[str, Directory]) -> None:
+        self._transports = transports
+        self._directories = directories
+
+    async def send(self, to: PersonKey, message: Message) -> Delivery:
+        transport = self._transports.get(to.platform)
+        if transport is None:
+            return Delivery(ok=False, error=f"platform {to.platform} is not configured")
+        return await transport.send(to, message)
+
+    async def resolve_audience(
+        self, platform: str, tenant: str, words: Sequence[str], everyone: bool
+    ) -> AudienceResolution:
+        directory = self._directories.get(platform)
+        if directory is None:
+            return AudienceResolution((), tuple(words))
+        return await directory.resolve_audience(platform, tenant, words, everyone)
+
+
 class Directory(Protocol):
     """What a platform knows about people: audiences for `start`, profiles."""
 
     async def resolve_audience(
-        self, tenant: str, words: Sequence[str], everyone: bool
+        self, platform: str, tenant: str, words: Sequence[str], everyone: bool
     ) -> AudienceResolution: ...
 
 

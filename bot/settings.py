@@ -6,7 +6,7 @@ The names and defaults are the public surface in CONTRACT.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +25,16 @@ class Settings:
     admins: tuple[str, ...] = ()
     draft_dir: Path = Path("drafts")
     anonymity_min: int = 5
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    # Include Slack guests (restricted accounts) in `start all`.
+    slack_include_guests: bool = False
+
+    @property
+    def slack_on(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
 
 def parse_dotenv(text: str) -> dict[str, str]:
@@ -84,4 +94,15 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         admins=admins,
         draft_dir=Path(get("IMVO_DRAFT_DIR", "drafts")),
         anonymity_min=anonymity_min,
+        slack_bot_token=get("SLACK_BOT_TOKEN", ""),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
+        slack_app_token=get("SLACK_APP_TOKEN", ""),
+        slack_api_url=_api_url(get("SLACK_API_URL", "https://slack.com/api/")),
+        slack_include_guests=get("IMVO_SLACK_INCLUDE_GUESTS", "0").lower() in ("1", "true", "yes"),
     )
+
+
+def _api_url(url: str) -> str:
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(f"SLACK_API_URL must be an http(s) URL, not {url!r}")
+    return url if url.endswith("/") else url + "/"

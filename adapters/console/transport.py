@@ -65,7 +65,7 @@ class ConsoleDirectory:
         self._store = store
 
     async def resolve_audience(
-        self, tenant: str, words: Sequence[str], everyone: bool
+        self, platform: str, tenant: str, words: Sequence[str], everyone: bool
     ) -> AudienceResolution:
         people: list[Person] = []
         unknown: list[str] = []
