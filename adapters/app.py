@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import SystemClock
 from bot.content import Content, default_content
 from bot.engine import Bot
-from bot.ports import Clock, Directory, DraftSink, Store, Transport
+from bot.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
 from bot.services import Services
 from bot.settings import Settings, load_settings, parse_dotenv
 from storage import open_store
 from storage.files import DirectoryDraftSink
+
+if TYPE_CHECKING:
+    from adapters.slack.bolt_app import SlackAdapter
 
 
 def settings_from_environment(cwd: Path | None = None) -> Settings:
@@ -64,3 +68,33 @@ async def open_app(
         content=content or default_content(),
     )
     return App(bot=Bot(services), services=services)
+
+
+async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | None]:
+    """The wiring of `serve`: one store, a transport and directory per platform, the bot, and
+    the Slack adapter when Slack is configured."""
+    from adapters.console.transport import ConsoleDirectory, ConsoleTransport
+    from adapters.slack.bolt_app import SlackAdapter
+    from adapters.slack.people import SlackPeople
+    from adapters.slack.transport import SlackTransport, make_client
+
+    store = await open_store(settings.database_url)
+    transports: dict[str, Transport] = {"console": ConsoleTransport()}
+    directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
+    slack_parts = None
+    if settings.slack_on:
+        client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        slack_transport = SlackTransport(client)
+        people = SlackPeople(client, settings.slack_include_guests)
+        transports["slack"] = slack_transport
+        directories["slack"] = people
+        slack_parts = (client, people, slack_transport)
+    router = PlatformRouter(transports, directories)
+    app = await open_app(settings, transport=router, directory=router, store=store)
+    slack = None
+    if slack_parts is not None:
+        client, people, slack_transport = slack_parts
+        slack = SlackAdapter(
+            app.bot, client, settings.slack_signing_secret, people, slack_transport
+        )
+    return app, slack

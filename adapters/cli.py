@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--lang", choices=LANGUAGES, default=None, help="your language")
 
+    serve = sub.add_parser(
+        "serve", help="the HTTP server: Slack at POST /slack/events, GET /healthz"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=3978, help="port (default 3978)")
+
     comp = sub.add_parser("compile", help="compile the stored answers into a policy draft")
     comp.add_argument(
         "--campaign", type=int, default=None, help="campaign id (default: the latest)"
@@ -178,6 +186,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         user = args.user or getpass.getuser() or "me"
         return await run_chat(settings, user=user, role=args.role, language=args.lang)
+    if args.command == "serve":
+        from adapters.server import serve
+
+        return await serve(settings, args.host, args.port)
     if args.command == "compile":
         return await _compile(settings, args)
     if args.command == "roles":

@@ -1,0 +1,85 @@
+"""`imvo-bot serve`: one aiohttp server for Slack (`POST /slack/events`) and `GET /healthz`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from adapters.app import App, open_platform_app
+from adapters.slack.bolt_app import SlackAdapter
+from bot.settings import Settings
+
+log = logging.getLogger("imvo.server")
+# Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.
+MAX_BODY = 1024 * 1024
+
+
+class Server:
+    """The wired bot, its platform adapters and the HTTP application."""
+
+    def __init__(self, app: App, slack: SlackAdapter | None) -> None:
+        self.app = app
+        self.slack = slack
+        self.web = web.Application(client_max_size=MAX_BODY)
+        self.web.router.add_get("/healthz", self.healthz)
+        if slack is not None:
+            self.web.router.add_post("/slack/events", self.slack_events)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "slack": self.slack is not None})
+
+    async def slack_events(self, request: web.Request) -> web.Response:
+        assert self.slack is not None
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # not UTF-8, or JSON that does not parse: Slack never sends that
+            return web.Response(status=400, text="malformed request body")
+        response = await self.slack.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(response)
+
+
+async def build_server(settings: Settings) -> Server:
+    app, slack = await open_platform_app(settings)
+    return Server(app, slack)
+
+
+def platforms_line(settings: Settings) -> str:
+    if settings.slack_on:
+        return f"Slack: on (POST /slack/events, Web API at {settings.slack_api_url})"
+    names = (
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+    )
+    missing = [name for name, value in names if not value]
+    return "Slack: off (" + " and ".join(missing) + " not set)"
+
+
+async def serve(settings: Settings, host: str, port: int) -> int:
+    """Runs until SIGINT/SIGTERM; the scheduler ticks alongside."""
+    server = await build_server(settings)
+    runner = web.AppRunner(server.web)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    print(f"imvo-bot serving on http://{host}:{port}  (GET /healthz)", flush=True)
+    print(platforms_line(settings), flush=True)
+    ticking = asyncio.create_task(server.app.bot.scheduler.run_forever(30.0))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        ticking.cancel()
+        if server.slack is not None:
+            await server.slack.drain()
+        await runner.cleanup()
+        await server.app.close()
+    return 0

@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt inbound, Block Kit outbound, people and audiences."""

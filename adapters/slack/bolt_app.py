@@ -1,0 +1,175 @@
+"""The Slack inbound side on slack-bolt: events, button clicks and `/imvo`, as neutral events.
+
+Bolt checks the request signature (401 for a bad or stale one) and answers `url_verification`.
+Each listener first commits the event through `Bot.receive` (so an answer is stored before
+Slack hears back), then acknowledges, then delivers replies and slow work in the background.
+A redelivered event carries the same `event_id` and has no effect a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.people import SlackPeople
+from adapters.slack.render import parse_action_id, render
+from adapters.slack.transport import SlackTransport
+from bot.engine import Bot
+from bot.messages import Clicked, Commanded, FileShare, Message, Said
+from bot.session import Receipt
+
+log = logging.getLogger("imvo.slack")
+
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def unescape(text: str) -> str:
+    """Slack escapes `&`, `<`, `>` in message text; the bot stores what the person typed."""
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
+
+class SlackAdapter:
+    """Wires a Bolt AsyncApp to the bot."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        client: AsyncWebClient,
+        signing_secret: str,
+        people: SlackPeople,
+        transport: SlackTransport,
+    ) -> None:
+        self.bot = bot
+        self.people = people
+        self.transport = transport
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            process_before_response=True,
+        )
+        self.app.event("message")(self.on_message)
+        self.app.command("/imvo")(self.on_command)
+        self.app.action(re.compile(r".+"))(self.on_action)
+        self.app.error(self.on_error)
+
+    # ------------------------------------------------------------------ background work
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs slow work after the acknowledgement, keeping a reference until it is done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        """Waits for background work (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    def _deliver(self, receipt: Receipt, channel: str) -> None:
+        async def reply(message: Message) -> None:
+            await self.transport.post(channel, message)
+
+        async def work() -> None:
+            try:
+                await receipt.deliver(reply)
+            except Exception:
+                log.exception("replying in %s failed", channel)
+
+        self.later(work())
+
+    # ------------------------------------------------------------------ listeners
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # only people's own direct messages; never the bot's own or edits
+        user, team = event.get("user"), body.get("team_id") or event.get("team")
+        if not user or not team:
+            return
+        person = await self.people.person(team, user)
+        said = Said(
+            str(body.get("event_id") or event.get("client_msg_id") or event.get("ts")),
+            person,
+            unescape(str(event.get("text") or "")),
+        )
+        receipt = await self.bot.receive(said)
+        self._deliver(receipt, str(event["channel"]))
+
+    async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        person = await self.people.person(
+            str(body.get("team_id", "")), str(body.get("user_id", ""))
+        )
+        text = unescape(str(body.get("text") or ""))
+        event_id = f"command:{body.get('trigger_id') or body.get('command_ts', '')}"
+        receipt = await self.bot.receive(Commanded(event_id, person, text or "help"))
+        await ack()
+
+        async def reply(message: Message) -> None:
+            if isinstance(message, FileShare):
+                # Files (the policy draft) go into the person's DM; a slash reply cannot hold them.
+                channel = await self.transport.dm_channel(person.key.user_id)
+                await self.transport.post(channel, message)
+                return
+            for part in render(message):
+                await respond(text=part.text, blocks=part.blocks, response_type="ephemeral")
+
+        async def work() -> None:
+            try:
+                await receipt.deliver(reply)
+            except Exception:
+                log.exception("replying to /imvo failed")
+
+        self.later(work())
+
+    async def on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            context, _ = parse_action_id(str(action.get("action_id", "")))
+        except ValueError:
+            await ack()
+            return  # an action id this bot never made: nothing to do
+        value = action.get("value") or (action.get("selected_option") or {}).get("value")
+        user = (body.get("user") or {}).get("id")
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
+        if not isinstance(value, str) or not user or not team or not channel:
+            await ack()
+            return
+        person = await self.people.person(team, user)
+        event_id = f"action:{action.get('action_ts')}:{user}:{action.get('action_id')}"
+        receipt = await self.bot.receive(Clicked(event_id, person, context, value))
+        await ack()
+        message = body.get("message") or {}
+        if message.get("ts"):
+            self.later(self._show_choice(client, channel, message, action))
+        self._deliver(receipt, channel)
+
+    async def _show_choice(
+        self, client: AsyncWebClient, channel: str, message: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        """Replaces the clicked message's buttons by the choice, so it cannot be clicked again."""
+        label = (action.get("text") or {}).get("text") or (action.get("selected_option") or {}).get(
+            "text", {}
+        ).get("text", "")
+        blocks = [b for b in message.get("blocks") or [] if b.get("type") not in ("actions",)]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ {label}"}]})
+        try:
+            await client.chat_update(
+                channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
+            )
+        except Exception:
+            log.warning("could not update the clicked message in %s", channel)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.exception("Slack listener failed", exc_info=error)

@@ -1,0 +1,108 @@
+"""Slack people: profiles (name, time zone, language from locale) and `start` audiences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain import AudienceResolution, Person, PersonKey
+
+PLATFORM = "slack"
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{6,})$")
+
+
+def language_of(locale: str | None) -> str | None:
+    """nl-NL → nl; any other known locale → en; unknown → None (the default applies)."""
+    if not locale:
+        return None
+    return "nl" if locale.lower().startswith("nl") else "en"
+
+
+def person_from(user: dict[str, Any], team: str) -> Person:
+    profile = user.get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or ""
+    return Person(
+        key=PersonKey(PLATFORM, user.get("team_id") or team, user["id"]),
+        display_name=str(name),
+        language=language_of(user.get("locale")),
+        time_zone=user.get("tz"),
+        is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+    )
+
+
+class SlackPeople:
+    """Looks people up through the Web API, with a small cache of profiles."""
+
+    def __init__(self, client: AsyncWebClient, include_guests: bool = False) -> None:
+        self.client = client
+        self.include_guests = include_guests
+        self._cache: dict[tuple[str, str], Person] = {}
+
+    async def person(self, team: str, user_id: str) -> Person:
+        """The profile of a user; a bare Person when Slack cannot say more."""
+        cached = self._cache.get((team, user_id))
+        if cached is not None:
+            return cached
+        try:
+            response = await self.client.users_info(user=user_id, include_locale=True)
+            person = person_from(response["user"], team)
+        except (SlackApiError, KeyError, TypeError):
+            return Person(PersonKey(PLATFORM, team, user_id))
+        self._cache[(team, user_id)] = person
+        return person
+
+    async def _everyone(self, team: str) -> AsyncIterator[Person]:
+        cursor = None
+        while True:
+            response = await self.client.users_list(limit=200, cursor=cursor, include_locale=True)
+            for user in response.get("members") or []:
+                if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+                    continue
+                guest = user.get("is_restricted") or user.get("is_ultra_restricted")
+                if guest and not self.include_guests:
+                    continue
+                yield person_from(user, team)
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    async def _members(self, channel: str) -> list[str]:
+        members: list[str] = []
+        cursor = None
+        while True:
+            response = await self.client.conversations_members(
+                channel=channel, limit=200, cursor=cursor
+            )
+            members += response.get("members") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    async def resolve_audience(
+        self, platform: str, tenant: str, words: Sequence[str], everyone: bool
+    ) -> AudienceResolution:
+        """`<@U…>` mentions, `<#C…>` channels (their human members), or everyone active."""
+        people: list[Person] = []
+        unknown: list[str] = []
+        if everyone:
+            people += [p async for p in self._everyone(tenant)]
+        for word in words:
+            user = _USER.match(word) or _BARE_USER.match(word)
+            channel = _CHANNEL.match(word)
+            try:
+                if user:
+                    people.append(await self.person(tenant, user.group(1)))
+                elif channel:
+                    for member in await self._members(channel.group(1)):
+                        people.append(await self.person(tenant, member))
+                else:
+                    unknown.append(word)
+            except SlackApiError:
+                unknown.append(word)
+        return AudienceResolution(tuple(p for p in people if not p.is_bot), tuple(unknown))

@@ -1,0 +1,161 @@
+"""A local fake of the Slack Web API (aiohttp, 127.0.0.1) that records every call, after the
+pattern of bolt-python's mock web API server. Tests point SLACK_API_URL at it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """Users, channels and everything the bot sent."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    rate_limited: int = 0  # answer this many next calls with HTTP 429
+    base: str = ""
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def add_user(self, user_id: str, name: str, team: str = "T1", **extra: Any) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": team,
+            "name": name.lower(),
+            "real_name": name,
+            "profile": {"display_name": name, "real_name": name},
+            "tz": extra.pop("tz", "Europe/Amsterdam"),
+            "locale": extra.pop("locale", "en-US"),
+            **extra,
+        }
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def posts_to(self, channel: str) -> list[dict[str, Any]]:
+        return [p for p in self.called("chat.postMessage") if p.get("channel") == channel]
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self.api)
+        app.router.add_get("/api/{method}", self.api)
+        app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_post("/respond/{token}", self.respond)
+        return app
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.method == "POST":
+            params.update({k: v for k, v in (await request.post()).items()})
+            for key in ("blocks", "files"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        self.calls.append(Call(method, params))
+        return web.json_response(self.answer(method, params))
+
+    def answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+        if method == "users.info":
+            user = self.users.get(str(p.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.list":
+            return {
+                "ok": True,
+                "members": list(self.users.values()),
+                "response_metadata": {"next_cursor": ""},
+            }
+        if method == "conversations.members":
+            members = self.channels.get(str(p.get("channel")))
+            if members is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.open":
+            user = self.users.get(str(p.get("users")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            if user.get("is_bot"):
+                return {"ok": False, "error": "cannot_dm_bot"}
+            return {"ok": True, "channel": {"id": "D" + user["id"]}}
+        if method in ("chat.postMessage", "chat.update"):
+            return {
+                "ok": True,
+                "channel": p.get("channel"),
+                "ts": p.get("ts") or f"{next(self._ts)}.000",
+            }
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "upload_url": f"{self.base}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = p.get("files") or []
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
+            }
+        if method == "files.info":
+            return {"ok": True, "file": {"id": p.get("file")}}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def signed(
+    body: str,
+    secret: str,
+    when: float | None = None,
+    retry: int | None = None,
+    content_type: str = "application/json",
+) -> dict[str, str]:
+    """Headers of a request signed as Slack signs it."""
+    stamp = str(int(when if when is not None else time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": content_type,
+    }
+    if retry is not None:
+        headers["X-Slack-Retry-Num"] = str(retry)
+        headers["X-Slack-Retry-Reason"] = "http_timeout"
+    return headers
+
+
+def form(payload: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def parse_form(body: str) -> dict[str, Any]:
+    return {k: v[0] for k, v in parse_qs(body).items()}

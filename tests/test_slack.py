@@ -1,0 +1,254 @@
+"""Slack end to end: the real Bolt app over HTTP on 127.0.0.1 with signed requests, against a
+local fake Slack Web API that records every call."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import docx
+import pytest
+from aiohttp import web
+
+from adapters.server import Server, build_server
+from bot.settings import Settings
+from tests.fake_slack import FakeSlack, form, signed
+
+SECRET = "s3cret-signing"
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/"
+
+
+@dataclass
+class World:
+    fake: FakeSlack
+    server: Server
+    url: str
+    http: aiohttp.ClientSession
+    events: int = 0
+
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/json",
+        when: float | None = None,
+        retry: int | None = None,
+        secret: str = SECRET,
+    ) -> aiohttp.ClientResponse:
+        headers = signed(body, secret, when, retry, content_type)
+        response = await self.http.post(
+            self.url + "slack/events", data=body.encode(), headers=headers
+        )
+        await response.read()
+        assert self.server.slack is not None
+        await self.server.slack.drain()
+        return response
+
+    async def dm(
+        self, user: str, text: str, event_id: str | None = None, retry: int | None = None
+    ) -> aiohttp.ClientResponse:
+        self.events += 1
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": event_id or f"Ev{self.events}",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "D" + user,
+                    "user": user,
+                    "text": text,
+                    "ts": f"{time.time():.6f}",
+                },
+            }
+        )
+        return await self.post(body, retry=retry)
+
+    async def command(self, user: str, text: str) -> aiohttp.ClientResponse:
+        self.events += 1
+        from urllib.parse import urlencode
+
+        body = urlencode(
+            {
+                "command": "/imvo",
+                "text": text,
+                "user_id": user,
+                "team_id": "T1",
+                "channel_id": "D" + user,
+                "trigger_id": f"trig{self.events}",
+                "response_url": f"{self.fake.base}respond/r{self.events}",
+            }
+        )
+        return await self.post(body, content_type="application/x-www-form-urlencoded")
+
+    async def click(
+        self, user: str, action_id: str, value: str, message: dict[str, Any] | None = None
+    ) -> aiohttp.ClientResponse:
+        self.events += 1
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": "T1"},
+            "team": {"id": "T1"},
+            "channel": {"id": "D" + user},
+            "trigger_id": f"trig{self.events}",
+            "message": message or {"ts": "1.000", "text": "q", "blocks": []},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{self.events}.5",
+                    "text": {"type": "plain_text", "text": value},
+                }
+            ],
+        }
+        return await self.post(form(payload), content_type="application/x-www-form-urlencoded")
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    fake = FakeSlack()
+    fake_runner, fake_url = await _serve(fake.app())
+    fake.base = fake_url
+    fake.add_user("ULEAD", "Sanne")
+    fake.add_user("UANNA", "Anna")
+    fake.add_user("UBRAM", "Bram", locale="nl-NL")
+    fake.add_user("UBOTX", "Helper", is_bot=True)
+    fake.channels["CTEAM"] = ["UANNA", "UBRAM", "UBOTX"]
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'slack.db'}",
+        draft_dir=tmp_path / "drafts",
+        admins=("slack:ULEAD",),
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=fake_url + "api/",
+        language="en",
+    )
+    server = await build_server(settings)
+    runner, url = await _serve(server.web)
+    async with aiohttp.ClientSession() as http:
+        yield World(fake, server, url, http)
+    await runner.cleanup()
+    await server.app.close()
+    await fake_runner.cleanup()
+
+
+def blocks_text(params: dict[str, Any]) -> str:
+    return json.dumps(params.get("blocks") or []) + str(params.get("text"))
+
+
+async def answers(world: World, user: str) -> dict[str, Any]:
+    store = world.server.app.store
+    campaign = await store.latest_campaign()
+    assert campaign is not None
+    from bot.domain import PersonKey
+
+    return {
+        a.question_id: a
+        for a in await store.answers_of(campaign.id, PersonKey("slack", "T1", user))
+    }
+
+
+async def test_health_and_url_verification(world: World) -> None:
+    async with world.http.get(world.url + "healthz") as response:
+        assert response.status == 200 and (await response.json())["slack"] is True
+    response = await world.post(json.dumps({"type": "url_verification", "challenge": "abc123"}))
+    assert response.status == 200
+
+
+async def test_bad_or_stale_signatures_get_401_and_change_nothing(world: World) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "EvX",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DULEAD",
+                "user": "ULEAD",
+                "text": "start all",
+            },
+        }
+    )
+    assert (await world.post(body, secret="wrong")).status == 401
+    assert (await world.post(body, when=time.time() - 6 * 60)).status == 401
+    assert await world.server.app.store.latest_campaign() is None
+    assert world.fake.called("chat.postMessage") == []
+
+
+async def test_a_whole_campaign_through_slack(world: World) -> None:
+    response = await world.command("ULEAD", "start <@UANNA|anna> <#CTEAM|team> deadline 2099-12-31")
+    assert response.status == 200
+    started = " ".join(json.dumps(r) for r in world.fake.responses)
+    assert "has started for 2 people" in started  # Anna once, Bram via the channel, no bot
+    opened = {p["users"] for p in world.fake.called("conversations.open")}
+    assert opened == {"UANNA", "UBRAM"}
+    first = world.fake.posts_to("DUANNA")[-1]
+    assert "[1/9]" in blocks_text(first)
+    buttons = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and buttons[0]["action_id"] == "q:discipline|0"
+    bram = world.fake.posts_to("DUBRAM")
+    assert "Hoi" in blocks_text(bram[0])  # Bram's locale is Dutch
+
+    message = {"ts": "99.1", "text": "q", "blocks": first["blocks"]}
+    await world.click("UANNA", buttons[2]["action_id"], buttons[2]["value"], message)
+    assert (await answers(world, "UANNA"))["discipline"].choices == ("sales",)
+    update = world.fake.called("chat.update")[-1]
+    assert update["ts"] == "99.1"
+    assert all(b["type"] != "actions" for b in update["blocks"])  # cannot be clicked again
+
+    await world.dm("UANNA", "We make &lt;!channel&gt; clothes &amp; more", event_id="EvMission")
+    assert (await answers(world, "UANNA"))["mission"].text == "We make <!channel> clothes & more"
+    posts_before = len(world.fake.called("chat.postMessage"))
+    again = await world.dm(
+        "UANNA", "We make &lt;!channel&gt; clothes &amp; more", event_id="EvMission", retry=1
+    )
+    assert again.status == 200
+    assert len(world.fake.called("chat.postMessage")) == posts_before  # redelivery: no effect
+    for post in world.fake.called("chat.postMessage"):
+        assert "<!channel>" not in blocks_text(post)
+
+    await world.dm("UANNA", "x" * 100_000)
+    refusal, asked_again = world.fake.posts_to("DUANNA")[-2:]
+    assert "100,000 characters; the limit is 4,000" in blocks_text(refusal)
+    assert "[3/9]" in blocks_text(asked_again)
+    assert "goals" not in await answers(world, "UANNA")
+
+    await world.command("ULEAD", "draft")
+    assert world.fake.called("files.getUploadURLExternal")
+    completed = world.fake.called("files.completeUploadExternal")[-1]
+    assert completed["channel_id"] == "DULEAD"
+    docx_bytes = next(data for data in world.fake.uploads.values() if data[:2] == b"PK")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(docx_bytes)).paragraphs)
+    assert "We make <!channel> clothes & more" in text
+
+
+async def test_hostile_requests_get_4xx_or_a_clear_answer_never_5xx(world: World) -> None:
+    assert (await world.post("{not json")).status < 500
+    assert (
+        await world.post("payload=%7Bbroken", content_type="application/x-www-form-urlencoded")
+    ).status < 500
+    response = await world.click("UANNA", "no-such-action-without-bar", "x")
+    assert response.status == 200
+    response = await world.click("UANNA", "q:discipline|0", "purchasing")  # no campaign at all
+    assert response.status == 200
+    assert "not taking part in a running poll" in blocks_text(world.fake.posts_to("DUANNA")[-1])
+    response = await world.command("UANNA", "start all")
+    assert "Only a CSR lead" in json.dumps(world.fake.responses[-1])
+    assert await world.server.app.store.latest_campaign() is None
