@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.clock import SystemClock
 from bot.content import Content, default_content
 from bot.engine import Bot
+from bot.outbox import Outbox
 from bot.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
 from bot.services import Services
 from bot.settings import Settings, load_settings, parse_dotenv
@@ -51,6 +52,7 @@ async def open_app(
     clock: Clock | None = None,
     sink: DraftSink | None = None,
     content: Content | None = None,
+    send_rate: float | None = None,
 ) -> App:
     """Opens the store named by the settings (unless given) and wires the bot around it."""
     store = store or await open_store(settings.database_url)
@@ -67,7 +69,14 @@ async def open_app(
         settings=settings,
         content=content or default_content(),
     )
+    services = replace(services, outbox=Outbox(services, send_rate))
     return App(bot=Bot(services), services=services)
+
+
+# Invitations per second into Slack: each is one DM, and Slack allows about one message per
+# second per channel plus a workspace budget of several hundred a minute. The outbox halves its
+# pace on HTTP 429 and honours Retry-After.
+SLACK_SEND_RATE = 4.0
 
 
 async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | None]:
@@ -82,15 +91,18 @@ async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | Non
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
     directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
     slack_parts = None
+    rate = None
     if settings.slack_on:
         client = make_client(settings.slack_bot_token, settings.slack_api_url)
-        slack_transport = SlackTransport(client)
+        sender = make_client(settings.slack_bot_token, settings.slack_api_url, wait_on_429=False)
+        slack_transport = SlackTransport(sender)
+        rate = SLACK_SEND_RATE
         people = SlackPeople(client, settings.slack_include_guests)
         transports["slack"] = slack_transport
         directories["slack"] = people
         slack_parts = (client, people, slack_transport)
     router = PlatformRouter(transports, directories)
-    app = await open_app(settings, transport=router, directory=router, store=store)
+    app = await open_app(settings, transport=router, directory=router, store=store, send_rate=rate)
     slack = None
     if slack_parts is not None:
         client, people, slack_transport = slack_parts

@@ -237,6 +237,8 @@ class Delivery:
 
     ok: bool
     error: str | None = None
+    # Seconds the platform asked us to wait (HTTP 429 `Retry-After`), when it refused for load.
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,26 @@ class Job:
     person: PersonKey
     campaign_id: int | None = None
     theme: str | None = None
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed; after a crash it is never sent again (at most once)
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One poll invitation waiting to go out: sent once, paced, retried on transient errors."""
+
+    key: str
+    campaign_id: int
+    person: PersonKey
+    attempts: int = 0
+    next_at: datetime | None = None
+    state: OutboxState = OutboxState.PENDING
+    last_error: str | None = None
 
 
 def campaign_label(campaign: Campaign) -> str:

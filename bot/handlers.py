@@ -283,6 +283,7 @@ class CommandHandlers:
             today=self.services.clock.now().date(),
             themes=draft_texts(self.bot.language_of(s.person)).themes,
             suggestions=await self.bot.owner_handlers.suggestions(s),
+            waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
         )
         return Outcome(replies=[card])
 

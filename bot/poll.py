@@ -67,7 +67,7 @@ def describe_answer(question: Question, answer: Answer, msgs: Messages) -> str:
     return " ".join(parts)
 
 
-def ask(ctx: PollContext, step: int) -> Message:
+def ask(ctx: PollContext, step: int) -> Text | Choices:
     """Asks question `step`, with progress and, when revisited, the answer so far."""
     question = ctx.questions[step]
     text = f"{progress(ctx, step)} {question.prompt}"

@@ -19,6 +19,8 @@ from bot.domain import (
     DraftFile,
     Erasure,
     Job,
+    OutboxItem,
+    OutboxState,
     OwnerAnswer,
     Participation,
     Person,
@@ -200,6 +202,29 @@ class Store(Protocol):
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
         """Moves a pending job to a later moment (e.g. into working hours)."""
+        ...
+
+    # the outbox of poll invitations
+    async def enqueue(self, items: Sequence[OutboxItem]) -> int:
+        """Adds invitations; a key that exists already is ignored. Returns how many were added."""
+        ...
+
+    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Pending invitations whose `next_at` has come, oldest first."""
+        ...
+
+    async def claim_outbox(self, key: str) -> bool:
+        """pending → sending; False if someone else claimed it (or it is no longer pending)."""
+        ...
+
+    async def settle_outbox(
+        self, key: str, state: OutboxState, error: str | None, next_at: datetime | None
+    ) -> None:
+        """After an attempt: sent, failed for good, or pending again at `next_at` (a retry)."""
+        ...
+
+    async def outbox_counts(self, campaign_id: int) -> dict[str, int]:
+        """How many invitations of a campaign are in each state."""
         ...
 
     # digests

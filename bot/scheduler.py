@@ -108,6 +108,8 @@ class Scheduler:
     async def run_due(self) -> int:
         """Runs every job that is due now; returns how many sent something."""
         store, now = self.services.store, self.services.clock.now()
+        if self.services.outbox is not None:
+            await self.services.outbox.run()  # invitations left by a restart, and retries
         sent = 0
         for job in await store.due_jobs(now, BATCH):
             tz = await self._zone(job.person)

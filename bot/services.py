@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.content import Content
 from bot.ports import Clock, Directory, DraftSink, Store, Transport
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -20,3 +24,5 @@ class Services:
     sink: DraftSink
     settings: Settings
     content: Content
+    # The outbox of poll invitations; the composition root sets it (pacing per platform).
+    outbox: Outbox | None = None

@@ -26,6 +26,7 @@ def status_card(
     today: date,
     themes: Sequence[ThemeText] = (),
     suggestions: Mapping[str, Sequence[str]] | None = None,
+    waiting: int = 0,
 ) -> Card:
     """Where a campaign stands: counts only, never who answered what."""
     suggestions = suggestions or {}
@@ -47,6 +48,7 @@ def status_card(
             (msgs("status.invited"), str(invited)),
             (msgs("status.delivered"), str(delivered)),
             (msgs("status.undeliverable"), str(len(failed))),
+            (msgs("status.waiting"), str(waiting)),
             (msgs("status.responded"), f"{responded} ({rate}%)"),
             (msgs("status.finished"), str(finished)),
             (msgs("status.deadline_label"), deadline),

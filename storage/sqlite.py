@@ -31,6 +31,8 @@ from bot.domain import (
     Erasure,
     Job,
     JobKind,
+    OutboxItem,
+    OutboxState,
     OwnerAnswer,
     OwnerState,
     Participation,
@@ -611,3 +613,74 @@ class SqliteStore:
                 " snapshot = excluded.snapshot",
                 (campaign_id, recipient, iso(at), snapshot),
             )
+
+    async def enqueue(self, items: Sequence[OutboxItem]) -> int:
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM outbox")
+            start = int(next(iter(rows))[0])
+            before = db.total_changes
+            await db.executemany(
+                "INSERT INTO outbox (key, campaign_id, platform, tenant, user_id, state, attempts,"
+                " next_at, seq) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                [
+                    (
+                        i.key,
+                        i.campaign_id,
+                        i.person.platform,
+                        i.person.tenant,
+                        i.person.user_id,
+                        iso(i.next_at) if i.next_at else "",
+                        start + n,
+                    )
+                    for n, i in enumerate(items, start=1)
+                ],
+            )
+            return db.total_changes - before
+
+    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
+        rows = await self._fetch(
+            "SELECT key, campaign_id, platform, tenant, user_id, attempts, next_at, state,"
+            " last_error FROM outbox WHERE state = 'pending' AND next_at <= ?"
+            " ORDER BY next_at, seq LIMIT ?",
+            (iso(now), limit),
+        )
+        return [
+            OutboxItem(
+                r[0],
+                r[1],
+                PersonKey(r[2], r[3], r[4]),
+                r[5],
+                dt_opt(r[6] or None),
+                OutboxState(r[7]),
+                r[8],
+            )
+            for r in rows
+        ]
+
+    async def claim_outbox(self, key: str) -> bool:
+        async with self._transaction() as db:
+            changed = await self._changes(
+                db,
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
+                " WHERE key = ? AND state = 'pending'",
+                (key,),
+            )
+        return changed > 0
+
+    async def settle_outbox(
+        self, key: str, state: OutboxState, error: str | None, next_at: datetime | None
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, next_at = COALESCE(?, next_at)"
+                " WHERE key = ?",
+                (state.value, error, iso(next_at) if next_at else None, key),
+            )
+
+    async def outbox_counts(self, campaign_id: int) -> dict[str, int]:
+        rows = await self._fetch(
+            "SELECT state, COUNT(*) FROM outbox WHERE campaign_id = ? GROUP BY state",
+            (campaign_id,),
+        )
+        return {str(state): int(count) for state, count in rows}

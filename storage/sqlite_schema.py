@@ -185,7 +185,26 @@ _V5: Sequence[str] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5)
+# Version 6: the durable outbox of poll invitations.
+_V6: Sequence[str] = (
+    """
+    CREATE TABLE outbox (
+        key         TEXT PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        platform    TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'pending',
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     TEXT NOT NULL,
+        last_error  TEXT,
+        seq         INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX outbox_due ON outbox (state, next_at, seq)",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

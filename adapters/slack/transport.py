@@ -11,10 +11,12 @@ from bot.domain import Delivery, PersonKey
 from bot.messages import FileShare, Message
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    """A Web API client that waits out HTTP 429 as Slack's `Retry-After` asks."""
+def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWebClient:
+    """A Web API client. With `wait_on_429` it waits out HTTP 429 as `Retry-After` asks; the
+    outbox's client does not, so that it can slow its own pace instead."""
     client = AsyncWebClient(token=token, base_url=base_url)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    if wait_on_429:
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
 
 
@@ -37,7 +39,12 @@ class SlackTransport:
         try:
             await self.post(await self.dm_channel(to.user_id), message)
         except SlackApiError as exc:
-            return Delivery(ok=False, error=str(exc.response.get("error", "slack_error")))
+            error = str(exc.response.get("error", "slack_error"))
+            retry_after = None
+            if exc.response.status_code == 429:
+                error = "ratelimited"
+                retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+            return Delivery(ok=False, error=error, retry_after=retry_after)
         return Delivery(ok=True)
 
     async def post(self, channel: str, message: Message) -> None:

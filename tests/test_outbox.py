@@ -1,0 +1,124 @@
+"""The durable outbox: each invitation sent once, retried with back-off, failures reported,
+a restart in the middle of a fan-out resumes without sending anything twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain import Delivery, PersonKey
+from bot.messages import Message
+from bot.outbox import Pace, backoff
+from tests.harness import Harness, make_harness, make_lead, person, texts
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await make_harness(tmp_path)
+    yield harness
+    await harness.app.close()
+
+
+class Flaky:
+    """A transport that fails for some people, a given number of times, with a given error."""
+
+    def __init__(self, h: Harness, failures: dict[str, tuple[int, str]]) -> None:
+        self.h, self.failures = h, failures
+        self.sent: Counter[PersonKey] = Counter()
+        self.original = h.transport.send
+
+    async def send(self, to: PersonKey, message: Message) -> Delivery:
+        times, error = self.failures.get(to.user_id, (0, ""))
+        if times > 0:
+            self.failures[to.user_id] = (times - 1, error)
+            return Delivery(ok=False, error=error)
+        self.sent[to] += 1
+        return await self.original(to, message)
+
+
+async def test_transient_errors_are_retried_with_backoff_and_permanent_ones_reported(
+    h: Harness,
+) -> None:
+    flaky = Flaky(h, {"bram": (2, "internal_error"), "cees": (1, "user_not_found")})
+    h.transport.send = flaky.send  # type: ignore[method-assign]
+    lead = await make_lead(h)
+    replies = await h.say(lead, "start anna bram cees")
+    assert "reached 1 of 3 people" in texts(replies)
+    assert "cees (user_not_found)" in texts(replies)
+    assert "1 invitations hit a temporary error" in texts(replies)
+    status = texts(await h.say(lead, "status"))
+    assert "Waiting to be sent (or retried): 1" in status
+    assert "console:cees: user_not_found" in status
+
+    h.clock.advance(seconds=29)
+    await h.app.bot.scheduler.run_due()
+    assert flaky.sent[person("bram").key] == 0  # not before the back-off
+    h.clock.advance(seconds=2)
+    await h.app.bot.scheduler.run_due()  # second failure, next wait 60 s
+    h.clock.advance(seconds=61)
+    await h.app.bot.scheduler.run_due()
+    assert flaky.sent[person("bram").key] == 1
+    assert flaky.sent[person("cees").key] == 0
+    assert flaky.sent[person("anna").key] == 1
+    status = texts(await h.say(lead, "status"))
+    assert "Poll delivered: 2" in status and "Waiting to be sent (or retried): 0" in status
+
+
+async def test_a_restart_in_the_middle_of_a_fan_out_sends_nothing_twice(h: Harness) -> None:
+    names = [f"p{i:02d}" for i in range(40)]
+    for name in names:
+        await h.app.store.upsert_person(person(name))
+    sent: Counter[PersonKey] = Counter()
+    original = h.transport.send
+    crash_after = 15
+
+    async def send(to: PersonKey, message: Message) -> Delivery:
+        if sum(sent.values()) >= crash_after:
+            raise asyncio.CancelledError  # the process dies in the middle of the fan-out
+        sent[to] += 1
+        return await original(to, message)
+
+    h.transport.send = send  # type: ignore[method-assign]
+    lead = await make_lead(h)
+    with pytest.raises(asyncio.CancelledError):
+        await h.say(lead, "start " + " ".join(names))
+    assert sum(sent.values()) == crash_after
+
+    await h.reopen()  # a new process on the same database
+    resumed: Counter[PersonKey] = Counter()
+    again = h.transport.send
+
+    async def count(to: PersonKey, message: Message) -> Delivery:
+        resumed[to] += 1
+        return await again(to, message)
+
+    h.transport.send = count  # type: ignore[method-assign]
+    await h.app.bot.scheduler.run_due()
+    everyone = sent + resumed
+    assert max(everyone.values()) == 1  # nobody twice
+    # The one claimed at the moment of the crash is not resent (at most once); all others arrive.
+    assert len(everyone) == len(names) - 1
+
+
+def test_backoff_doubles() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+
+
+async def test_pace_halves_on_rate_limits_and_recovers() -> None:
+    pace = Pace(8.0)
+    pace.slow_down(0.01)
+    assert pace.rate == 4.0
+    for _ in range(40):
+        pace.speed_up()
+    assert pace.rate == 8.0
+    pace.slow_down(None)
+    pace.slow_down(None)
+    pace.slow_down(None)
+    pace.slow_down(None)
+    pace.slow_down(None)
+    assert pace.rate == 0.25
+    assert Pace(None).rate is None
