@@ -138,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("role", choices=[Role.CSR_LEAD.value, Role.MANAGER.value])
     roles_sub.add_parser("list", help="list granted roles")
 
+    manifest = sub.add_parser("manifest", help="the Slack app manifest (YAML)")
+    manifest.add_argument(
+        "platform", choices=["slack"], help="slack (Teams comes with Teams support)"
+    )
+    manifest.add_argument(
+        "--url", default=None, help="public base URL of `imvo-bot serve`; none: Socket Mode"
+    )
+    manifest.add_argument(
+        "--out", type=Path, default=Path("."), help="folder to write it to (default .)"
+    )
+
     user = sub.add_parser("user", help="a person's own data: export or erase (GDPR)")
     user_sub = user.add_subparsers(
         dest="action", required=True, parser_class=_Parser, metavar="ACTION"
@@ -176,6 +187,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "content":
         return _content_check()
+    if args.command == "manifest":
+        return _manifest(args)
     settings = settings_from_environment()
     if args.command == "demo":
         from adapters.console.demo import run_demo
@@ -351,3 +364,22 @@ async def _campaign(store: Store, settings: Settings, campaign_id: int | None) -
         which = f"campaign #{campaign_id}" if campaign_id else "campaign yet"
         raise UserError(f"{settings.database_url} holds no {which}")
     return campaign
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from urllib.parse import urlparse
+
+    from adapters.slack.manifest import slack_manifest
+
+    if args.url is not None:
+        parsed = urlparse(args.url)
+        if parsed.scheme != "https" or not parsed.netloc:
+            raise UserError(
+                f"--url must be the public https:// address of the server, not {args.url!r}"
+            )
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "slack-manifest.yaml"
+    path.write_text(slack_manifest(args.url), encoding="utf-8")
+    mode = f"HTTP at {args.url.rstrip('/')}/slack/events" if args.url else "Socket Mode"
+    print(f"Slack app manifest ({mode}) written to {path.resolve()}")
+    return 0

@@ -31,6 +31,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     rate_limited: int = 0  # answer this many next calls with HTTP 429
+    rate_limited_for: dict[str, int] = field(default_factory=dict)  # per method, the same
     base: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -78,6 +79,11 @@ class FakeSlack:
             for key in ("blocks", "files"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
+        if self.rate_limited_for.get(method, 0) > 0:
+            self.rate_limited_for[method] -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         if self.rate_limited > 0:
             self.rate_limited -= 1
             return web.json_response(

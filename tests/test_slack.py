@@ -252,3 +252,23 @@ async def test_hostile_requests_get_4xx_or_a_clear_answer_never_5xx(world: World
     response = await world.command("UANNA", "start all")
     assert "Only a CSR lead" in json.dumps(world.fake.responses[-1])
     assert await world.server.app.store.latest_campaign() is None
+
+
+async def test_fan_out_honours_rate_limits_and_sends_each_poll_once(world: World) -> None:
+    for i in range(12):
+        world.fake.add_user(f"UP{i:02d}", f"Person {i}")
+    world.fake.channels["CBIG"] = [f"UP{i:02d}" for i in range(12)]
+    world.fake.rate_limited_for = {"chat.postMessage": 3}  # three 429s with Retry-After: 1
+    world.server.app.services.outbox.pace.rate = 50.0  # type: ignore[union-attr]
+    started = time.monotonic()
+    await world.command("ULEAD", "start <#CBIG|big>")
+    assert world.server.app.services.outbox is not None
+    await world.server.app.services.outbox.run()
+    posts = [
+        p["channel"]
+        for p in world.fake.called("chat.postMessage")
+        if p["channel"].startswith("DUP")
+    ]
+    assert sorted(posts) == sorted(f"DUP{i:02d}" for i in range(12))  # each exactly once
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    assert world.server.app.services.outbox.pace.rate < 50.0  # type: ignore[union-attr]
