@@ -17,7 +17,7 @@ from functools import partial
 from bot import guidance as guide
 from bot import owners, privacy
 from bot.briefings import briefings
-from bot.commands import alias_table, parse_command
+from bot.commands import ParsedCommand, alias_table, parse_command
 from bot.domain import (
     ConversationState,
     EventKey,
@@ -29,6 +29,7 @@ from bot.domain import (
 )
 from bot.draft.texts import draft_texts
 from bot.handlers import CommandHandlers
+from bot.home import HOME_CONTEXT
 from bot.messages import Clicked, Commanded, InboundEvent, Said, Text
 from bot.owner_handlers import OwnerHandlers
 from bot.poll import (
@@ -188,6 +189,8 @@ class Bot:
                     return Outcome().say(msgs("poll.no_poll"))
                 qid = event.context[len(CLICK_PREFIX) :]
                 return self._poll(on_click(session.poll, session.state, qid, event.value), session)
+            if event.context == HOME_CONTEXT:
+                return await self._home_click(event.value, session)
             if event.context.startswith(owners.INVITE_CONTEXT):
                 theme = event.context[len(owners.INVITE_CONTEXT) :]
                 return await self.owner_handlers.answer_invitation(theme, event.value, session)
@@ -216,6 +219,18 @@ class Bot:
         if session.poll is not None and session.state is not None:
             return Outcome().say(msgs("poll.already_done"))
         return Outcome().say(msgs("idle.unknown_text"))
+
+    async def _home_click(self, value: str, session: Session) -> Outcome:
+        """A button of the home view: continue the poll, or run a command (roles apply)."""
+        if value == "continue":
+            if session.poll is not None and session.state is not None and session.pending:
+                return Outcome(replies=[resume(session.poll, session.state)])
+            if session.owner_next is not None:
+                return Outcome(replies=[owners.ask(session.owner_next, session.msgs)])
+            return Outcome().say(session.msgs("poll.nothing_to_skip"))
+        if value not in ("guidance", "status", "draft", "digest"):
+            return Outcome().say(session.msgs("poll.stale_click"))
+        return await self._commands.run(ParsedCommand(value), session)
 
     def _poll(self, step: PollStep, session: Session) -> Outcome:
         outcome = Outcome(replies=list(step.replies), state=step.state, poll=step)

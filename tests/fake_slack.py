@@ -116,6 +116,8 @@ class FakeSlack:
             if user.get("is_bot"):
                 return {"ok": False, "error": "cannot_dm_bot"}
             return {"ok": True, "channel": {"id": "D" + user["id"]}}
+        if method in ("views.publish", "views.open"):
+            return {"ok": True, "view": {"id": "V1"}}
         if method in ("chat.postMessage", "chat.update"):
             return {
                 "ok": True,

@@ -272,3 +272,45 @@ async def test_fan_out_honours_rate_limits_and_sends_each_poll_once(world: World
     assert sorted(posts) == sorted(f"DUP{i:02d}" for i in range(12))  # each exactly once
     assert time.monotonic() - started >= 1.0  # Retry-After was honoured
     assert world.server.app.services.outbox.pace.rate < 50.0  # type: ignore[union-attr]
+
+
+async def test_app_home_shows_progress_and_role_actions(world: World) -> None:
+    await world.command("ULEAD", "start <@UANNA>")
+
+    async def home(user: str) -> str:
+        world.events += 1
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": f"EvHome{world.events}",
+                "event": {"type": "app_home_opened", "user": user, "tab": "home"},
+            }
+        )
+        assert (await world.post(body)).status == 200
+        published = world.fake.called("views.publish")[-1]
+        assert published["user_id"] == user
+        return json.dumps(published["view"])
+
+    anna = await home("UANNA")
+    assert (
+        "question 1 of 9" in anna
+        and "Continue the poll" in anna
+        and "Compile the draft" not in anna
+    )
+    lead = await home("ULEAD")
+    assert "Compile the draft" in lead
+    # A click in the Home tab has no channel: the answer goes to the person's DM.
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "UANNA", "team_id": "T1"},
+        "team": {"id": "T1"},
+        "view": {"type": "home"},
+        "actions": [{"action_id": "cmd|0", "value": "continue", "action_ts": "77.1"}],
+    }
+    await world.post(form(payload), content_type="application/x-www-form-urlencoded")
+    assert "[1/9]" in blocks_text(world.fake.posts_to("DUANNA")[-1])
+    payload["user"] = {"id": "UANNA", "team_id": "T1"}
+    payload["actions"] = [{"action_id": "cmd|2", "value": "draft", "action_ts": "77.2"}]
+    await world.post(form(payload), content_type="application/x-www-form-urlencoded")
+    assert "Only a CSR lead" in blocks_text(world.fake.posts_to("DUANNA")[-1])

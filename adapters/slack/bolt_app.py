@@ -21,11 +21,13 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.render import parse_action_id, render
 from adapters.slack.transport import SlackTransport
 from bot.engine import Bot
+from bot.home import home_card
 from bot.messages import Clicked, Commanded, FileShare, Message, Said
 from bot.session import Receipt
 
 log = logging.getLogger("imvo.slack")
 
+HOME_BLOCKS = 100  # Slack's limit for a Home tab view
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -59,6 +61,7 @@ class SlackAdapter:
         self.app.event("message")(self.on_message)
         self.app.command("/imvo")(self.on_command)
         self.app.action(re.compile(r".+"))(self.on_action)
+        self.app.event("app_home_opened")(self.on_home)
         self.app.error(self.on_error)
 
     # ------------------------------------------------------------------ background work
@@ -143,9 +146,11 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id"
         )
-        if not isinstance(value, str) or not user or not team or not channel:
+        if not isinstance(value, str) or not user or not team:
             await ack()
             return
+        if not channel:  # a click in the App Home: answer in the person's DM
+            channel = await self.transport.dm_channel(user)
         person = await self.people.person(team, user)
         event_id = f"action:{action.get('action_ts')}:{user}:{action.get('action_id')}"
         receipt = await self.bot.receive(Clicked(event_id, person, context, value))
@@ -170,6 +175,26 @@ class SlackAdapter:
             )
         except Exception:
             log.warning("could not update the clicked message in %s", channel)
+
+    async def on_home(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """App Home: the person's progress and themes; for leads and managers, their actions."""
+        if event.get("tab") not in (None, "home"):
+            return
+        user, team = event.get("user"), body.get("team_id")
+        if not user or not team:
+            return
+        card = await home_card(self.bot, await self.people.person(team, user))
+        blocks = [block for part in render(card) for block in part.blocks][:HOME_BLOCKS]
+
+        async def publish() -> None:
+            try:
+                await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+            except Exception:
+                log.warning("could not publish the App Home of %s", user)
+
+        self.later(publish())
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.exception("Slack listener failed", exc_info=error)
