@@ -79,7 +79,9 @@ async def open_app(
 SLACK_SEND_RATE = 4.0
 
 
-async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | None]:
+async def open_platform_app(
+    settings: Settings, socket_mode: bool = False
+) -> tuple[App, SlackAdapter | None]:
     """The wiring of `serve`: one store, a transport and directory per platform, the bot, and
     the Slack adapter when Slack is configured."""
     from adapters.console.transport import ConsoleDirectory, ConsoleTransport
@@ -92,7 +94,10 @@ async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | Non
     directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
     slack_parts = None
     rate = None
-    if settings.slack_on:
+    slack_on = settings.slack_on or (
+        socket_mode and bool(settings.slack_bot_token and settings.slack_app_token)
+    )
+    if slack_on:
         client = make_client(settings.slack_bot_token, settings.slack_api_url)
         sender = make_client(settings.slack_bot_token, settings.slack_api_url, wait_on_429=False)
         slack_transport = SlackTransport(sender)
@@ -106,7 +111,7 @@ async def open_platform_app(settings: Settings) -> tuple[App, SlackAdapter | Non
     slack = None
     if slack_parts is not None:
         client, people, slack_transport = slack_parts
-        slack = SlackAdapter(
-            app.bot, client, settings.slack_signing_secret, people, slack_transport
-        )
+        # Over Socket Mode no HTTP request reaches us, so there is no signature to check.
+        secret = None if socket_mode else settings.slack_signing_secret
+        slack = SlackAdapter(app.bot, client, secret, people, slack_transport)
     return app, slack

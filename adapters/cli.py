@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=3978, help="port (default 3978)")
 
+    sub.add_parser(
+        "slack-socket", help="Slack over Socket Mode (SLACK_APP_TOKEN), behind a firewall"
+    )
+
     comp = sub.add_parser("compile", help="compile the stored answers into a policy draft")
     comp.add_argument(
         "--campaign", type=int, default=None, help="campaign id (default: the latest)"
@@ -203,6 +207,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from adapters.server import serve
 
         return await serve(settings, args.host, args.port)
+    if args.command == "slack-socket":
+        from adapters.slack.socket import run_socket_mode
+
+        return await run_socket_mode(settings)
     if args.command == "compile":
         return await _compile(settings, args)
     if args.command == "roles":

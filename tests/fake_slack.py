@@ -33,6 +33,9 @@ class FakeSlack:
     rate_limited: int = 0  # answer this many next calls with HTTP 429
     rate_limited_for: dict[str, int] = field(default_factory=dict)  # per method, the same
     base: str = ""
+    # Socket Mode: envelopes to push to the bot, and what the bot sent back over the socket.
+    to_socket: list[dict[str, Any]] = field(default_factory=list)
+    from_socket: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def add_user(self, user_id: str, name: str, team: str = "T1", **extra: Any) -> None:
@@ -59,7 +62,29 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self.api)
         app.router.add_post("/upload/{file_id}", self.upload)
         app.router.add_post("/respond/{token}", self.respond)
+        app.router.add_get("/ws", self.socket)
         return app
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A minimal Socket Mode server: hello, then queued envelopes, collecting the acks."""
+        import asyncio
+
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+
+        async def push() -> None:
+            while not ws.closed:
+                while self.to_socket:
+                    await ws.send_json(self.to_socket.pop(0))
+                await asyncio.sleep(0.02)
+
+        pusher = asyncio.create_task(push())
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.from_socket.append(json.loads(message.data))
+        pusher.cancel()
+        return ws
 
     async def respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -93,6 +118,8 @@ class FakeSlack:
         return web.json_response(self.answer(method, params))
 
     def answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base.replace("http://", "ws://") + "ws"}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
         if method == "users.info":

@@ -45,7 +45,7 @@ class SlackAdapter:
         self,
         bot: Bot,
         client: AsyncWebClient,
-        signing_secret: str,
+        signing_secret: str | None,
         people: SlackPeople,
         transport: SlackTransport,
     ) -> None:
@@ -56,6 +56,7 @@ class SlackAdapter:
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
+            request_verification_enabled=signing_secret is not None,
             process_before_response=True,
         )
         self.app.event("message")(self.on_message)
