@@ -1,4 +1,4 @@
-"""`imvo-bot slack-socket`: the same app over Socket Mode, against a local fake Socket Mode server."""
+"""`imvo-bot slack-socket`: the same app over Socket Mode, against a local fake server."""
 
 from __future__ import annotations
 
