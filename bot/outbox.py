@@ -56,12 +56,17 @@ RATE_LIMITED = "ratelimited"
 
 
 class Pace:
-    """Spaces sends at `rate` per second; halves the rate and pauses when the platform says
-    "too many" (honouring its Retry-After), and creeps back up while sends succeed."""
+    """Spaces sends at `rate` per second and learns the platform's limit: it speeds up while
+    sends succeed, and on "too many" (HTTP 429) it pauses as long as Retry-After asks and sets
+    its ceiling just below the rate that was refused, creeping back up slowly afterwards."""
+
+    STEP = 1.0  # per success, in sends per second
+    BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
+    TOP = 100.0
 
     def __init__(self, rate: float | None, floor: float = 0.2) -> None:
         self.rate = rate
-        self.ceiling = rate
+        self.ceiling = self.TOP if rate is not None else None
         self.floor = floor
         self._next = 0.0
 
@@ -78,11 +83,13 @@ class Pace:
         loop = asyncio.get_running_loop()
         self._next = max(self._next, loop.time() + (retry_after or 1.0))
         if self.rate is not None:
-            self.rate = max(self.floor, self.rate / 2)
+            self.ceiling = max(self.floor, self.rate * self.BACKOFF)
+            self.rate = max(self.floor, self.ceiling * self.BACKOFF)
 
     def speed_up(self) -> None:
         if self.rate is not None and self.ceiling is not None:
-            self.rate = min(self.ceiling, self.rate + self.ceiling / 20)
+            self.rate = min(self.ceiling, self.rate + self.STEP)
+            self.ceiling = min(self.TOP, self.ceiling * 1.002)
 
 
 class Outbox:

@@ -108,17 +108,18 @@ def test_backoff_doubles() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
 
 
-async def test_pace_halves_on_rate_limits_and_recovers() -> None:
-    pace = Pace(8.0)
-    pace.slow_down(0.01)
-    assert pace.rate == 4.0
-    for _ in range(40):
+async def test_pace_learns_the_limit_from_rate_limits() -> None:
+    pace = Pace(4.0)
+    for _ in range(30):
         pace.speed_up()
-    assert pace.rate == 8.0
-    pace.slow_down(None)
-    pace.slow_down(None)
-    pace.slow_down(None)
-    pace.slow_down(None)
-    pace.slow_down(None)
-    assert pace.rate == 0.25
+    assert pace.rate == 34.0  # speeds up while sends succeed
+    pace.slow_down(0.01)
+    assert pace.ceiling == pytest.approx(34.0 * 0.95)
+    assert pace.rate == pytest.approx(34.0 * 0.95 * 0.95)
+    for _ in range(10):
+        pace.speed_up()
+    assert pace.rate <= pace.ceiling < 34.0  # stays below the refused rate
+    for _ in range(200):
+        pace.slow_down(None)
+    assert pace.rate == pace.floor
     assert Pace(None).rate is None

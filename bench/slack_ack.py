@@ -1,0 +1,252 @@
+"""Benchmark: Slack acknowledgement latency and fan-out throughput, all on 127.0.0.1.
+
+1. Ack latency: signed Slack DM events at RATE per second for SECONDS against a real
+   `imvo-bot serve` process (its Web API pointed at a local fake), and the same load against a
+   bare aiohttp handler beside it. Prints p50/p99. Target: p99 under 250 ms.
+2. Fan-out: a campaign for PEOPLE colleagues through the same server while the fake Web API
+   enforces a chat.postMessage limit (token bucket, HTTP 429 with Retry-After when exceeded).
+   Prints the delivery rate against the rate the limit allows (target >= 90 %), duplicates
+   and losses (target 0 and 0).
+
+    python bench/slack_ack.py                      # 200/s for 30 s, 2,000 people at 20/s
+    python bench/slack_ack.py --seconds 10 --people 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_slack import FakeSlack, signed  # noqa: E402
+
+SECRET = "bench-secret"
+
+
+class LimitedSlack(FakeSlack):
+    """The fake Web API with a workspace budget for chat.postMessage."""
+
+    def __init__(self, per_second: float) -> None:
+        super().__init__()
+        self.per_second = per_second
+        self.tokens = per_second
+        self.refilled = time.monotonic()
+        self.refused = 0
+
+    def _take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.per_second, self.tokens + (now - self.refilled) * self.per_second)
+        self.refilled = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    async def api(self, request: web.Request) -> web.Response:
+        if (
+            request.match_info["method"] == "chat.postMessage"
+            and self.per_second
+            and not self._take()
+        ):
+            self.refused += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        return await super().api(request)
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+async def load(url: str, rate: int, seconds: float, body_for: Any) -> list[float]:
+    """Fires requests at `rate` per second; returns each one's latency in ms."""
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
+
+        async def one(n: int) -> None:
+            body = body_for(n)
+            started = time.perf_counter()
+            async with http.post(url, data=body.encode(), headers=signed(body, SECRET)) as response:
+                await response.read()
+                if response.status >= 500:
+                    raise RuntimeError(f"HTTP {response.status}")
+            latencies.append((time.perf_counter() - started) * 1000)
+
+        tasks = []
+        began = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            delay = began + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def dm(n: int) -> str:
+    user = f"UL{n % 50:02d}"
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": f"EvB{n}",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D" + user,
+                "user": user,
+                "text": f"hello {n}",
+                "ts": f"{n}.0",
+            },
+        }
+    )
+
+
+def quantiles(values: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return cuts[49], cuts[98]
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    fake = LimitedSlack(per_second=0)
+    fake_runner, fake_port = await serve(fake.app())
+    fake.base = f"http://127.0.0.1:{fake_port}/"
+    for i in range(50):
+        fake.add_user(f"UL{i:02d}", f"Load {i}")
+    fake.add_user("ULEAD", "Lead")
+    for i in range(args.people):
+        fake.add_user(f"UP{i:05d}", f"Person {i}")
+    fake.channels["CALL"] = [f"UP{i:05d}" for i in range(args.people)]
+
+    bare = web.Application()
+
+    async def ok(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="")
+
+    bare.router.add_post("/slack/events", ok)
+    bare_runner, bare_port = await serve(bare)
+
+    tmp = tempfile.mkdtemp(prefix="imvo-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMVO_", "SLACK_"))}
+    env.update(
+        {
+            "IMVO_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "IMVO_ADMINS": "slack:ULEAD",
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base + "api/",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    port = args.port
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        bot_lat = await load(f"http://127.0.0.1:{port}/slack/events", args.rate, args.seconds, dm)
+        bare_lat = await load(
+            f"http://127.0.0.1:{bare_port}/slack/events", args.rate, args.seconds, dm
+        )
+        p50, p99 = quantiles(bot_lat)
+        b50, b99 = quantiles(bare_lat)
+        print(f"ack latency, {args.rate}/s for {args.seconds:.0f} s ({len(bot_lat)} requests)")
+        print(f"  imvo-bot serve : p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   (target p99 < 250 ms)")
+        print(f"  bare aiohttp   : p50 {b50:6.1f} ms   p99 {b99:6.1f} ms")
+
+        fake.per_second = args.limit
+        fake.tokens = args.limit
+        fake.calls.clear()
+        body = urlencode(
+            {
+                "command": "/imvo",
+                "text": "start <#CALL|all>",
+                "user_id": "ULEAD",
+                "team_id": "T1",
+                "trigger_id": "tb",
+                "response_url": fake.base + "respond/b",
+            }
+        )
+        started = time.monotonic()
+        async with aiohttp.ClientSession() as http:
+            headers = signed(body, SECRET, content_type="application/x-www-form-urlencoded")
+            async with http.post(
+                f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers
+            ) as r:
+                assert r.status == 200, r.status
+        wanted = {f"DUP{i:05d}" for i in range(args.people)}
+        deadline = started + args.people / args.limit * 3 + 60
+        while time.monotonic() < deadline:
+            got = {p["channel"] for p in fake.called("chat.postMessage")} & wanted
+            if len(got) == len(wanted):
+                break
+            await asyncio.sleep(0.2)
+        elapsed = time.monotonic() - started
+        posts = Counter(
+            p["channel"] for p in fake.called("chat.postMessage") if p["channel"] in wanted
+        )
+        duplicates = sum(n - 1 for n in posts.values() if n > 1)
+        lost = len(wanted - set(posts))
+        achieved = len(posts) / elapsed
+        share = 100 * achieved / args.limit
+        print(f"fan-out to {args.people:,} people, limit {args.limit:.0f} messages/s")
+        print(
+            f"  delivered {len(posts):,} in {elapsed:.1f} s = {achieved:.1f}/s"
+            f" = {share:.0f} % of the limit   (target >= 90 %)"
+        )
+        print(f"  duplicates {duplicates}, lost {lost}, 429 answers {fake.refused}")
+        return 0 if p99 < 250 and duplicates == 0 and lost == 0 else 1
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        await bare_runner.cleanup()
+        await fake_runner.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=200, help="signed requests per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to send them")
+    parser.add_argument("--people", type=int, default=2000, help="size of the fan-out")
+    parser.add_argument(
+        "--limit", type=float, default=20.0, help="the fake's chat.postMessage limit per second"
+    )
+    parser.add_argument("--port", type=int, default=39781, help="port for imvo-bot serve")
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
