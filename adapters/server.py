@@ -39,7 +39,12 @@ class Server:
             bolt_request = await to_bolt_request(request)
         except ValueError:  # not UTF-8, or JSON that does not parse: Slack never sends that
             return web.Response(status=400, text="malformed request body")
-        response = await self.slack.app.async_dispatch(bolt_request)
+        try:
+            response = await self.slack.app.async_dispatch(bolt_request)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A payload with the right signature but the wrong shape: never a 5xx for that.
+            log.warning("Slack payload of an unexpected shape", exc_info=True)
+            return web.Response(status=400, text="malformed payload")
         return await to_aiohttp_response(response)
 
 

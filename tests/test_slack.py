@@ -241,6 +241,13 @@ async def test_a_whole_campaign_through_slack(world: World) -> None:
 
 async def test_hostile_requests_get_4xx_or_a_clear_answer_never_5xx(world: World) -> None:
     assert (await world.post("{not json")).status < 500
+    odd = {
+        "type": "view_submission",
+        "user": {"id": "UANNA"},
+        "view": {"callback_id": "imvo_start"},
+    }
+    response = await world.post(form(odd), content_type="application/x-www-form-urlencoded")
+    assert 400 <= response.status < 500
     assert (
         await world.post("payload=%7Bbroken", content_type="application/x-www-form-urlencoded")
     ).status < 500
@@ -314,3 +321,47 @@ async def test_app_home_shows_progress_and_role_actions(world: World) -> None:
     payload["actions"] = [{"action_id": "cmd|2", "value": "draft", "action_ts": "77.2"}]
     await world.post(form(payload), content_type="application/x-www-form-urlencoded")
     assert "Only a CSR lead" in blocks_text(world.fake.posts_to("DUANNA")[-1])
+
+
+async def test_start_without_arguments_opens_a_form_that_starts_the_campaign(world: World) -> None:
+    await world.command("ULEAD", "start")
+    opened = world.fake.called("views.open")[-1]
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    assert view["callback_id"] == "imvo_start"
+    assert {b.get("block_id") for b in view["blocks"]} >= {
+        "people",
+        "channels",
+        "everyone",
+        "deadline",
+    }
+    assert await world.server.app.store.latest_campaign() is None
+
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "ULEAD", "team_id": "T1"},
+        "team": {"id": "T1"},
+        "view": {
+            "type": "modal",
+            "id": "V1",
+            "hash": "h1",
+            "callback_id": "imvo_start",
+            "state": {
+                "values": {
+                    "people": {
+                        "people": {"type": "multi_users_select", "selected_users": ["UANNA"]}
+                    },
+                    "channels": {"channels": {"selected_conversations": []}},
+                    "everyone": {"everyone": {"selected_options": []}},
+                    "deadline": {"deadline": {"selected_date": "2099-06-30"}},
+                }
+            },
+        },
+    }
+    response = await world.post(form(submission), content_type="application/x-www-form-urlencoded")
+    assert response.status == 200
+    campaign = await world.server.app.store.latest_campaign()
+    assert campaign is not None and str(campaign.deadline) == "2099-06-30"
+    assert "[1/9]" in blocks_text(world.fake.posts_to("DUANNA")[-1])
+    assert "has started for 1 people" in " ".join(
+        blocks_text(p) for p in world.fake.posts_to("DULEAD")
+    )

@@ -18,8 +18,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.people import SlackPeople
-from adapters.slack.render import parse_action_id, render
+from adapters.slack.render import escape, parse_action_id, render
 from adapters.slack.transport import SlackTransport
+from bot.content import Messages
 from bot.engine import Bot
 from bot.home import home_card
 from bot.messages import Clicked, Commanded, FileShare, Message, Said
@@ -28,6 +29,7 @@ from bot.session import Receipt
 log = logging.getLogger("imvo.slack")
 
 HOME_BLOCKS = 100  # Slack's limit for a Home tab view
+START_VIEW = "imvo_start"
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -50,6 +52,9 @@ class SlackAdapter:
         transport: SlackTransport,
     ) -> None:
         self.bot = bot
+        self.start_words = {
+            w for m in bot.services.content.messages.values() for w in m.words("commands.start")
+        }
         self.people = people
         self.transport = transport
         self.tasks: set[asyncio.Task[None]] = set()
@@ -63,6 +68,7 @@ class SlackAdapter:
         self.app.command("/imvo")(self.on_command)
         self.app.action(re.compile(r".+"))(self.on_action)
         self.app.event("app_home_opened")(self.on_home)
+        self.app.view(START_VIEW)(self.on_start_form)
         self.app.error(self.on_error)
 
     # ------------------------------------------------------------------ background work
@@ -112,6 +118,12 @@ class SlackAdapter:
             str(body.get("team_id", "")), str(body.get("user_id", ""))
         )
         text = unescape(str(body.get("text") or ""))
+        if text.strip().lower() in self.start_words and body.get("trigger_id"):
+            # `start` alone: a form asks for the audience and the deadline.
+            await ack()
+            msgs = self.bot.services.content.messages_for(self.bot.language_of(person))
+            await self._open_start_form(str(body["trigger_id"]), msgs)
+            return
         event_id = f"command:{body.get('trigger_id') or body.get('command_ts', '')}"
         receipt = await self.bot.receive(Commanded(event_id, person, text or "help"))
         await ack()
@@ -197,5 +209,75 @@ class SlackAdapter:
 
         self.later(publish())
 
+    async def _open_start_form(self, trigger_id: str, msgs: Messages) -> None:
+        try:
+            await self.app.client.views_open(trigger_id=trigger_id, view=start_form(msgs))
+        except Exception:
+            log.warning("could not open the start form")
+
+    async def on_start_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The submitted start form becomes an ordinary `start` command, so the same rules apply."""
+        values = (view.get("state") or {}).get("values") or {}
+
+        def picked(block: str, key: str) -> Any:
+            return ((values.get(block) or {}).get(block) or {}).get(key)
+
+        words = [f"<@{u}>" for u in picked("people", "selected_users") or []]
+        words += [f"<#{c}>" for c in picked("channels", "selected_conversations") or []]
+        if picked("everyone", "selected_options"):
+            words.append("all")
+        deadline = picked("deadline", "selected_date")
+        if deadline:
+            words += ["deadline", str(deadline)]
+        user = (body.get("user") or {}).get("id")
+        team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
+        if not user or not team:
+            await ack()
+            return
+        person = await self.people.person(str(team), str(user))
+        event_id = f"view:{view.get('id')}:{view.get('hash')}"
+        receipt = await self.bot.receive(Commanded(event_id, person, "start " + " ".join(words)))
+        await ack()
+        self._deliver(receipt, await self.transport.dm_channel(str(user)))
+
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.exception("Slack listener failed", exc_info=error)
+
+
+def start_form(msgs: Messages) -> dict[str, Any]:
+    """The modal behind `/imvo start`: people, channels or everyone, and a deadline."""
+
+    def plain(text: str, limit: int = 150) -> dict[str, str]:
+        return {"type": "plain_text", "text": text[:limit]}
+
+    def field(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": True,
+            "label": plain(label),
+            "element": {"action_id": block_id, **element},
+        }
+
+    everyone = {"text": plain(msgs("form.everyone_option")), "value": "all"}
+    return {
+        "type": "modal",
+        "callback_id": START_VIEW,
+        "title": plain(msgs("form.title"), 24),
+        "submit": plain(msgs("form.submit"), 24),
+        "close": plain(msgs("form.cancel"), 24),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape(msgs("form.intro"))}},
+            field("people", msgs("form.people"), {"type": "multi_users_select"}),
+            field(
+                "channels",
+                msgs("form.channels"),
+                {
+                    "type": "multi_conversations_select",
+                    "filter": {"include": ["public", "private"]},
+                },
+            ),
+            field("everyone", msgs("form.everyone"), {"type": "checkboxes", "options": [everyone]}),
+            field("deadline", msgs("form.deadline"), {"type": "datepicker"}),
+        ],
+    }
