@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,12 +36,16 @@ class App:
 
     bot: Bot
     services: Services
+    # Resources besides the store to release on close (e.g. HTTP sessions of platform clients).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
         return self.services.store
 
     async def close(self) -> None:
+        for close in self.closers:
+            await close()
         await self.services.store.close()
 
 
@@ -87,7 +93,7 @@ async def open_platform_app(
     from adapters.console.transport import ConsoleDirectory, ConsoleTransport
     from adapters.slack.bolt_app import SlackAdapter
     from adapters.slack.people import SlackPeople
-    from adapters.slack.transport import SlackTransport, make_client
+    from adapters.slack.transport import SlackTransport, close_client, make_client
 
     store = await open_store(settings.database_url)
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
@@ -114,4 +120,8 @@ async def open_platform_app(
         # Over Socket Mode no HTTP request reaches us, so there is no signature to check.
         secret = None if socket_mode else settings.slack_signing_secret
         slack = SlackAdapter(app.bot, client, secret, people, slack_transport)
+        app.closers += [
+            partial(close_client, client),
+            partial(close_client, slack_transport.client),
+        ]
     return app, slack

@@ -166,8 +166,9 @@ async def main_async(args: argparse.Namespace) -> int:
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(Path(tmp) / "serve.log", "w"),  # noqa: SIM115 - kept open for the process
     )
+    print(f"server log: {tmp}/serve.log")
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(100):

@@ -61,7 +61,7 @@ class Pace:
     its ceiling just below the rate that was refused, creeping back up slowly afterwards."""
 
     STEP = 1.0  # per success, in sends per second
-    BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
+    BACKOFF = 0.97  # the new ceiling after a refusal, as a share of the refused rate
     TOP = 100.0
 
     def __init__(self, rate: float | None, floor: float = 0.2) -> None:
@@ -84,12 +84,12 @@ class Pace:
         self._next = max(self._next, loop.time() + (retry_after or 1.0))
         if self.rate is not None:
             self.ceiling = max(self.floor, self.rate * self.BACKOFF)
-            self.rate = max(self.floor, self.ceiling * self.BACKOFF)
+            self.rate = self.ceiling
 
     def speed_up(self) -> None:
         if self.rate is not None and self.ceiling is not None:
             self.rate = min(self.ceiling, self.rate + self.STEP)
-            self.ceiling = min(self.TOP, self.ceiling * 1.002)
+            self.ceiling = min(self.TOP, self.ceiling * 1.001)
 
 
 class Outbox:

@@ -365,3 +365,26 @@ async def test_start_without_arguments_opens_a_form_that_starts_the_campaign(wor
     assert "has started for 1 people" in " ".join(
         blocks_text(p) for p in world.fake.posts_to("DULEAD")
     )
+
+
+async def test_digest_in_slack_and_the_weekly_digest_by_dm(world: World) -> None:
+    from bot.domain import PersonKey, Role
+
+    store = world.server.app.store
+    await world.command("ULEAD", "start <@UANNA> <@UBRAM>")
+    await world.command("ULEAD", "digest")
+    assert (
+        "IMVO digest" in json.dumps(world.fake.responses[-1])
+        or "digest" in json.dumps(world.fake.responses[-1]).lower()
+    )
+    manager = PersonKey("slack", "T1", "UBRAM")
+    await store.set_role(manager, Role.MANAGER, True)
+    campaign = await store.latest_campaign()
+    assert campaign is not None
+    from bot.digests import deliver_digest
+
+    person = await store.get_person(manager)
+    assert person is not None
+    delivery = await deliver_digest(world.server.app.services, campaign, person)
+    assert delivery.ok
+    assert "#1" in blocks_text(world.fake.posts_to("DUBRAM")[-1])

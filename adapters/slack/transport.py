@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,7 +15,9 @@ from bot.messages import FileShare, Message
 def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWebClient:
     """A Web API client. With `wait_on_429` it waits out HTTP 429 as `Retry-After` asks; the
     outbox's client does not, so that it can slow its own pace instead."""
-    client = AsyncWebClient(token=token, base_url=base_url)
+    # One shared HTTP session: without it slack_sdk opens a new connection for every call.
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    client = AsyncWebClient(token=token, base_url=base_url, session=session)
     if wait_on_429:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
@@ -58,3 +61,8 @@ class SlackTransport:
                     {"content": f.data, "filename": f.name, "title": f.name} for f in message.files
                 ],
             )
+
+
+async def close_client(client: AsyncWebClient) -> None:
+    if client.session is not None and not client.session.closed:
+        await client.session.close()
