@@ -227,6 +227,11 @@ class Store(Protocol):
         """How many invitations of a campaign are in each state."""
         ...
 
+    # where a platform can reach a person later (a Teams conversation reference, as JSON)
+    async def save_address(self, person: PersonKey, address: str) -> None: ...
+
+    async def address(self, person: PersonKey) -> str | None: ...
+
     # digests
     async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
         """The snapshot (JSON) of the last digest of a campaign for a recipient, if any."""

@@ -539,10 +539,12 @@ class SqliteStore:
                     ("state", "conversation_state"),
                     ("profile", "persons"),
                     ("jobs", "jobs"),
+                    ("addresses", "addresses"),
                 )
             }
         counts["answers"] += counts.pop("owner_answers")
         counts.pop("jobs")  # pending reminders and nudges for the person: gone, not counted
+        counts.pop("addresses")  # where the platform could reach them: gone too
         return Erasure(**counts)
 
     async def schedule(self, jobs: Sequence[Job]) -> int:
@@ -684,3 +686,18 @@ class SqliteStore:
             (campaign_id,),
         )
         return {str(state): int(count) for state, count in rows}
+
+    async def save_address(self, person: PersonKey, address: str) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO addresses (platform, tenant, user_id, address) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (platform, tenant, user_id) DO UPDATE SET address = excluded.address",
+                (person.platform, person.tenant, person.user_id, address),
+            )
+
+    async def address(self, person: PersonKey) -> str | None:
+        rows = await self._fetch(
+            "SELECT address FROM addresses WHERE platform = ? AND tenant = ? AND user_id = ?",
+            (person.platform, person.tenant, person.user_id),
+        )
+        return str(rows[0][0]) if rows else None

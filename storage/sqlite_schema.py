@@ -204,7 +204,20 @@ _V6: Sequence[str] = (
     "CREATE INDEX outbox_due ON outbox (state, next_at, seq)",
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Version 7: where a platform can reach a person proactively (e.g. a Teams conversation reference).
+_V7: Sequence[str] = (
+    """
+    CREATE TABLE addresses (
+        platform TEXT NOT NULL,
+        tenant   TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        address  TEXT NOT NULL,
+        PRIMARY KEY (platform, tenant, user_id)
+    )
+    """,
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

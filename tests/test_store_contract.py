@@ -674,3 +674,12 @@ async def test_the_last_digest_per_campaign_and_recipient(store: Store) -> None:
     await store.record_digest(campaign_id, "", T0, '{"n": 3}')
     assert await store.last_digest(campaign_id, "slack:U0") == '{"n": 2}'
     assert await store.last_digest(campaign_id, "") == '{"n": 3}'
+
+
+async def test_addresses_are_kept_replaced_and_erased(store: Store) -> None:
+    assert await store.address(ANN) is None
+    await store.save_address(ANN, '{"conversation": {"id": "a"}}')
+    await store.save_address(ANN, '{"conversation": {"id": "b"}}')
+    assert await store.address(ANN) == '{"conversation": {"id": "b"}}'
+    await store.erase_person(ANN)
+    assert await store.address(ANN) is None
