@@ -21,6 +21,7 @@ from storage.files import DirectoryDraftSink
 
 if TYPE_CHECKING:
     from adapters.slack.bolt_app import SlackAdapter
+    from adapters.teams.bot import TeamsAdapter
 
 
 def settings_from_environment(cwd: Path | None = None) -> Settings:
@@ -87,13 +88,15 @@ SLACK_SEND_RATE = 4.0
 
 async def open_platform_app(
     settings: Settings, socket_mode: bool = False
-) -> tuple[App, SlackAdapter | None]:
+) -> tuple[App, SlackAdapter | None, TeamsAdapter | None]:
     """The wiring of `serve`: one store, a transport and directory per platform, the bot, and
     the Slack adapter when Slack is configured."""
     from adapters.console.transport import ConsoleDirectory, ConsoleTransport
     from adapters.slack.bolt_app import SlackAdapter
     from adapters.slack.people import SlackPeople
     from adapters.slack.transport import SlackTransport, close_client, make_client
+    from adapters.teams.bot import TeamsAdapter
+    from adapters.teams.people import TeamsPeople
 
     store = await open_store(settings.database_url)
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
@@ -112,6 +115,8 @@ async def open_platform_app(
         transports["slack"] = slack_transport
         directories["slack"] = people
         slack_parts = (client, people, slack_transport)
+    if not socket_mode:
+        directories["teams"] = TeamsPeople(store)
     router = PlatformRouter(transports, directories)
     app = await open_app(settings, transport=router, directory=router, store=store, send_rate=rate)
     slack = None
@@ -124,4 +129,8 @@ async def open_platform_app(
             partial(close_client, client),
             partial(close_client, slack_transport.client),
         ]
-    return app, slack
+    teams = None
+    if not socket_mode:
+        teams = TeamsAdapter(app.bot, settings)
+        transports["teams"] = teams  # the router holds this dict: Teams sends from now on
+    return app, slack, teams

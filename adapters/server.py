@@ -12,7 +12,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from adapters.app import App, open_platform_app
 from adapters.slack.bolt_app import SlackAdapter
-from bot.settings import Settings
+from adapters.teams.bot import TeamsAdapter, is_loopback
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("imvo.server")
 # Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.
@@ -22,16 +23,28 @@ MAX_BODY = 1024 * 1024
 class Server:
     """The wired bot, its platform adapters and the HTTP application."""
 
-    def __init__(self, app: App, slack: SlackAdapter | None) -> None:
+    def __init__(self, app: App, slack: SlackAdapter | None, teams: TeamsAdapter | None) -> None:
         self.app = app
         self.slack = slack
+        self.teams = teams
         self.web = web.Application(client_max_size=MAX_BODY)
         self.web.router.add_get("/healthz", self.healthz)
         if slack is not None:
             self.web.router.add_post("/slack/events", self.slack_events)
+        if teams is not None:
+            self.web.router.add_post("/api/messages", self.teams_messages)
 
     async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "slack": self.slack is not None})
+        teams = (
+            None
+            if self.teams is None
+            else ("on" if self.teams.authenticated else "unauthenticated")
+        )
+        return web.json_response({"ok": True, "slack": self.slack is not None, "teams": teams})
+
+    async def teams_messages(self, request: web.Request) -> web.StreamResponse:
+        assert self.teams is not None
+        return await self.teams.process(request)
 
     async def slack_events(self, request: web.Request) -> web.Response:
         assert self.slack is not None
@@ -49,8 +62,8 @@ class Server:
 
 
 async def build_server(settings: Settings) -> Server:
-    app, slack = await open_platform_app(settings)
-    return Server(app, slack)
+    app, slack, teams = await open_platform_app(settings)
+    return Server(app, slack, teams)
 
 
 def platforms_line(settings: Settings) -> str:
@@ -64,8 +77,28 @@ def platforms_line(settings: Settings) -> str:
     return "Slack: off (" + " and ".join(missing) + " not set)"
 
 
+def teams_line(settings: Settings, host: str) -> str:
+    if settings.teams_app_id:
+        return "Teams: on (POST /api/messages; every request's token is validated)"
+    return (
+        "Teams: UNAUTHENTICATED (no MicrosoftAppId): POST /api/messages accepts only loopback "
+        "serviceUrls, for local testing with the Bot Framework Emulator"
+    )
+
+
+def check_unauthenticated(settings: Settings, host: str) -> None:
+    """Refuses an unauthenticated Teams endpoint on a public address unless explicitly allowed."""
+    if settings.teams_app_id or settings.allow_unauthenticated or is_loopback("http://" + host):
+        return
+    raise SettingsError(
+        f"refusing to serve Teams without MicrosoftAppId on {host}: set the Bot Framework "
+        "credentials, listen on 127.0.0.1, or set IMVO_ALLOW_UNAUTHENTICATED=1"
+    )
+
+
 async def serve(settings: Settings, host: str, port: int) -> int:
     """Runs until SIGINT/SIGTERM; the scheduler ticks alongside."""
+    check_unauthenticated(settings, host)
     server = await build_server(settings)
     runner = web.AppRunner(server.web)
     await runner.setup()
@@ -73,6 +106,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     await site.start()
     print(f"imvo-bot serving on http://{host}:{port}  (GET /healthz)", flush=True)
     print(platforms_line(settings), flush=True)
+    print(teams_line(settings, host), flush=True)
     ticking = asyncio.create_task(server.app.bot.scheduler.run_forever(30.0))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,6 +119,8 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         ticking.cancel()
         if server.slack is not None:
             await server.slack.drain()
+        if server.teams is not None:
+            await server.teams.drain()
         await runner.cleanup()
         await server.app.close()
     return 0

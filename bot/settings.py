@@ -31,6 +31,11 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     # Include Slack guests (restricted accounts) in `start all`.
     slack_include_guests: bool = False
+    teams_app_id: str = ""
+    teams_app_password: str = field(default="", repr=False)
+    teams_app_type: str = "MultiTenant"
+    teams_tenant_id: str = ""
+    allow_unauthenticated: bool = False
 
     @property
     def slack_on(self) -> bool:
@@ -99,6 +104,12 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         slack_app_token=get("SLACK_APP_TOKEN", ""),
         slack_api_url=_api_url(get("SLACK_API_URL", "https://slack.com/api/")),
         slack_include_guests=get("IMVO_SLACK_INCLUDE_GUESTS", "0").lower() in ("1", "true", "yes"),
+        teams_app_id=get("MicrosoftAppId", ""),
+        teams_app_password=get("MicrosoftAppPassword", ""),
+        teams_app_type=get("MicrosoftAppType", "MultiTenant"),
+        teams_tenant_id=get("MicrosoftAppTenantId", ""),
+        allow_unauthenticated=get("IMVO_ALLOW_UNAUTHENTICATED", "0").lower()
+        in ("1", "true", "yes"),
     )
 
 

@@ -34,7 +34,7 @@ def check_socket_settings(settings: Settings) -> None:
 async def run_socket_mode(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Connects and serves until SIGINT/SIGTERM (or `stop`); the scheduler ticks alongside."""
     check_socket_settings(settings)
-    app, slack = await open_platform_app(settings, socket_mode=True)
+    app, slack, _ = await open_platform_app(settings, socket_mode=True)
     assert slack is not None
     handler = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]

@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter: botbuilder inbound, Adaptive Cards outbound, proactive messages."""

@@ -1,0 +1,224 @@
+"""Teams on botbuilder: CloudAdapter with ConfigurationBotFrameworkAuthentication validates every
+request's token (401 without one or with a forged one); activities become neutral events.
+
+Without `MicrosoftAppId` the endpoint runs unauthenticated for local testing (as with the Bot
+Framework Emulator) and then only talks to loopback `serviceUrl`s. With credentials the bot only
+ever sends to the `serviceUrl` of a validated activity: it stores the conversation reference of
+each validated activity and sends proactive messages to exactly that address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import re
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ConversationReference
+
+from adapters.teams.render import parse_submit, render
+from bot.domain import Delivery, Person, PersonKey
+from bot.engine import Bot
+from bot.messages import Clicked, Commanded, InboundEvent, Message, Said
+from bot.session import After
+from bot.settings import Settings
+
+log = logging.getLogger("imvo.teams")
+PLATFORM = "teams"
+_MENTION = re.compile(r"<at>.*?</at>", re.S)
+
+
+@dataclass
+class _Config:
+    """botbuilder reads its settings from attributes with these names."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+def is_loopback(url: str | None) -> bool:
+    host = urlparse(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def language_of(locale: str | None) -> str | None:
+    if not locale:
+        return None
+    return "nl" if locale.lower().startswith("nl") else "en"
+
+
+class TeamsAdapter:
+    """Wires botbuilder's CloudAdapter to the bot, both ways."""
+
+    def __init__(self, bot: Bot, settings: Settings) -> None:
+        self.bot = bot
+        self.app_id = settings.teams_app_id or None
+        self.authenticated = bool(settings.teams_app_id)
+        config = _Config(
+            settings.teams_app_id,
+            settings.teams_app_password,
+            settings.teams_app_type,
+            settings.teams_tenant_id,
+        )
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ inbound
+
+    async def process(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400, text="the body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return web.Response(status=400, text="not an activity")
+        if not self.authenticated and not is_loopback(body.get("serviceUrl")):
+            return web.Response(
+                status=403, text="unauthenticated mode accepts only loopback serviceUrls"
+            )
+        try:
+            response = await self.adapter.process(request, self)
+        except web.HTTPException as exc:
+            return web.Response(status=exc.status, text=exc.reason)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("Teams activity of an unexpected shape", exc_info=True)
+            return web.Response(status=400, text="malformed activity")
+        return response or web.Response(status=200)
+
+    async def on_turn(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        sender = activity.from_property
+        if sender is None or activity.conversation is None:
+            return
+        tenant = self._tenant(activity)
+        if activity.type == "conversationUpdate":
+            await self._installed(turn, tenant)
+            return
+        if activity.type != "message" or (sender.role or "") == "bot":
+            return
+        person = self._person(sender, tenant, activity.locale)
+        await self.bot.services.store.save_address(person.key, self._reference(activity))
+        event = self._event(activity, person)
+        if event is None:
+            return
+        receipt = await self.bot.receive(event)
+        for message in receipt.replies:
+            await self._send_in_turn(turn, message)
+        if receipt.after is not None:
+            self.later(self._after(receipt.after, person.key))
+
+    def _event(self, activity: Activity, person: Person) -> InboundEvent | None:
+        event_id = str(activity.id or "")
+        if not event_id:
+            return None
+        if activity.value is not None:
+            picked = parse_submit(activity.value)
+            if picked is None:
+                return Said(event_id, person, "")  # gets the clear "empty message" answer
+            return Clicked(event_id, person, picked[0], picked[1])
+        text = str(activity.text or "")
+        explicit = bool(_MENTION.search(text))
+        text = _MENTION.sub(" ", text).strip()
+        if explicit:
+            return Commanded(event_id, person, text or "help")
+        return Said(event_id, person, text)
+
+    async def _installed(self, turn: TurnContext, tenant: str) -> None:
+        """On install: keep where each new member can be reached, and welcome them."""
+        activity = turn.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        for member in activity.members_added or []:
+            if member.id == bot_id:
+                continue
+            person = self._person(member, tenant, activity.locale)
+            await self.bot.services.store.save_address(person.key, self._reference(activity))
+            await self.bot.services.store.upsert_person(person)
+            msgs = self.bot.services.content.messages_for(self.bot.language_of(person))
+            await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
+
+    # ------------------------------------------------------------------ outbound
+
+    async def _send_in_turn(self, turn: TurnContext, message: Message) -> None:
+        for payload in render(message):
+            await turn.send_activity(Activity().deserialize(payload))
+
+    async def send(self, to: PersonKey, message: Message) -> Delivery:
+        """A proactive message to the conversation stored for the person."""
+        stored = await self.bot.services.store.address(to)
+        if stored is None:
+            return Delivery(ok=False, error="not_installed")
+        reference = ConversationReference().deserialize(json.loads(stored))
+        if not self.authenticated and not is_loopback(reference.service_url):
+            return Delivery(ok=False, error="non_loopback_service_url")
+
+        async def deliver(turn: TurnContext) -> None:
+            for payload in render(message):
+                await turn.send_activity(Activity().deserialize(payload))
+
+        try:
+            await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)
+        except Exception as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status == 429:
+                return Delivery(ok=False, error="ratelimited", retry_after=1.0)
+            return Delivery(ok=False, error=f"teams_error_{status or type(exc).__name__}")
+        return Delivery(ok=True)
+
+    # ------------------------------------------------------------------ helpers
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def _after(self, after: After, key: PersonKey) -> None:
+        """Slow work (fan-out, compiling) after the turn, answering the person proactively."""
+
+        async def reply(message: Message) -> None:
+            await self.send(key, message)
+
+        try:
+            await after(reply)
+        except Exception:
+            log.exception("slow work for %s failed", key)
+
+    @staticmethod
+    def _tenant(activity: Activity) -> str:
+        conversation = activity.conversation
+        tenant = getattr(conversation, "tenant_id", None)
+        if not tenant and isinstance(activity.channel_data, dict):
+            tenant = (activity.channel_data.get("tenant") or {}).get("id")
+        return str(tenant or "teams")
+
+    @staticmethod
+    def _person(account: Any, tenant: str, locale: str | None) -> Person:
+        user_id = getattr(account, "aad_object_id", None) or account.id
+        return Person(
+            key=PersonKey(PLATFORM, tenant, str(user_id)),
+            display_name=str(getattr(account, "name", "") or ""),
+            language=language_of(locale),
+        )
+
+    @staticmethod
+    def _reference(activity: Activity) -> str:
+        reference = TurnContext.get_conversation_reference(activity)
+        return json.dumps(reference.serialize())

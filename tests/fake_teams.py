@@ -1,0 +1,75 @@
+"""A local fake Bot Framework connector (the activities' `serviceUrl` points at it) that records
+everything the bot sends: replies, proactive messages and updates."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class FakeConnector:
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (conversation, activity)
+    updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self.post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
+        return app
+
+    async def post(self, request: web.Request) -> web.Response:
+        self.sent.append((request.match_info["conversation"], await request.json()))
+        return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    async def put(self, request: web.Request) -> web.Response:
+        info = request.match_info
+        self.updated.append((info["conversation"], info["activity"], await request.json()))
+        return web.json_response({"id": info["activity"]})
+
+    def to(self, conversation: str) -> list[dict[str, Any]]:
+        return [a for c, a in self.sent if c == conversation]
+
+
+def activity(
+    kind: str,
+    service_url: str,
+    *,
+    user: str = "aad-anna",
+    name: str = "Anna",
+    text: str | None = None,
+    value: Any = None,
+    activity_id: str | None = None,
+    locale: str = "en-US",
+    members_added: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A Teams activity as Teams sends it to a bot in a personal chat."""
+    body: dict[str, Any] = {
+        "type": kind,
+        "id": activity_id or f"{kind}-{time.monotonic_ns()}",
+        "timestamp": "2026-11-25T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:{user}", "name": name, "aadObjectId": user},
+        "conversation": {
+            "id": f"conv-{user}",
+            "conversationType": "personal",
+            "tenantId": "tenant-1",
+        },
+        "recipient": {"id": "28:imvo-bot", "name": "IMVO bot"},
+        "locale": locale,
+        "channelData": {"tenant": {"id": "tenant-1"}},
+    }
+    if text is not None:
+        body["text"] = text
+    if value is not None:
+        body["value"] = value
+    if members_added is not None:
+        body["membersAdded"] = members_added
+    return body

@@ -1,0 +1,161 @@
+"""Teams end to end: the real CloudAdapter over HTTP on 127.0.0.1 with Teams-shaped activities,
+against a local fake Bot Framework connector that records what the bot sends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.server import Server, build_server, check_unauthenticated
+from bot.domain import PersonKey
+from bot.settings import Settings, SettingsError
+from tests.fake_teams import FakeConnector, activity
+from tests.test_slack import _serve
+
+
+@dataclass
+class Teams:
+    fake: FakeConnector
+    fake_url: str
+    server: Server
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(
+        self, body: Any, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        data = body if isinstance(body, str) else json.dumps(body)
+        response = await self.http.post(
+            self.url + "api/messages",
+            data=data.encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        await response.read()
+        if self.server.teams is not None:
+            await self.server.teams.drain()
+        return response
+
+    def install(self, user: str, name: str, locale: str = "en-US") -> dict[str, Any]:
+        member = {"id": f"29:{user}", "name": name, "aadObjectId": user}
+        return activity("conversationUpdate", self.fake_url, user=user, name=name, locale=locale,
+                        members_added=[member])  # fmt: skip
+
+
+async def make(tmp_path: Path, app_id: str = "") -> tuple[Teams, list[Any]]:
+    fake = FakeConnector()
+    fake_runner, fake_url = await _serve(fake.app())
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'teams.db'}",
+        draft_dir=tmp_path / "drafts",
+        admins=("teams:aad-lead",),
+        language="en",
+        teams_app_id=app_id,
+        teams_app_password="secret" if app_id else "",
+    )
+    server = await build_server(settings)
+    runner, url = await _serve(server.web)
+    http = aiohttp.ClientSession()
+    return Teams(fake, fake_url.rstrip("/"), server, url, http), [http, runner, fake_runner]
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    world, cleanup = await make(tmp_path)
+    yield world
+    await cleanup[0].close()
+    await cleanup[1].cleanup()
+    await world.server.app.close()
+    await cleanup[2].cleanup()
+
+
+def cards(activities: list[dict[str, Any]]) -> str:
+    return json.dumps(activities)
+
+
+async def answers(t: Teams, user: str) -> dict[str, Any]:
+    store = t.server.app.store
+    campaign = await store.latest_campaign()
+    assert campaign is not None
+    stored = await store.answers_of(campaign.id, PersonKey("teams", "tenant-1", user))
+    return {a.question_id: a for a in stored}
+
+
+async def test_install_welcome_start_card_answers_and_redelivery(teams: Teams) -> None:
+    assert (await teams.post(teams.install("aad-lead", "Sanne"))).status in (200, 201)
+    assert (await teams.post(teams.install("aad-anna", "Anna"))).status in (200, 201)
+    assert "I am the IMVO bot" in cards(teams.fake.to("conv-aad-anna"))
+
+    start = activity("message", teams.fake_url, user="aad-lead", name="Sanne", text="start all")
+    assert (await teams.post(start)).status in (200, 201)
+    assert "has started for 2 people" in cards(teams.fake.to("conv-aad-lead"))
+    poll = teams.fake.to("conv-aad-anna")[-1]
+    card = poll["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert "1/9" in json.dumps(card)
+    submit = next(a for a in card.get("actions", []) if a["type"] == "Action.Submit")
+    # Teams merges the card's inputs (the ChoiceSet "value") into the submitted data.
+    data = {**submit["data"], "value": "sales"}
+    click = activity("message", teams.fake_url, value=data, activity_id="act-click-1")
+    await teams.post(click)
+    first = await answers(teams, "aad-anna")
+    assert first["discipline"].choices == ("sales",)
+    sent_before = len(teams.fake.sent)
+    await teams.post(click)  # Teams redelivers the same activity id
+    assert len(teams.fake.sent) == sent_before
+
+    await teams.post(activity("message", teams.fake_url, text="We make [x](http://evil) clothes"))
+    assert (await answers(teams, "aad-anna"))["mission"].text == "We make [x](http://evil) clothes"
+    assert "](http://evil)" not in cards(teams.fake.to("conv-aad-anna")[-3:])
+
+
+async def test_unauthenticated_mode_only_talks_to_loopback(teams: Teams) -> None:
+    forged = activity("message", "https://evil.example.com", text="help")
+    response = await teams.post(forged)
+    assert response.status == 403
+    assert teams.fake.sent == []
+    assert (
+        await teams.server.app.store.get_person(PersonKey("teams", "tenant-1", "aad-anna")) is None
+    )
+
+
+async def test_hostile_activities_get_4xx_never_5xx(teams: Teams) -> None:
+    assert (await teams.post("{not json")).status == 400
+    assert (await teams.post({"no": "type"})).status == 400
+    odd = activity("someUnknownType", teams.fake_url)
+    assert (await teams.post(odd)).status < 500
+    broken = activity("message", teams.fake_url, text="help")
+    broken["from"] = "not an account"
+    assert (await teams.post(broken)).status < 500
+    huge = activity("message", teams.fake_url, text="x" * 100_000)
+    assert (await teams.post(huge)).status < 500
+    assert "100,000 characters; the limit is 4,000" in cards(teams.fake.to("conv-aad-anna"))
+
+
+async def test_with_credentials_a_missing_or_forged_token_gets_401(tmp_path: Path) -> None:
+    world, cleanup = await make(tmp_path, app_id="00000000-0000-0000-0000-000000000001")
+    try:
+        body = activity("message", "https://smba.trafficmanager.net/emea/", text="start all")
+        assert (await world.post(body)).status == 401
+        forged = {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."}
+        assert (await world.post(body, forged)).status == 401
+        assert world.fake.sent == []
+        assert await world.server.app.store.latest_campaign() is None
+    finally:
+        await cleanup[0].close()
+        await cleanup[1].cleanup()
+        await world.server.app.close()
+        await cleanup[2].cleanup()
+
+
+def test_refuses_to_serve_unauthenticated_on_a_public_host() -> None:
+    with pytest.raises(SettingsError, match="IMVO_ALLOW_UNAUTHENTICATED"):
+        check_unauthenticated(Settings(), "0.0.0.0")
+    check_unauthenticated(Settings(), "127.0.0.1")
+    check_unauthenticated(Settings(allow_unauthenticated=True), "0.0.0.0")
+    check_unauthenticated(Settings(teams_app_id="x"), "0.0.0.0")
