@@ -99,10 +99,17 @@ async def test_install_welcome_start_card_answers_and_redelivery(teams: Teams) -
     assert card["type"] == "AdaptiveCard"
     assert "1/9" in json.dumps(card)
     submit = next(a for a in card.get("actions", []) if a["type"] == "Action.Submit")
+    assert submit["title"] == "Send"  # from content/, in the person's language
     # Teams merges the card's inputs (the ChoiceSet "value") into the submitted data.
     data = {**submit["data"], "value": "sales"}
     click = activity("message", teams.fake_url, value=data, activity_id="act-click-1")
+    click["replyToId"] = "act-card-7"
     await teams.post(click)
+    assert teams.fake.updated and teams.fake.updated[-1][1] == "act-card-7"
+    assert (
+        "attachments" not in teams.fake.updated[-1][2]
+        or not teams.fake.updated[-1][2]["attachments"]
+    )
     first = await answers(teams, "aad-anna")
     assert first["discipline"].choices == ("sales",)
     sent_before = len(teams.fake.sent)

@@ -233,7 +233,7 @@ def test_plain_text_goes_out_as_is() -> None:
 def hundred_kb_text() -> str:
     rng = random.Random(7)
     words = ["policy", "IMVO", "[x](http://evil)", "R&D", "supplier", "**risk**", "due", "é€😀"]
-    paragraphs = []
+    paragraphs: list[str] = []
     while sum(len(p) for p in paragraphs) < 100_000:
         lines = [
             " ".join(rng.choice(words) for _ in range(rng.randint(3, 60)))

@@ -117,8 +117,10 @@ class TeamsAdapter:
         if event is None:
             return
         receipt = await self.bot.receive(event)
+        if isinstance(event, Clicked) and activity.reply_to_id:
+            await self._mark_answered(turn, activity.reply_to_id, event.value)
         for message in receipt.replies:
-            await self._send_in_turn(turn, message)
+            await self._send_in_turn(turn, message, person.key)
         if receipt.after is not None:
             self.later(self._after(receipt.after, person.key))
 
@@ -151,10 +153,29 @@ class TeamsAdapter:
             msgs = self.bot.services.content.messages_for(self.bot.language_of(person))
             await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
 
+    async def _mark_answered(self, turn: TurnContext, card_id: str, value: str) -> None:
+        """Replaces an answered card by the choice, so a second click cannot answer twice."""
+        done = Activity(
+            type="message",
+            id=card_id,
+            text=f"✓ {value}",
+            conversation=turn.activity.conversation,
+        )
+        try:
+            await turn.update_activity(done)
+        except Exception:
+            log.warning("could not update the answered card %s", card_id)
+
     # ------------------------------------------------------------------ outbound
 
-    async def _send_in_turn(self, turn: TurnContext, message: Message) -> None:
-        for payload in render(message):
+    async def _label(self, key: PersonKey) -> str:
+        person = await self.bot.services.store.get_person(key)
+        language = (person.language if person else None) or self.bot.services.settings.language
+        return self.bot.services.content.messages_for(language)("teams.submit")
+
+    async def _send_in_turn(self, turn: TurnContext, message: Message, key: PersonKey) -> None:
+        label = await self._label(key)
+        for payload in render(message, submit_label=label):
             await turn.send_activity(Activity().deserialize(payload))
 
     async def send(self, to: PersonKey, message: Message) -> Delivery:
@@ -166,8 +187,10 @@ class TeamsAdapter:
         if not self.authenticated and not is_loopback(reference.service_url):
             return Delivery(ok=False, error="non_loopback_service_url")
 
+        label = await self._label(to)
+
         async def deliver(turn: TurnContext) -> None:
-            for payload in render(message):
+            for payload in render(message, submit_label=label):
                 await turn.send_activity(Activity().deserialize(payload))
 
         try:
