@@ -142,10 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("role", choices=[Role.CSR_LEAD.value, Role.MANAGER.value])
     roles_sub.add_parser("list", help="list granted roles")
 
-    manifest = sub.add_parser("manifest", help="the Slack app manifest (YAML)")
-    manifest.add_argument(
-        "platform", choices=["slack"], help="slack (Teams comes with Teams support)"
-    )
+    manifest = sub.add_parser("manifest", help="the Slack manifest (YAML) or the Teams app package")
+    manifest.add_argument("platform", choices=["slack", "teams"], help="slack or teams")
     manifest.add_argument(
         "--url", default=None, help="public base URL of `imvo-bot serve`; none: Socket Mode"
     )
@@ -379,6 +377,8 @@ def _manifest(args: argparse.Namespace) -> int:
 
     from adapters.slack.manifest import slack_manifest
 
+    if args.platform == "teams":
+        return _teams_package(args)
     if args.url is not None:
         parsed = urlparse(args.url)
         if parsed.scheme != "https" or not parsed.netloc:
@@ -390,4 +390,29 @@ def _manifest(args: argparse.Namespace) -> int:
     path.write_text(slack_manifest(args.url), encoding="utf-8")
     mode = f"HTTP at {args.url.rstrip('/')}/slack/events" if args.url else "Socket Mode"
     print(f"Slack app manifest ({mode}) written to {path.resolve()}")
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from urllib.parse import urlparse
+
+    from adapters.app import settings_from_environment
+    from adapters.teams.manifest import teams_package
+
+    if args.url is None or urlparse(args.url).scheme != "https" or not urlparse(args.url).netloc:
+        raise UserError(
+            "the Teams package needs --url with the public https:// address of the server"
+        )
+    app_id = settings_from_environment().teams_app_id
+    if not app_id:
+        raise UserError(
+            "set MicrosoftAppId (the Azure Bot's app id) first: the package names the bot by it"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "imvo-teams-app.zip"
+    path.write_bytes(teams_package(args.url, app_id))
+    print(
+        f"Teams app package written to {path.resolve()}"
+        " (upload it in Teams: Apps → Manage your apps)"
+    )
     return 0

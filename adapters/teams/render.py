@@ -394,22 +394,47 @@ def _card_activity(units: Sequence[_Unit], controls: _Controls, summary: str) ->
 
 
 def _part_summary(units: Sequence[_Unit], plain: str) -> str:
-    return _preview("\n".join(unit.text for unit in units if unit.text) or plain)
+    # The preview needs only the start of the text: enough for MAX_SUMMARY after collapsing space.
+    texts: list[str] = []
+    used = 0
+    for unit in units:
+        if used > 4 * MAX_SUMMARY:
+            break
+        if unit.text:
+            texts.append(unit.text[: 4 * MAX_SUMMARY])
+            used += len(texts[-1])
+    return _preview("\n".join(texts) or plain)
+
+
+def _size(units: Sequence[_Unit], plain: str, controls: _Controls = _Controls()) -> int:
+    return _json_size(_card_activity(units, controls, _part_summary(units, plain)))
 
 
 def _fits(units: Sequence[_Unit], plain: str, controls: _Controls = _Controls()) -> bool:
-    activity = _card_activity(units, controls, _part_summary(units, plain))
-    return _json_size(activity) <= MAX_ACTIVITY_BYTES
+    return _size(units, plain, controls) <= MAX_ACTIVITY_BYTES
+
+
+# What one more element can add to a card's JSON besides itself: a separator, a Container
+# around it, and a preview grown to its longest (astral characters are 12 bytes as JSON).
+_ELEMENT_OVERHEAD = _json_size({"type": "Container", "items": []}) + 2
+_SUMMARY_OVERHEAD = _json_size({"summary": "\U0001f600" * MAX_SUMMARY})
 
 
 def _pack(units: Sequence[_Unit], plain: str, controls: _Controls) -> list[list[_Unit]]:
     """Units in order over cards within the size budget; the controls go on the last card."""
     parts: list[list[_Unit]] = []
+    bound = 0  # an upper bound of the size of the last part's card, to measure it less often
     for unit in units:
-        if parts and _fits([*parts[-1], unit], plain):
+        cost = _json_size(unit.element) + _ELEMENT_OVERHEAD
+        if parts and bound + cost <= MAX_ACTIVITY_BYTES:
             parts[-1].append(unit)
+            bound += cost
+        elif parts and _fits([*parts[-1], unit], plain):
+            parts[-1].append(unit)
+            bound = _size(parts[-1], plain) + _SUMMARY_OVERHEAD
         elif _fits([unit], plain):
             parts.append([unit])
+            bound = _size(parts[-1], plain) + _SUMMARY_OVERHEAD
         else:  # pragma: no cover - a unit is at most MAX_BLOCK_BYTES of text
             raise ValueError("a card element does not fit one activity")
     if not controls.inputs and not controls.actions:
