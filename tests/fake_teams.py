@@ -15,6 +15,7 @@ from aiohttp import web
 class FakeConnector:
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (conversation, activity)
     updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # what the bot PUT to an uploadUrl
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -22,6 +23,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self.post)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
+        app.router.add_put("/upload/{name}", self.upload)
         return app
 
     async def post(self, request: web.Request) -> web.Response:
@@ -32,6 +34,10 @@ class FakeConnector:
         info = request.match_info
         self.updated.append((info["conversation"], info["activity"], await request.json()))
         return web.json_response({"id": info["activity"]})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["name"]] = await request.read()
+        return web.Response(status=201)
 
     def to(self, conversation: str) -> list[dict[str, Any]]:
         return [a for c, a in self.sent if c == conversation]

@@ -166,3 +166,55 @@ def test_refuses_to_serve_unauthenticated_on_a_public_host() -> None:
     check_unauthenticated(Settings(), "127.0.0.1")
     check_unauthenticated(Settings(allow_unauthenticated=True), "0.0.0.0")
     check_unauthenticated(Settings(teams_app_id="x"), "0.0.0.0")
+
+
+async def test_the_draft_reaches_the_lead_through_a_file_consent_card(teams: Teams) -> None:
+    import io
+
+    import docx
+
+    await teams.post(teams.install("aad-lead", "Sanne"))
+    await teams.post(teams.install("aad-anna", "Anna"))
+    await teams.post(
+        activity("message", teams.fake_url, user="aad-lead", name="Sanne", text="start all")
+    )
+    await teams.post(
+        activity("message", teams.fake_url, value={"imvo": "q:discipline", "value": "hr"})
+    )
+    await teams.post(activity("message", teams.fake_url, text="Our mission is fair fashion."))
+    await teams.post(
+        activity("message", teams.fake_url, user="aad-lead", name="Sanne", text="draft")
+    )
+    consents = [
+        a["attachments"][0]
+        for a in teams.fake.to("conv-aad-lead")
+        if a.get("attachments") and a["attachments"][0]["contentType"].endswith("file.consent")
+    ]
+    assert {c["name"].rsplit(".", 1)[1] for c in consents} == {"docx", "md"}
+    word = next(c for c in consents if c["name"].endswith(".docx"))
+    accept = activity("invoke", teams.fake_url, user="aad-lead", name="Sanne")
+    accept["name"] = "fileConsent/invoke"
+    accept["value"] = {
+        "type": "fileUpload",
+        "action": "accept",
+        "context": word["content"]["acceptContext"],
+        "uploadInfo": {
+            "name": word["name"],
+            "uploadUrl": f"{teams.fake_url}/upload/{word['name']}",
+            "contentUrl": "https://contoso.sharepoint.com/draft.docx",
+            "uniqueId": "u1",
+            "fileType": "docx",
+        },
+    }
+    response = await teams.post(accept)
+    assert response.status == 200
+    text = "\n".join(
+        p.text for p in docx.Document(io.BytesIO(teams.fake.uploads[word["name"]])).paragraphs
+    )
+    assert "Our mission is fair fashion." in text
+    info = teams.fake.to("conv-aad-lead")[-1]["attachments"][0]
+    assert info["contentType"].endswith("file.info")
+
+    forged = dict(accept, value=dict(accept["value"], context={"path": "/etc/passwd"}))
+    forged["id"] = "forged-1"
+    assert (await teams.post(forged)).status == 400

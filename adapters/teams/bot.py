@@ -16,24 +16,28 @@ import logging
 import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, Attachment, ConversationReference, InvokeResponse
 
 from adapters.teams.render import parse_submit, render
 from bot.domain import Delivery, Person, PersonKey
 from bot.engine import Bot
-from bot.messages import Clicked, Commanded, InboundEvent, Message, Said
+from bot.messages import Clicked, Commanded, FileShare, InboundEvent, Message, Said
 from bot.session import After
 from bot.settings import Settings
 
 log = logging.getLogger("imvo.teams")
 PLATFORM = "teams"
 _MENTION = re.compile(r"<at>.*?</at>", re.S)
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
 
 @dataclass
@@ -109,6 +113,9 @@ class TeamsAdapter:
         if activity.type == "conversationUpdate":
             await self._installed(turn, tenant)
             return
+        if activity.type == "invoke":
+            await self._invoke(turn)
+            return
         if activity.type != "message" or (sender.role or "") == "bot":
             return
         person = self._person(sender, tenant, activity.locale)
@@ -177,6 +184,72 @@ class TeamsAdapter:
         label = await self._label(key)
         for payload in render(message, submit_label=label):
             await turn.send_activity(Activity().deserialize(payload))
+        for consent in self._consents(message):
+            await turn.send_activity(consent)
+
+    def _consents(self, message: Message) -> list[Activity]:
+        """Files (the policy draft) are offered with a file consent card each."""
+        if not isinstance(message, FileShare):
+            return []
+        return [
+            Activity(
+                type="message",
+                attachments=[
+                    Attachment(
+                        content_type=FILE_CONSENT,
+                        name=file.name,
+                        content={
+                            "description": file.name,
+                            "sizeInBytes": len(file.data),
+                            "acceptContext": {"path": path},
+                            "declineContext": {"path": path},
+                        },
+                    )
+                ],
+            )
+            for file, path in zip(message.files, message.locations, strict=False)
+        ]
+
+    async def _invoke(self, turn: TurnContext) -> None:
+        """fileConsent/invoke: on accept, upload the file to Teams' uploadUrl and show it."""
+        activity = turn.activity
+        status = 200
+        if activity.name == "fileConsent/invoke" and isinstance(activity.value, dict):
+            value = activity.value
+            context = value.get("context") or {}
+            info = value.get("uploadInfo") or {}
+            if value.get("action") == "accept":
+                status = await self._upload(turn, str(context.get("path", "")), info)
+        else:
+            status = 400
+        await turn.send_activity(
+            Activity(type="invokeResponse", value=InvokeResponse(status=status))
+        )
+
+    async def _upload(self, turn: TurnContext, path: str, info: dict[str, Any]) -> int:
+        drafts = self.bot.services.settings.draft_dir.resolve()
+        file = Path(path).resolve()
+        upload_url = str(info.get("uploadUrl") or "")
+        if not file.is_file() or drafts not in file.parents or not upload_url.startswith("http"):
+            return 400  # only drafts this bot wrote, only to the address Teams gave
+        if not self.authenticated and not is_loopback(upload_url):
+            return 400
+        data = file.read_bytes()
+        headers = {"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.put(upload_url, data=data, headers=headers) as response,
+        ):
+            if response.status >= 300:
+                return 502
+        card = Attachment(
+            content_type=FILE_INFO,
+            content_url=str(info.get("contentUrl") or ""),
+            name=str(info.get("name") or file.name),
+            content={"uniqueId": info.get("uniqueId"), "fileType": info.get("fileType")},
+        )
+        await turn.send_activity(Activity(type="message", attachments=[card]))
+        return 200
 
     async def send(self, to: PersonKey, message: Message) -> Delivery:
         """A proactive message to the conversation stored for the person."""
@@ -192,6 +265,8 @@ class TeamsAdapter:
         async def deliver(turn: TurnContext) -> None:
             for payload in render(message, submit_label=label):
                 await turn.send_activity(Activity().deserialize(payload))
+            for consent in self._consents(message):
+                await turn.send_activity(consent)
 
         try:
             await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)
