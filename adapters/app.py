@@ -102,7 +102,9 @@ async def open_platform_app(
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
     directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
     slack_parts = None
-    rate = None
+    # Invitations start at a few per second and the pace learns each platform's limit from its
+    # 429s (Slack: ~1/s per channel and a workspace budget; Teams: a per-app budget).
+    rate = SLACK_SEND_RATE
     slack_on = settings.slack_on or (
         socket_mode and bool(settings.slack_bot_token and settings.slack_app_token)
     )
@@ -110,7 +112,6 @@ async def open_platform_app(
         client = make_client(settings.slack_bot_token, settings.slack_api_url)
         sender = make_client(settings.slack_bot_token, settings.slack_api_url, wait_on_429=False)
         slack_transport = SlackTransport(sender)
-        rate = SLACK_SEND_RATE
         people = SlackPeople(client, settings.slack_include_guests)
         transports["slack"] = slack_transport
         directories["slack"] = people

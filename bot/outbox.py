@@ -9,6 +9,7 @@ left behind by a crash is never sent again, so nobody gets the poll twice.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -37,6 +38,7 @@ PERMANENT = frozenset(
     }
 )
 MAX_ATTEMPTS = 5
+JITTER = 0.2
 FIRST_BACKOFF = timedelta(seconds=30)
 BATCH = 200
 PROGRESS_EVERY = 25
@@ -46,10 +48,12 @@ def outbox_key(campaign_id: int, person: PersonKey) -> str:
     return f"invite:{campaign_id}:{person}"
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min… after the 1st, 2nd, 3rd… failed attempt."""
+def backoff(attempts: int, jitter: float = 0.0) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min… after the 1st, 2nd, 3rd… failed attempt, spread by ±`jitter`
+    (a share) so that retries of many invitations do not arrive at the platform together."""
     factor: int = 2 ** max(0, attempts - 1)
-    return FIRST_BACKOFF * factor
+    spread = 1 + random.uniform(-jitter, jitter) if jitter else 1
+    return FIRST_BACKOFF * factor * spread
 
 
 RATE_LIMITED = "ratelimited"
@@ -148,7 +152,8 @@ class Outbox:
             await store.settle_outbox(item.key, OutboxState.FAILED, error, None)
             await store.mark_delivery(campaign.id, item.person, delivery)
             return OutboxState.FAILED
-        await store.settle_outbox(item.key, OutboxState.PENDING, error, now + backoff(attempts))
+        retry_at = now + backoff(attempts, JITTER)
+        await store.settle_outbox(item.key, OutboxState.PENDING, error, retry_at)
         return OutboxState.PENDING
 
     async def _invite(self, campaign: Campaign, key: PersonKey) -> Delivery:

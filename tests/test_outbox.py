@@ -54,12 +54,12 @@ async def test_transient_errors_are_retried_with_backoff_and_permanent_ones_repo
     assert "Waiting to be sent (or retried): 1" in status
     assert "console:cees: user_not_found" in status
 
-    h.clock.advance(seconds=29)
+    h.clock.advance(seconds=23)
     await h.app.bot.scheduler.run_due()
-    assert flaky.sent[person("bram").key] == 0  # not before the back-off
-    h.clock.advance(seconds=2)
-    await h.app.bot.scheduler.run_due()  # second failure, next wait 60 s
-    h.clock.advance(seconds=61)
+    assert flaky.sent[person("bram").key] == 0  # not before the back-off (30 s ± 20 %)
+    h.clock.advance(seconds=14)
+    await h.app.bot.scheduler.run_due()  # second failure, next wait 60 s ± 20 %
+    h.clock.advance(seconds=73)
     await h.app.bot.scheduler.run_due()
     assert flaky.sent[person("bram").key] == 1
     assert flaky.sent[person("cees").key] == 0
@@ -104,8 +104,10 @@ async def test_a_restart_in_the_middle_of_a_fan_out_sends_nothing_twice(h: Harne
     assert len(everyone) == len(names) - 1
 
 
-def test_backoff_doubles() -> None:
+def test_backoff_doubles_with_jitter() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    spread = {backoff(2, 0.2).total_seconds() for _ in range(50)}
+    assert all(48 <= s <= 72 for s in spread) and len(spread) > 1
 
 
 async def test_pace_learns_the_limit_from_rate_limits() -> None:
