@@ -38,6 +38,7 @@ PERMANENT = frozenset(
     }
 )
 MAX_ATTEMPTS = 5
+CONCURRENCY = 4
 JITTER = 0.2
 FIRST_BACKOFF = timedelta(seconds=30)
 BATCH = 200
@@ -113,17 +114,33 @@ class Outbox:
         return await self.services.store.enqueue(items)
 
     async def run(self, progress: Progress | None = None) -> tuple[int, int]:
-        """Sends everything due; returns (sent, failed). One run at a time per process."""
-        sent = failed = 0
+        """Sends everything due, a few at a time at the pace's rate; returns (sent, failed).
+
+        One run at a time per process; within it up to CONCURRENCY sends are in flight, so a
+        platform with slow round trips (Teams) can still be used at the rate it allows.
+        """
+        counts = {"sent": 0, "failed": 0}
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(item: OutboxItem) -> None:
+            try:
+                outcome = await self._send_one(item)
+            finally:
+                slots.release()
+            counts["sent"] += outcome is OutboxState.SENT
+            counts["failed"] += outcome is OutboxState.FAILED
+            done = counts["sent"] + counts["failed"]
+            if progress is not None and outcome is not None and done % PROGRESS_EVERY == 0:
+                await progress(done)
+
         async with self._running:
             while due := await self.services.store.due_outbox(self.services.clock.now(), BATCH):
+                tasks = []
                 for item in due:
-                    outcome = await self._send_one(item)
-                    sent += outcome is OutboxState.SENT
-                    failed += outcome is OutboxState.FAILED
-                    if progress is not None and (sent + failed) % PROGRESS_EVERY == 0:
-                        await progress(sent + failed)
-        return sent, failed
+                    await slots.acquire()
+                    tasks.append(asyncio.create_task(one(item)))
+                await asyncio.gather(*tasks)
+        return counts["sent"], counts["failed"]
 
     async def _send_one(self, item: OutboxItem) -> OutboxState | None:
         store, now = self.services.store, self.services.clock.now()

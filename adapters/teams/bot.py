@@ -30,7 +30,7 @@ from adapters.teams.render import parse_submit, render
 from bot.domain import Delivery, Person, PersonKey
 from bot.engine import Bot
 from bot.messages import Clicked, Commanded, FileShare, InboundEvent, Message, Said
-from bot.session import After
+from bot.session import After, Receipt
 from bot.settings import Settings
 
 log = logging.getLogger("imvo.teams")
@@ -126,10 +126,9 @@ class TeamsAdapter:
         receipt = await self.bot.receive(event)
         if isinstance(event, Clicked) and activity.reply_to_id:
             await self._mark_answered(turn, activity.reply_to_id, event.value)
-        for message in receipt.replies:
-            await self._send_in_turn(turn, message, person.key)
-        if receipt.after is not None:
-            self.later(self._after(receipt.after, person.key))
+        # Replies go out after Teams has its answer: the connector's round trips must not
+        # hold up the acknowledgement (Teams re-delivers after 15 s).
+        self.later(self._reply(receipt, person.key))
 
     def _event(self, activity: Activity, person: Person) -> InboundEvent | None:
         event_id = str(activity.id or "")
@@ -287,6 +286,17 @@ class TeamsAdapter:
     async def drain(self) -> None:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def _reply(self, receipt: Receipt, key: PersonKey) -> None:
+        async def reply(message: Message) -> None:
+            delivery = await self.send(key, message)
+            if not delivery.ok:
+                log.warning("a reply to %s was not delivered: %s", key, delivery.error)
+
+        try:
+            await receipt.deliver(reply)
+        except Exception:
+            log.exception("replying to %s failed", key)
 
     async def _after(self, after: After, key: PersonKey) -> None:
         """Slow work (fan-out, compiling) after the turn, answering the person proactively."""
