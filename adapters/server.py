@@ -18,6 +18,7 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger("imvo.server")
 # Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.
 MAX_BODY = 1024 * 1024
+DRAIN_SECONDS = 10
 
 
 class Server:
@@ -117,10 +118,11 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         await stop.wait()
     finally:
         ticking.cancel()
-        if server.slack is not None:
-            await server.slack.drain()
-        if server.teams is not None:
-            await server.teams.drain()
+        # Let replies in flight finish, but never hang a shutdown on them.
+        for adapter in (server.slack, server.teams):
+            if adapter is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(adapter.drain(), DRAIN_SECONDS)
         await runner.cleanup()
         await server.app.close()
     return 0

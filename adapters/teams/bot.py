@@ -25,6 +25,7 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, Attachment, ConversationReference, InvokeResponse
+from msrest.universal_http.requests import ClientRetryPolicy
 
 from adapters.teams.render import parse_submit, render
 from bot.domain import Delivery, Person, PersonKey
@@ -34,6 +35,11 @@ from bot.session import After, Receipt
 from bot.settings import Settings
 
 log = logging.getLogger("imvo.teams")
+
+# botbuilder makes two msrest clients per Teams turn, and each builds its retry list by testing
+# 999 codes against a 500-item *list* (about 5 ms of CPU each time). The same codes in a frozenset
+# give the same answer in a fraction of the time; nothing else reads this attribute.
+ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 PLATFORM = "teams"
 _MENTION = re.compile(r"<at>.*?</at>", re.S)
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
