@@ -34,7 +34,8 @@ from tests.fake_teams import FakeConnector, activity  # noqa: E402
 
 
 class LimitedConnector(FakeConnector):
-    """The fake connector with a per-app budget for proactive messages (not replies)."""
+    """The fake connector with a per-app budget for every message the bot sends (a proactive
+    message to a stored conversation is posted as a reply to its last activity, so both count)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,8 +45,7 @@ class LimitedConnector(FakeConnector):
         self.refused = 0
 
     async def post(self, request: web.Request) -> web.Response:
-        proactive = "reply_to" not in request.match_info
-        if proactive and self.per_second:
+        if self.per_second:
             now = time.monotonic()
             self.tokens = min(
                 self.per_second, self.tokens + (now - self.refilled) * self.per_second
