@@ -66,7 +66,7 @@ class Pace:
     its ceiling just below the rate that was refused, creeping back up slowly afterwards."""
 
     STEP = 1.0  # per success, in sends per second
-    BACKOFF = 0.97  # the new ceiling after a refusal, as a share of the refused rate
+    BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
     TOP = 100.0
 
     def __init__(self, rate: float | None, floor: float = 0.2) -> None:
@@ -78,11 +78,13 @@ class Pace:
     async def wait(self) -> None:
         if self.rate is None:
             return
-        loop = asyncio.get_running_loop()
-        delay = self._next - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        self._next = max(self._next, loop.time()) + 1 / self.rate
+        # Reserve the slot before sleeping, so concurrent senders queue up instead of all
+        # waking at the same moment.
+        now = asyncio.get_running_loop().time()
+        slot = max(self._next, now)
+        self._next = slot + 1 / self.rate
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def slow_down(self, retry_after: float | None) -> None:
         loop = asyncio.get_running_loop()
@@ -94,7 +96,7 @@ class Pace:
     def speed_up(self) -> None:
         if self.rate is not None and self.ceiling is not None:
             self.rate = min(self.ceiling, self.rate + self.STEP)
-            self.ceiling = min(self.TOP, self.ceiling * 1.001)
+            self.ceiling = min(self.TOP, self.ceiling * 1.0005)
 
 
 class Outbox:

@@ -122,8 +122,8 @@ async def test_pace_learns_the_limit_from_rate_limits() -> None:
         pace.speed_up()
     assert pace.rate == 34.0  # speeds up while sends succeed
     pace.slow_down(0.01)
-    assert pace.ceiling == pytest.approx(34.0 * 0.97)
-    assert pace.rate == pytest.approx(34.0 * 0.97)
+    assert pace.ceiling == pytest.approx(34.0 * 0.95)
+    assert pace.rate == pytest.approx(34.0 * 0.95)
     for _ in range(10):
         pace.speed_up()
     assert pace.rate <= pace.ceiling < 34.0  # stays below the refused rate
