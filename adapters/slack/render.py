@@ -12,10 +12,11 @@ Lengths are counted in UTF-16 code units, the stricter reading of Slack's "chara
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters import chunks
 from bot.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
 
 Block = dict[str, Any]
@@ -37,7 +38,6 @@ MAX_BUTTONS = 10  # more choices than this become a select
 SELECT = "select"
 ELLIPSIS = "…"
 
-_SEPARATORS = ("\n\n", "\n", " ")  # paragraph, line, word
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 
@@ -101,55 +101,11 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     neighbouring chunk (only possible with thousands of blank characters in a row). A word
     longer than `limit` is split inside, never inside an entity such as `&amp;`.
     """
-    chunks: list[str] = []
-    pending = ""  # blank space waiting to join the next chunk
-    for chunk in _split(text, limit, _SEPARATORS):
-        if chunk.strip():
-            if pending and _size(pending + chunk) <= limit:
-                chunk = pending + chunk
-            pending = ""
-            chunks.append(chunk)
-        elif chunks and _size(chunks[-1] + chunk) <= limit:
-            chunks[-1] += chunk
-        elif _size(pending + chunk) <= limit:
-            pending += chunk
-    return chunks
-
-
-def _split(text: str, limit: int, separators: Sequence[str]) -> list[str]:
-    """Greedy chunks of whole pieces: a chunk only ends inside a piece too big for one chunk."""
-    chunks: list[str] = []
-    current: list[str] = []
-    used = 0
-    for piece in _pieces(text, limit, separators):
-        size = _size(piece)
-        if current and used + size > limit:
-            chunks.append("".join(current))
-            current, used = [], 0
-        current.append(piece)
-        used += size
-    if current:
-        chunks.append("".join(current))
-    return chunks
-
-
-def _pieces(text: str, limit: int, separators: Sequence[str]) -> Iterator[str]:
-    """`text` in order as pieces of at most `limit`, each cut at the coarsest boundary it needs."""
-    if _size(text) <= limit:
-        yield text
-    elif not separators:
-        yield from _hard_split(text, limit)
-    else:
-        separator, finer = separators[0], separators[1:]
-        parts = text.split(separator)
-        for part in parts[:-1]:
-            yield from _pieces(part + separator, limit, finer)
-        if parts[-1]:
-            yield from _pieces(parts[-1], limit, finer)
+    return chunks.split_text(text, limit, _size, lambda piece, most: iter(_hard_split(piece, most)))
 
 
 def _hard_split(text: str, limit: int) -> list[str]:
-    chunks = []
+    parts = []
     start = 0
     while start < len(text):
         end = _fit(text, start, limit)
@@ -157,9 +113,9 @@ def _hard_split(text: str, limit: int) -> list[str]:
         entity = _ENTITY.match(text, amp) if amp >= 0 and end < len(text) else None
         if entity is not None and entity.end() > end:
             end = amp  # the entity goes whole into the next chunk
-        chunks.append(text[start:end])
+        parts.append(text[start:end])
         start = end
-    return chunks
+    return parts
 
 
 def _fit(text: str, start: int, limit: int) -> int:

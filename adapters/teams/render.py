@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters import chunks
 from bot.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
 
 Activity = dict[str, Any]
@@ -47,7 +48,6 @@ VERSION = "1.4"
 CONTEXT_KEY = "imvo"  # Action.Submit data: {"imvo": context, "value": …, "index": …}
 VALUE_KEY = "value"  # also the ChoiceSet's id, so Teams merges the pick under this key
 
-_SEPARATORS = ("\n\n", "\n", " ")  # paragraph, line, word
 _ANYWHERE = re.compile(r"[\\*_\[\]()!`#<>]")
 _LINE_START = re.compile(r"(?<![^\r\n])([ \t]*)([-+]|[0-9]+\.)")
 _MAYBE_ESCAPED = re.compile(r"[\\*_\[\]()!`#<>+.\-]")
@@ -128,72 +128,8 @@ def _escaped_size(text: str) -> int:
 
 
 def _split_text(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
-    """Chunks of at most `limit` by `size`, preferring paragraph, then line, then word boundaries.
-
-    Joined, the chunks give `text` back, except runs of blank space that cannot join a
-    neighbouring chunk. A word longer than `limit` is split inside.
-    """
-    chunks: list[str] = []
-    pending = ""  # blank space waiting to join the next chunk
-    for chunk in _split(text, limit, size, _SEPARATORS):
-        if chunk.strip():
-            if pending and size(pending + chunk) <= limit:
-                chunk = pending + chunk
-            pending = ""
-            chunks.append(chunk)
-        elif chunks and size(chunks[-1] + chunk) <= limit:
-            chunks[-1] += chunk
-        elif size(pending + chunk) <= limit:
-            pending += chunk
-    return chunks
-
-
-def _split(
-    text: str, limit: int, size: Callable[[str], int], separators: Sequence[str]
-) -> list[str]:
-    """Greedy chunks of whole pieces: a chunk only ends inside a piece too big for one chunk."""
-    chunks: list[str] = []
-    current: list[str] = []
-    used = 0
-    for piece in _pieces(text, limit, size, separators):
-        piece_size = size(piece)
-        if current and used + piece_size > limit:
-            chunks.append("".join(current))
-            current, used = [], 0
-        current.append(piece)
-        used += piece_size
-    if current:
-        chunks.append("".join(current))
-    return chunks
-
-
-def _pieces(
-    text: str, limit: int, size: Callable[[str], int], separators: Sequence[str]
-) -> Iterator[str]:
-    """`text` in order as pieces of at most `limit`, each cut at the coarsest boundary it needs."""
-    if size(text) <= limit:
-        yield text
-    elif not separators:
-        yield from _hard_split(text, limit, size)
-    else:
-        separator, finer = separators[0], separators[1:]
-        parts = text.split(separator)
-        for part in parts[:-1]:
-            yield from _pieces(part + separator, limit, size, finer)
-        if parts[-1]:
-            yield from _pieces(parts[-1], limit, size, finer)
-
-
-def _hard_split(text: str, limit: int, size: Callable[[str], int]) -> Iterator[str]:
-    start, used = 0, 0
-    for end, char in enumerate(text):
-        width = size(char)
-        if used + width > limit and end > start:
-            yield text[start:end]
-            start, used = end, 0
-        used += width
-    if start < len(text):
-        yield text[start:]
+    """Chunks of at most `limit` by `size`, at paragraph, line or word boundaries (never cut)."""
+    return chunks.split_text(text, limit, size)
 
 
 def _plain_chunks(text: str) -> list[str]:
