@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,9 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import p50_p99, serve, wait_healthy  # noqa: E402
 
 from tests.fake_slack import FakeSlack, signed  # noqa: E402
 
@@ -69,14 +71,6 @@ class LimitedSlack(FakeSlack):
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         return await super().api(request)
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
 async def load(url: str, rate: int, seconds: float, body_for: Any) -> list[float]:
@@ -123,11 +117,6 @@ def dm(n: int) -> str:
     )
 
 
-def quantiles(values: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(values, n=100)
-    return cuts[49], cuts[98]
-
-
 async def main_async(args: argparse.Namespace) -> int:
     fake = LimitedSlack(per_second=0)
     fake_runner, fake_port = await serve(fake.app())
@@ -170,20 +159,13 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     print(f"server log: {tmp}/serve.log")
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+        await wait_healthy(port)
         bot_lat = await load(f"http://127.0.0.1:{port}/slack/events", args.rate, args.seconds, dm)
         bare_lat = await load(
             f"http://127.0.0.1:{bare_port}/slack/events", args.rate, args.seconds, dm
         )
-        p50, p99 = quantiles(bot_lat)
-        b50, b99 = quantiles(bare_lat)
+        p50, p99 = p50_p99(bot_lat)
+        b50, b99 = p50_p99(bare_lat)
         print(f"ack latency, {args.rate}/s for {args.seconds:.0f} s ({len(bot_lat)} requests)")
         print(f"  imvo-bot serve : p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   (target p99 < 250 ms)")
         print(f"  bare aiohttp   : p50 {b50:6.1f} ms   p99 {b99:6.1f} ms")

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,9 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import p50_p99, serve, wait_healthy  # noqa: E402
 
 from tests.fake_teams import FakeConnector, activity  # noqa: E402
 
@@ -60,14 +62,6 @@ class LimitedConnector(FakeConnector):
         return await super().post(request)
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-
 async def blast(url: str, bodies: list[str], rate: float) -> list[float]:
     latencies: list[float] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
@@ -90,11 +84,6 @@ async def blast(url: str, bodies: list[str], rate: float) -> list[float]:
             tasks.append(asyncio.create_task(one(body)))
         await asyncio.gather(*tasks)
     return latencies
-
-
-def p50_p99(values: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(values, n=100)
-    return cuts[49], cuts[98]
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -130,14 +119,7 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     url = f"http://127.0.0.1:{args.port}/api/messages"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{args.port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+        await wait_healthy(args.port)
         users = ["aad-lead"] + [f"aad-{i:05d}" for i in range(args.people)]
         installs = [
             json.dumps(
