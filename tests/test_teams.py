@@ -218,3 +218,26 @@ async def test_the_draft_reaches_the_lead_through_a_file_consent_card(teams: Tea
     forged = dict(accept, value=dict(accept["value"], context={"path": "/etc/passwd"}))
     forged["id"] = "forged-1"
     assert (await teams.post(forged)).status == 400
+
+
+async def test_a_message_in_a_team_channel_never_moves_the_personal_chat(teams: Teams) -> None:
+    await teams.post(teams.install("aad-anna", "Anna"))
+    store = teams.server.app.store
+    key = PersonKey("teams", "tenant-1", "aad-anna")
+    personal = await store.address(key)
+    assert personal is not None and "conv-aad-anna" in personal
+
+    channel = activity("message", teams.fake_url, text="<at>IMVO bot</at> help")
+    channel["conversation"] = {
+        "id": "19:team-general@thread.tacv2",
+        "conversationType": "channel",
+        "tenantId": "tenant-1",
+    }
+    assert (await teams.post(channel)).status in (200, 201)
+    assert await store.address(key) == personal  # the poll still goes to the personal chat
+    assert "What I can do" in cards(teams.fake.to("19:team-general@thread.tacv2"))
+
+    team_install = teams.install("aad-bram", "Bram")
+    team_install["conversation"] = dict(channel["conversation"])
+    await teams.post(team_install)
+    assert await store.address(PersonKey("teams", "tenant-1", "aad-bram")) is None

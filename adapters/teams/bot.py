@@ -125,7 +125,11 @@ class TeamsAdapter:
         if activity.type != "message" or (sender.role or "") == "bot":
             return
         person = self._person(sender, tenant, activity.locale)
-        await self.bot.services.store.save_address(person.key, self._reference(activity))
+        here = self._reference(activity)
+        if self._personal(activity):
+            # Only a personal chat is where the bot may write to this person later: a message in
+            # a team channel must never redirect their poll, reminders or data into that channel.
+            await self.bot.services.store.save_address(person.key, here)
         event = self._event(activity, person)
         if event is None:
             return
@@ -134,7 +138,7 @@ class TeamsAdapter:
             await self._mark_answered(turn, activity.reply_to_id, event.value)
         # Replies go out after Teams has its answer: the connector's round trips must not
         # hold up the acknowledgement (Teams re-delivers after 15 s).
-        self.later(self._reply(receipt, person.key))
+        self.later(self._reply(receipt, person.key, here))
 
     def _event(self, activity: Activity, person: Person) -> InboundEvent | None:
         event_id = str(activity.id or "")
@@ -155,6 +159,8 @@ class TeamsAdapter:
     async def _installed(self, turn: TurnContext, tenant: str) -> None:
         """On install: keep where each new member can be reached, and welcome them."""
         activity = turn.activity
+        if not self._personal(activity):
+            return  # a team install: members are reached through their personal chats only
         bot_id = activity.recipient.id if activity.recipient else None
         for member in activity.members_added or []:
             if member.id == bot_id:
@@ -261,7 +267,11 @@ class TeamsAdapter:
         stored = await self.bot.services.store.address(to)
         if stored is None:
             return Delivery(ok=False, error="not_installed")
-        reference = ConversationReference().deserialize(json.loads(stored))
+        return await self._send_to(stored, to, message)
+
+    async def _send_to(self, address: str, to: PersonKey, message: Message) -> Delivery:
+        """Sends into the conversation of a stored reference (JSON)."""
+        reference = ConversationReference().deserialize(json.loads(address))
         if not self.authenticated and not is_loopback(reference.service_url):
             return Delivery(ok=False, error="non_loopback_service_url")
 
@@ -293,9 +303,11 @@ class TeamsAdapter:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def _reply(self, receipt: Receipt, key: PersonKey) -> None:
+    async def _reply(self, receipt: Receipt, key: PersonKey, here: str) -> None:
+        """Replies go where the person wrote (a personal chat or a channel); slow work after."""
+
         async def reply(message: Message) -> None:
-            delivery = await self.send(key, message)
+            delivery = await self._send_to(here, key, message)
             if not delivery.ok:
                 log.warning("a reply to %s was not delivered: %s", key, delivery.error)
 
@@ -314,6 +326,11 @@ class TeamsAdapter:
             await after(reply)
         except Exception:
             log.exception("slow work for %s failed", key)
+
+    @staticmethod
+    def _personal(activity: Activity) -> bool:
+        kind = getattr(activity.conversation, "conversation_type", None)
+        return kind in (None, "personal")
 
     @staticmethod
     def _tenant(activity: Activity) -> str:
