@@ -16,6 +16,8 @@ class FakeConnector:
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (conversation, activity)
     updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)  # what the bot PUT to an uploadUrl
+    team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    created: list[dict[str, Any]] = field(default_factory=list)  # conversations the bot opened
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -24,6 +26,8 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
         app.router.add_put("/upload/{name}", self.upload)
+        app.router.add_get("/v3/conversations/{conversation}/members", self.members)
+        app.router.add_post("/v3/conversations", self.create)
         return app
 
     async def post(self, request: web.Request) -> web.Response:
@@ -34,6 +38,15 @@ class FakeConnector:
         info = request.match_info
         self.updated.append((info["conversation"], info["activity"], await request.json()))
         return web.json_response({"id": info["activity"]})
+
+    async def members(self, request: web.Request) -> web.Response:
+        return web.json_response(self.team_members.get(request.match_info["conversation"], []))
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.created.append(body)
+        member = (body.get("members") or [{}])[0].get("id", "x")
+        return web.json_response({"id": f"conv-new-{member}"})
 
     async def upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["name"]] = await request.read()

@@ -241,3 +241,27 @@ async def test_a_message_in_a_team_channel_never_moves_the_personal_chat(teams: 
     team_install["conversation"] = dict(channel["conversation"])
     await teams.post(team_install)
     assert await store.address(PersonKey("teams", "tenant-1", "aad-bram")) is None
+
+
+async def test_start_all_in_a_team_channel_reaches_the_team_members(teams: Teams) -> None:
+    await teams.post(teams.install("aad-lead", "Sanne"))
+    team = "19:team-1@thread.tacv2"
+    teams.fake.team_members[team] = [
+        {"id": "29:aad-kim", "name": "Kim", "aadObjectId": "aad-kim", "userPrincipalName": "kim@x"},
+        {
+            "id": "29:aad-lead",
+            "name": "Sanne",
+            "aadObjectId": "aad-lead",
+            "userPrincipalName": "s@x",
+        },
+    ]
+    start = activity("message", teams.fake_url, user="aad-lead", name="Sanne",
+                     text="<at>IMVO bot</at> start all")  # fmt: skip
+    start["conversation"] = {"id": team, "conversationType": "channel", "tenantId": "tenant-1"}
+    start["channelData"] = {"tenant": {"id": "tenant-1"}, "team": {"id": team}}
+    assert (await teams.post(start)).status in (200, 201)
+    assert [c["members"][0]["id"] for c in teams.fake.created] == ["29:aad-kim"]
+    store = teams.server.app.store
+    assert await store.address(PersonKey("teams", "tenant-1", "aad-kim")) is not None
+    kim = teams.fake.to("conv-new-29:aad-kim")
+    assert kim and "1/9" in json.dumps(kim[-1])

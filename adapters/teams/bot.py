@@ -23,8 +23,16 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, Attachment, ConversationReference, InvokeResponse
+from botbuilder.schema import (
+    Activity,
+    Attachment,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+    InvokeResponse,
+)
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from adapters.teams.render import parse_submit, render
@@ -126,6 +134,8 @@ class TeamsAdapter:
             return
         person = self._person(sender, tenant, activity.locale)
         here = self._reference(activity)
+        if not self._personal(activity) and self._starts(activity):
+            await self._reach_team(turn, tenant)  # so that `start all` includes the team
         if self._personal(activity):
             # Only a personal chat is where the bot may write to this person later: a message in
             # a team channel must never redirect their poll, reminders or data into that channel.
@@ -160,7 +170,13 @@ class TeamsAdapter:
         """On install: keep where each new member can be reached, and welcome them."""
         activity = turn.activity
         if not self._personal(activity):
-            return  # a team install: members are reached through their personal chats only
+            # A team install: reach its members through personal chats with each of them.
+            if any(
+                m.id == (activity.recipient.id if activity.recipient else None)
+                for m in activity.members_added or []
+            ):
+                await self._reach_team(turn, tenant)
+            return
         bot_id = activity.recipient.id if activity.recipient else None
         for member in activity.members_added or []:
             if member.id == bot_id:
@@ -326,6 +342,47 @@ class TeamsAdapter:
             await after(reply)
         except Exception:
             log.exception("slow work for %s failed", key)
+
+    def _starts(self, activity: Activity) -> bool:
+        words = _MENTION.sub(" ", str(activity.text or "")).split()
+        start = {
+            w
+            for m in self.bot.services.content.messages.values()
+            for w in m.words("commands.start")
+        }
+        return bool(words) and words[0].lower().lstrip("/") in start
+
+    async def _reach_team(self, turn: TurnContext, tenant: str) -> None:
+        """Opens a personal chat with every member of the team who has none with the bot yet."""
+        store = self.bot.services.store
+        try:
+            members = await TeamsInfo.get_team_members(turn)
+        except Exception:
+            log.warning("could not list the team's members", exc_info=True)
+            return
+        service_url = turn.activity.service_url
+        for member in members:
+            person = self._person(member, tenant, turn.activity.locale)
+            if await store.address(person.key) is not None:
+                continue
+            await store.upsert_person(person)
+            params = ConversationParameters(
+                is_group=False,
+                bot=turn.activity.recipient,
+                members=[ChannelAccount(id=member.id, name=member.name)],
+                tenant_id=tenant,
+                channel_data={"tenant": {"id": tenant}},
+            )
+
+            async def keep(created: TurnContext, key: PersonKey = person.key) -> None:
+                await store.save_address(key, self._reference(created.activity))
+
+            try:
+                await self.adapter.create_conversation(
+                    self.app_id, keep, params, "msteams", service_url
+                )
+            except Exception:
+                log.warning("could not open a personal chat with %s", person.key, exc_info=True)
 
     @staticmethod
     def _personal(activity: Activity) -> bool:
