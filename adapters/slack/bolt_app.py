@@ -8,15 +8,14 @@ A redelivered event carries the same `event_id` and has no effect a second time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.background import Background
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import escape, parse_action_id, render
 from adapters.slack.transport import SlackTransport
@@ -40,7 +39,7 @@ def unescape(text: str) -> str:
     return text
 
 
-class SlackAdapter:
+class SlackAdapter(Background):
     """Wires a Bolt AsyncApp to the bot."""
 
     def __init__(
@@ -51,13 +50,13 @@ class SlackAdapter:
         people: SlackPeople,
         transport: SlackTransport,
     ) -> None:
+        super().__init__()
         self.bot = bot
         self.start_words = {
             w for m in bot.services.content.messages.values() for w in m.words("commands.start")
         }
         self.people = people
         self.transport = transport
-        self.tasks: set[asyncio.Task[None]] = set()
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -72,17 +71,6 @@ class SlackAdapter:
         self.app.error(self.on_error)
 
     # ------------------------------------------------------------------ background work
-
-    def later(self, work: Coroutine[Any, Any, None]) -> None:
-        """Runs slow work after the acknowledgement, keeping a reference until it is done."""
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def drain(self) -> None:
-        """Waits for background work (tests, shutdown)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     def _deliver(self, receipt: Receipt, channel: str) -> None:
         async def reply(message: Message) -> None:

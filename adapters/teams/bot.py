@@ -9,12 +9,10 @@ each validated activity and sends proactive messages to exactly that address.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import logging
 import re
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from botbuilder.schema import (
 )
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from adapters.background import Background
 from adapters.teams.render import parse_submit, render
 from bot.domain import Delivery, Person, PersonKey
 from bot.engine import Bot
@@ -80,10 +79,11 @@ def language_of(locale: str | None) -> str | None:
     return "nl" if locale.lower().startswith("nl") else "en"
 
 
-class TeamsAdapter:
+class TeamsAdapter(Background):
     """Wires botbuilder's CloudAdapter to the bot, both ways."""
 
     def __init__(self, bot: Bot, settings: Settings) -> None:
+        super().__init__()
         self.bot = bot
         self.app_id = settings.teams_app_id or None
         self.authenticated = bool(settings.teams_app_id)
@@ -94,7 +94,6 @@ class TeamsAdapter:
             settings.teams_tenant_id,
         )
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
-        self.tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ inbound
 
@@ -309,15 +308,6 @@ class TeamsAdapter:
         return Delivery(ok=True)
 
     # ------------------------------------------------------------------ helpers
-
-    def later(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def drain(self) -> None:
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def _reply(self, receipt: Receipt, key: PersonKey, here: str) -> None:
         """Replies go where the person wrote (a personal chat or a channel); slow work after."""
