@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 import aiohttp
 from aiohttp import web
@@ -34,3 +37,33 @@ async def wait_healthy(port: int, attempts: int = 100) -> None:
 def p50_p99(values: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(values, n=100)
     return cuts[49], cuts[98]
+
+
+async def measure_fan_out(
+    wanted: set[str], delivered: Callable[[], Iterable[str]], started: float, limit: float
+) -> tuple[Counter[str], float]:
+    """Waits until every wanted conversation got the poll (or a generous deadline); returns how
+    often each one got it and the seconds it took."""
+    deadline = started + len(wanted) / limit * 3 + 60
+    while time.monotonic() < deadline:
+        if wanted <= set(delivered()):
+            break
+        await asyncio.sleep(0.2)
+    elapsed = time.monotonic() - started
+    return Counter(c for c in delivered() if c in wanted), elapsed
+
+
+def report_fan_out(
+    what: str, wanted: set[str], counts: Counter[str], elapsed: float, limit: float, refused: int
+) -> tuple[int, int]:
+    """Prints the fan-out figures against the limit; returns (duplicates, lost)."""
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    lost = len(wanted - set(counts))
+    achieved = len(counts) / elapsed
+    print(f"{what} to {len(wanted):,} people, limit {limit:.0f} messages/s")
+    print(
+        f"  delivered {len(counts):,} in {elapsed:.1f} s = {achieved:.1f}/s"
+        f" = {100 * achieved / limit:.0f} % of the limit   (target >= 90 %)"
+    )
+    print(f"  duplicates {duplicates}, lost {lost}, 429 answers {refused}")
+    return duplicates, lost

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import p50_p99, serve, wait_healthy  # noqa: E402
+from common import measure_fan_out, p50_p99, report_fan_out, serve, wait_healthy  # noqa: E402
 
 from tests.fake_slack import FakeSlack, signed  # noqa: E402
 
@@ -191,26 +190,14 @@ async def main_async(args: argparse.Namespace) -> int:
             ) as r:
                 assert r.status == 200, r.status
         wanted = {f"DUP{i:05d}" for i in range(args.people)}
-        deadline = started + args.people / args.limit * 3 + 60
-        while time.monotonic() < deadline:
-            got = {p["channel"] for p in fake.called("chat.postMessage")} & wanted
-            if len(got) == len(wanted):
-                break
-            await asyncio.sleep(0.2)
-        elapsed = time.monotonic() - started
-        posts = Counter(
-            p["channel"] for p in fake.called("chat.postMessage") if p["channel"] in wanted
+
+        def delivered() -> list[str]:
+            return [p["channel"] for p in fake.called("chat.postMessage")]
+
+        posts, elapsed = await measure_fan_out(wanted, delivered, started, args.limit)
+        duplicates, lost = report_fan_out(
+            "fan-out", wanted, posts, elapsed, args.limit, fake.refused
         )
-        duplicates = sum(n - 1 for n in posts.values() if n > 1)
-        lost = len(wanted - set(posts))
-        achieved = len(posts) / elapsed
-        share = 100 * achieved / args.limit
-        print(f"fan-out to {args.people:,} people, limit {args.limit:.0f} messages/s")
-        print(
-            f"  delivered {len(posts):,} in {elapsed:.1f} s = {achieved:.1f}/s"
-            f" = {share:.0f} % of the limit   (target >= 90 %)"
-        )
-        print(f"  duplicates {duplicates}, lost {lost}, 429 answers {fake.refused}")
         return 0 if p99 < 250 and duplicates == 0 and lost == 0 else 1
     finally:
         server.terminate()

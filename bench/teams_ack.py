@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import p50_p99, serve, wait_healthy  # noqa: E402
+from common import measure_fan_out, p50_p99, report_fan_out, serve, wait_healthy  # noqa: E402
 
 from tests.fake_teams import FakeConnector, activity  # noqa: E402
 
@@ -165,22 +164,14 @@ async def main_async(args: argparse.Namespace) -> int:
             1,
         )
         wanted = {f"conv-aad-{i:05d}" for i in range(args.people)}
-        deadline = started + args.people / args.limit * 3 + 60
-        while time.monotonic() < deadline:
-            if wanted <= {c for c, a in fake.sent if a.get("attachments")}:
-                break
-            await asyncio.sleep(0.2)
-        elapsed = time.monotonic() - started
-        polls = Counter(c for c, a in fake.sent if c in wanted and a.get("attachments"))
-        duplicates = sum(n - 1 for n in polls.values() if n > 1)
-        lost = len(wanted - set(polls))
-        achieved = len(polls) / elapsed
-        print(f"proactive fan-out to {args.people:,} people, limit {args.limit:.0f} messages/s")
-        print(
-            f"  delivered {len(polls):,} in {elapsed:.1f} s = {achieved:.1f}/s"
-            f" = {100 * achieved / args.limit:.0f} % of the limit   (target >= 90 %)"
+
+        def delivered() -> list[str]:
+            return [c for c, a in fake.sent if a.get("attachments")]
+
+        polls, elapsed = await measure_fan_out(wanted, delivered, started, args.limit)
+        duplicates, lost = report_fan_out(
+            "proactive fan-out", wanted, polls, elapsed, args.limit, fake.refused
         )
-        print(f"  duplicates {duplicates}, lost {lost}, 429 answers {fake.refused}")
         return 0 if p99 < 500 and duplicates == 0 and lost == 0 else 1
     finally:
         server.terminate()
