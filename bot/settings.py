@@ -20,6 +20,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///imvo.db"
+    # Connections each replica keeps to PostgreSQL (SQLite always uses one).
+    db_pool_size: int = 10
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     admins: tuple[str, ...] = ()
@@ -86,6 +88,13 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         raise SettingsError(f"IMVO_ANONYMITY_MIN must be a whole number, not {raw_min!r}") from None
     if anonymity_min < 1:
         raise SettingsError("IMVO_ANONYMITY_MIN must be at least 1")
+    raw_pool = get("IMVO_DB_POOL_SIZE", "10")
+    try:
+        db_pool_size = int(raw_pool)
+    except ValueError:
+        raise SettingsError(f"IMVO_DB_POOL_SIZE must be a whole number, not {raw_pool!r}") from None
+    if not 2 <= db_pool_size <= 200:
+        raise SettingsError(f"IMVO_DB_POOL_SIZE must be between 2 and 200, not {db_pool_size}")
     admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if ":" not in admin:
@@ -94,6 +103,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
             )
     return Settings(
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
+        db_pool_size=db_pool_size,
         language=language,
         timezone=timezone,
         admins=admins,

@@ -1,16 +1,15 @@
 """The storage contract: one suite that every `bot.ports.Store` must pass.
 
-Each backend in `BACKENDS` is an async context manager that yields the URL of a fresh, empty
-store for one test and cleans up after it; tests open (and reopen) stores with `open_store`.
-A PostgreSQL backend slots in as one more entry (skipped when no server is reachable).
+The `store_url` and `store` fixtures (tests/conftest.py) run each test once per backend in
+`tests.stores.BACKENDS`: a fresh, empty store per test; tests open (and reopen) stores with
+`open_store`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -39,32 +38,6 @@ from bot.ports import Store
 from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
 from storage.sqlite import SqliteStore
-
-
-@asynccontextmanager
-async def sqlite_backend(tmp_path: Path) -> AsyncIterator[str]:
-    yield f"sqlite:///{tmp_path / 'db' / 'contract.db'}"
-
-
-BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[str]]] = {
-    "sqlite": sqlite_backend,
-}
-
-
-@pytest.fixture(params=list(BACKENDS))
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with BACKENDS[request.param](tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(store_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 ANN = PersonKey("slack", "T1", "U1")
