@@ -62,7 +62,7 @@ async def open_app(
     send_rate: float | None = None,
 ) -> App:
     """Opens the store named by the settings (unless given) and wires the bot around it."""
-    store = store or await open_store(settings.database_url)
+    store = store or await open_store(settings.database_url, pool_size=settings.db_pool_size)
     if directory is None:
         from adapters.console.transport import ConsoleDirectory
 
@@ -98,7 +98,7 @@ async def open_platform_app(
     from adapters.teams.bot import TeamsAdapter
     from adapters.teams.people import TeamsPeople
 
-    store = await open_store(settings.database_url)
+    store = await open_store(settings.database_url, pool_size=settings.db_pool_size)
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
     directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
     slack_parts = None

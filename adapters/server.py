@@ -117,6 +117,9 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     try:
         await stop.wait()
     finally:
+        # Settle the invitations in flight before the scheduler is cancelled mid-send.
+        if server.app.services.outbox is not None:
+            await server.app.services.outbox.stop(DRAIN_SECONDS)
         ticking.cancel()
         # Let replies in flight finish, but never hang a shutdown on them.
         for adapter in (server.slack, server.teams):

@@ -299,10 +299,12 @@ class Job:
 
 
 class OutboxState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"  # claimed; after a crash it is never sent again (at most once)
+    PENDING = "pending"  # waiting for its time (`next_at`)
+    CLAIMED = "claimed"  # a replica holds it under a lease and has not started sending yet
+    SENDING = "sending"  # the network call is under way (or its replica died during it)
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # for good; the error is shown in `status`
+    UNCERTAIN = "uncertain"  # a replica died mid-send and the platform cannot tell: not resent
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,19 @@ class OutboxItem:
     next_at: datetime | None = None
     state: OutboxState = OutboxState.PENDING
     last_error: str | None = None
+    # Taken over from a replica whose lease ran out while it was sending: it may have arrived.
+    in_doubt: bool = False
+
+
+@dataclass(frozen=True)
+class SendBudget:
+    """A platform budget (a Slack workspace, a Teams app in a tenant) that every replica draws
+    from: the current pace, the ceiling learned from refusals, and the next free moment
+    (seconds since the epoch)."""
+
+    rate: float
+    ceiling: float
+    next_at: float
 
 
 def campaign_label(campaign: Campaign) -> str:

@@ -42,6 +42,7 @@ from bot.poll import (
     on_text,
     resume,
 )
+from bot.ports import Store
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.session import Outcome, Receipt, Reply, Session
@@ -49,9 +50,11 @@ from bot.validation import check_text, normalise
 
 
 class PersonLocks:
-    """One asyncio lock per person, dropped when nobody holds or waits for it."""
+    """One lock per person: an asyncio lock within this process (dropped when nobody holds or
+    waits for it), then the store's lock across every replica on the same database."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.locks: dict[PersonKey, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
@@ -59,7 +62,7 @@ class PersonLocks:
         lock, users = self.locks.get(key, (asyncio.Lock(), 0))
         self.locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self.store.person_lock(key):
                 yield
         finally:
             lock, users = self.locks[key]
@@ -74,7 +77,7 @@ class Bot:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.locks = PersonLocks()
+        self.locks = PersonLocks(services.store)
         self._aliases = alias_table(services.content.messages)
         self._commands = CommandHandlers(self)
         self.owner_handlers = OwnerHandlers(self)

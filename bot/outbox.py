@@ -2,20 +2,26 @@
 within the platform's limits, retried with back-off on transient errors, and reported in
 `status` when they finally fail. A restart resumes where the last run stopped.
 
-Sending is at most once: an invitation is claimed (`sending`) before it goes out, and a claim
-left behind by a crash is never sent again, so nobody gets the poll twice.
+Several replicas can share one outbox. Each claims a few invitations at a time under a lease
+(`Store.claim_outbox`); a claim whose replica died passes to another once the lease runs out.
+Just before the network call an invitation is marked `sending`: one taken over in that state
+may have arrived, so it is never simply sent again. The platform is asked first (`confirm`: a
+Slack DM is searched for the invitation's reference); where it cannot tell, the invitation is
+marked `uncertain` and shown in `status`, so nobody gets the poll twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import Campaign, Delivery, OutboxItem, OutboxState, Person, PersonKey
+from bot.pace import SharedPace
 from bot.poll import PollContext, ask
 
 if TYPE_CHECKING:
@@ -41,7 +47,7 @@ MAX_ATTEMPTS = 5
 CONCURRENCY = 4
 JITTER = 0.2
 FIRST_BACKOFF = timedelta(seconds=30)
-BATCH = 200
+BATCH = 2 * CONCURRENCY
 PROGRESS_EVERY = 25
 
 
@@ -58,54 +64,38 @@ def backoff(attempts: int, jitter: float = 0.0) -> timedelta:
 
 
 RATE_LIMITED = "ratelimited"
+IN_DOUBT = "the replica sending it stopped mid-send; the platform cannot tell whether it arrived"
 
 
-class Pace:
-    """Spaces sends at `rate` per second and learns the platform's limit: it speeds up while
-    sends succeed, and on "too many" (HTTP 429) it pauses as long as Retry-After asks and sets
-    its ceiling just below the rate that was refused, creeping back up slowly afterwards."""
-
-    STEP = 1.0  # per success, in sends per second
-    BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
-    TOP = 100.0
-
-    def __init__(self, rate: float | None, floor: float = 0.2) -> None:
-        self.rate = rate
-        self.ceiling = self.TOP if rate is not None else None
-        self.floor = floor
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        if self.rate is None:
-            return
-        # Reserve the slot before sleeping, so concurrent senders queue up instead of all
-        # waking at the same moment.
-        now = asyncio.get_running_loop().time()
-        slot = max(self._next, now)
-        self._next = slot + 1 / self.rate
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    def slow_down(self, retry_after: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        self._next = max(self._next, loop.time() + (retry_after or 1.0))
-        if self.rate is not None:
-            self.ceiling = max(self.floor, self.rate * self.BACKOFF)
-            self.rate = self.ceiling
-
-    def speed_up(self) -> None:
-        if self.rate is not None and self.ceiling is not None:
-            self.rate = min(self.ceiling, self.rate + self.STEP)
-            self.ceiling = min(self.TOP, self.ceiling * 1.0005)
+def budget_of(person: PersonKey) -> str:
+    """The platform budget a send to `person` draws from: one per platform and workspace or
+    tenant."""
+    return f"{person.platform}:{person.tenant}"
 
 
 class Outbox:
-    """Sends queued invitations at `rate` per second (None: as fast as the transport takes them)."""
+    """Sends queued invitations, paced per platform budget from `rate` per second upwards (None:
+    as fast as the transport takes them)."""
 
     def __init__(self, services: Services, rate: float | None = None) -> None:
         self.services = services
-        self.pace = Pace(rate)
+        self.pace = SharedPace(services.store, rate)
+        self.lease = timedelta(seconds=services.settings.lease_seconds)
         self._running = asyncio.Lock()
+        self._stopping = False
+
+    @property
+    def busy(self) -> bool:
+        return self._running.locked()
+
+    async def stop(self, timeout: float) -> None:
+        """For a shutdown: claims nothing more, hands back what is claimed but not started, and
+        waits (up to `timeout` seconds) for the sends in flight to be settled, so that a
+        replica stopped on purpose leaves nothing in doubt."""
+        self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._running:
+                pass
 
     async def enqueue_invites(self, campaign: Campaign, people: Sequence[Person]) -> int:
         now = self.services.clock.now()
@@ -119,13 +109,18 @@ class Outbox:
         """Sends everything due, a few at a time at the pace's rate; returns (sent, failed).
 
         One run at a time per process; within it up to CONCURRENCY sends are in flight, so a
-        platform with slow round trips (Teams) can still be used at the rate it allows.
+        platform with slow round trips (Teams) can still be used at the rate it allows. Claims
+        are small batches, so replicas running at once share the work evenly.
         """
         counts = {"sent": 0, "failed": 0}
         slots = asyncio.Semaphore(CONCURRENCY)
+        store, clock, me = self.services.store, self.services.clock, self.services.replica
 
         async def one(item: OutboxItem) -> None:
             try:
+                if self._stopping:  # shutting down: leave it to another replica, at once
+                    await self._settle(item, OutboxState.PENDING, item.last_error, clock.now())
+                    return
                 outcome = await self._send_one(item)
             finally:
                 slots.release()
@@ -136,48 +131,74 @@ class Outbox:
                 await progress(done)
 
         async with self._running:
-            while due := await self.services.store.due_outbox(self.services.clock.now(), BATCH):
+            while not self._stopping:
+                now = clock.now()
+                claimed = await store.claim_outbox(now, now + self.lease, me, BATCH)
+                if not claimed:
+                    break
                 tasks = []
-                for item in due:
+                for item in claimed:
                     await slots.acquire()
                     tasks.append(asyncio.create_task(one(item)))
                 await asyncio.gather(*tasks)
         return counts["sent"], counts["failed"]
 
+    async def _settle(
+        self, item: OutboxItem, state: OutboxState, error: str | None, at: datetime | None = None
+    ) -> bool:
+        me = self.services.replica
+        return await self.services.store.settle_outbox(item.key, me, state, error, at)
+
     async def _send_one(self, item: OutboxItem) -> OutboxState | None:
-        store, now = self.services.store, self.services.clock.now()
-        if not await store.claim_outbox(item.key):
-            return None  # another runner has it
+        services = self.services
+        store, me = services.store, services.replica
         campaign = await store.get_campaign(item.campaign_id)
         if campaign is None or not campaign.running:
-            await store.settle_outbox(item.key, OutboxState.FAILED, "campaign closed", None)
+            await self._settle(item, OutboxState.FAILED, "campaign closed")
             return None
-        await self.pace.wait()
-        delivery = await self._invite(campaign, item.person)
+        if item.in_doubt:
+            arrived = await self._confirm(item)
+            if arrived is not False:
+                state = OutboxState.SENT if arrived else OutboxState.UNCERTAIN
+                if await self._settle(item, state, None if arrived else IN_DOUBT):
+                    ok = Delivery(ok=True) if arrived else Delivery(ok=False, error=IN_DOUBT)
+                    await store.mark_delivery(campaign.id, item.person, ok)
+                return state
+        budget = budget_of(item.person)
+        await self.pace.wait(budget)
+        now = services.clock.now()
+        if not await store.begin_send(item.key, me, now + self.lease):
+            return None  # our lease ran out while waiting and another replica took it over
+        delivery = await self._invite(campaign, item)
         attempts = item.attempts + 1
         if delivery.error == RATE_LIMITED:
             # Not the person's fault and not an attempt: wait as asked and go slower.
-            self.pace.slow_down(delivery.retry_after)
-            await store.settle_outbox(item.key, OutboxState.PENDING, RATE_LIMITED, now)
+            await self.pace.refused(budget, delivery.retry_after)
+            await self._settle(item, OutboxState.PENDING, RATE_LIMITED, now)
             return OutboxState.PENDING
         if delivery.ok:
-            self.pace.speed_up()
-            await store.settle_outbox(item.key, OutboxState.SENT, None, None)
+            await self.pace.accepted(budget)
+            await self._settle(item, OutboxState.SENT, None)
             await store.mark_delivery(campaign.id, item.person, delivery)
             return OutboxState.SENT
         error = delivery.error or "error"
         failures = attempts - (item.last_error == RATE_LIMITED)
         if error in PERMANENT or failures >= MAX_ATTEMPTS:
-            await store.settle_outbox(item.key, OutboxState.FAILED, error, None)
+            await self._settle(item, OutboxState.FAILED, error)
             await store.mark_delivery(campaign.id, item.person, delivery)
             return OutboxState.FAILED
-        retry_at = now + backoff(attempts, JITTER)
-        await store.settle_outbox(item.key, OutboxState.PENDING, error, retry_at)
+        await self._settle(item, OutboxState.PENDING, error, now + backoff(attempts, JITTER))
         return OutboxState.PENDING
 
-    async def _invite(self, campaign: Campaign, key: PersonKey) -> Delivery:
+    async def _confirm(self, item: OutboxItem) -> bool | None:
+        try:
+            return await self.services.transport.confirm(item.person, item.key)
+        except Exception:  # asking is best effort: unknown means "do not resend"
+            return None
+
+    async def _invite(self, campaign: Campaign, item: OutboxItem) -> Delivery:
         """The invitation and the first question, in the person's language."""
-        services = self.services
+        services, key = self.services, item.person
         person = await services.store.get_person(key) or Person(key)
         lead = await services.store.get_person(campaign.started_by) or Person(campaign.started_by)
         language = person.language or services.settings.language
@@ -198,6 +219,6 @@ class Outbox:
         # One message, so a retry can never repeat half of the invitation.
         message = replace(first, text=f"{intro}\n\n{first.text}")
         try:
-            return await services.transport.send(key, message)
+            return await services.transport.send(key, message, item.key)
         except Exception as exc:  # a transport bug counts as a transient failure, never a crash
             return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")

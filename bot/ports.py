@@ -6,7 +6,8 @@ Concrete classes live in `storage/` and `adapters/` and are wired in one composi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -27,6 +28,7 @@ from bot.domain import (
     PersonData,
     PersonKey,
     Role,
+    SendBudget,
     ThemeOwner,
     Turn,
 )
@@ -42,7 +44,15 @@ class Clock(Protocol):
 class Transport(Protocol):
     """Delivers a neutral message to a person in a direct conversation."""
 
-    async def send(self, to: PersonKey, message: Message) -> Delivery: ...
+    async def send(self, to: PersonKey, message: Message, ref: str = "") -> Delivery:
+        """Sends one message. A non-empty `ref` is attached where the platform keeps such data,
+        so that `confirm` can later find the message."""
+        ...
+
+    async def confirm(self, to: PersonKey, ref: str) -> bool | None:
+        """Whether a message sent with `ref` reached the person: True, False, or None when the
+        platform cannot tell."""
+        ...
 
 
 class PlatformRouter:
@@ -52,11 +62,15 @@ class PlatformRouter:
         self._transports = transports
         self._directories = directories
 
-    async def send(self, to: PersonKey, message: Message) -> Delivery:
+    async def send(self, to: PersonKey, message: Message, ref: str = "") -> Delivery:
         transport = self._transports.get(to.platform)
         if transport is None:
             return Delivery(ok=False, error=f"platform {to.platform} is not configured")
-        return await transport.send(to, message)
+        return await transport.send(to, message, ref)
+
+    async def confirm(self, to: PersonKey, ref: str) -> bool | None:
+        transport = self._transports.get(to.platform)
+        return None if transport is None else await transport.confirm(to, ref)
 
     async def resolve_audience(
         self, platform: str, tenant: str, words: Sequence[str], everyone: bool
@@ -186,45 +200,75 @@ class Store(Protocol):
         """The stored answers of the owner questionnaires (of one person, if given)."""
         ...
 
-    # scheduled jobs
+    # scheduled jobs: claimed under a lease, so several replicas never run one job twice
     async def schedule(self, jobs: Sequence[Job]) -> int:
         """Adds jobs; a job whose key exists already is ignored. Returns how many were added."""
         ...
 
-    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
-        """Pending jobs with `run_at <= now`, earliest first."""
+    async def claim_jobs(
+        self, now: datetime, lease_until: datetime, owner: str, limit: int
+    ) -> list[Job]:
+        """Claims up to `limit` jobs that are due (`run_at <= now`), earliest first, for `owner`
+        until `lease_until`; a claim whose lease ran out (its replica died) can be claimed again.
+        Jobs claimed by another live replica are skipped, never waited for."""
         ...
 
-    async def finish_job(self, key: str, outcome: str, at: datetime) -> bool:
-        """Marks a pending job done (`outcome` says what happened); False if it was not pending,
-        so two schedulers never both run it."""
+    async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
+        """Marks a job that `owner` holds done (`outcome` says what happened); False if the
+        claim was lost or the job is done already, so two replicas never both run it."""
         ...
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
-        """Moves a pending job to a later moment (e.g. into working hours)."""
+        """Moves an unfinished job to a later moment (e.g. into working hours) and releases its
+        claim."""
         ...
 
-    # the outbox of poll invitations
+    # the outbox of poll invitations: claimed under a lease, sent once
     async def enqueue(self, items: Sequence[OutboxItem]) -> int:
         """Adds invitations; a key that exists already is ignored. Returns how many were added."""
         ...
 
-    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Pending invitations whose `next_at` has come, oldest first."""
+    async def claim_outbox(
+        self, now: datetime, lease_until: datetime, owner: str, limit: int
+    ) -> list[OutboxItem]:
+        """Claims up to `limit` invitations for `owner` until `lease_until`: pending ones whose
+        `next_at` has come (oldest first), and ones whose lease ran out. An invitation whose
+        replica died while sending it comes back with `in_doubt` set. Invitations claimed by a
+        live replica are skipped, never waited for."""
         ...
 
-    async def claim_outbox(self, key: str) -> bool:
-        """pending → sending; False if someone else claimed it (or it is no longer pending)."""
+    async def begin_send(self, key: str, owner: str, lease_until: datetime) -> bool:
+        """claimed → sending, just before the network call, if `owner` still holds the claim
+        (its lease is extended); False if another replica took it over."""
         ...
 
     async def settle_outbox(
-        self, key: str, state: OutboxState, error: str | None, next_at: datetime | None
-    ) -> None:
-        """After an attempt: sent, failed for good, or pending again at `next_at` (a retry)."""
+        self,
+        key: str,
+        owner: str,
+        state: OutboxState,
+        error: str | None,
+        next_at: datetime | None,
+    ) -> bool:
+        """After an attempt: sent, failed for good, uncertain, or pending again at `next_at` (a
+        retry). Only the claim's owner can settle it; False otherwise."""
         ...
 
     async def outbox_counts(self, campaign_id: int) -> dict[str, int]:
         """How many invitations of a campaign are in each state."""
+        ...
+
+    # rate budgets and locks shared by every replica on this store
+    async def update_budget(
+        self, key: str, change: Callable[[SendBudget | None], SendBudget]
+    ) -> SendBudget:
+        """Reads a send budget (None when new), applies `change` and stores the result, with no
+        other replica changing it in between; returns what was stored."""
+        ...
+
+    def person_lock(self, key: PersonKey) -> AbstractAsyncContextManager[None]:
+        """Held while one event of a person is handled, across every process on this store, so
+        two events of one person never interleave, whichever replica receives them."""
         ...
 
     # where a platform can reach a person later (a Teams conversation reference, as JSON)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from bot.engine import Bot
 
-BATCH = 500
+BATCH = 50
 NUDGE_AFTER = timedelta(days=3)
 
 
@@ -106,27 +106,43 @@ class Scheduler:
     # ------------------------------------------------------------------ running
 
     async def run_due(self) -> int:
-        """Runs every job that is due now; returns how many sent something."""
-        store, now = self.services.store, self.services.clock.now()
-        if self.services.outbox is not None:
-            await self.services.outbox.run()  # invitations left by a restart, and retries
+        """Runs every job that is due now; returns how many sent something.
+
+        Jobs are claimed under a lease, so replicas sharing a store split them and never run
+        one twice; a job whose replica died is taken over once its lease has run out. A job is
+        marked done just before its messages go out: a crash in between costs that message
+        rather than risking a duplicate.
+        """
+        services = self.services
+        store, now, me = services.store, services.clock.now(), services.replica
+        outbox = services.outbox
+        if outbox is not None and not outbox.busy:
+            await outbox.run()  # invitations left by a restart or another replica, and retries
+        lease = timedelta(seconds=services.settings.lease_seconds)
         sent = 0
-        for job in await store.due_jobs(now, BATCH):
-            tz = await self._zone(job.person)
-            if not is_working_time(now, tz):
-                await store.reschedule_job(job.key, next_working_moment(now, tz))
-                continue
-            async with self.bot.locks.hold(job.person):
-                messages, outcome = await self._decide(job)
-                if not await store.finish_job(job.key, outcome, now):
-                    continue  # another scheduler took it
-                for message in messages:
-                    await self._send(job.person, message)
-                sent += bool(messages)
-                await self._follow_up(job, outcome)
+        while jobs := await store.claim_jobs(now, now + lease, me, BATCH):
+            for job in jobs:
+                sent += await self._run_job(job)
+            if len(jobs) < BATCH:
+                break
         return sent
 
-    async def run_forever(self, every: float = 30.0) -> None:
+    async def _run_job(self, job: Job) -> int:
+        store, now, me = self.services.store, self.services.clock.now(), self.services.replica
+        tz = await self._zone(job.person)
+        if not is_working_time(now, tz):
+            await store.reschedule_job(job.key, next_working_moment(now, tz))
+            return 0
+        async with self.bot.locks.hold(job.person):
+            messages, outcome = await self._decide(job)
+            if not await store.finish_job(job.key, outcome, now, me):
+                return 0  # our lease ran out and another replica took the job over
+            for message in messages:
+                await self._send(job.person, message)
+            await self._follow_up(job, outcome)
+        return int(bool(messages))
+
+    async def run_forever(self, every: float = 5.0) -> None:
         """For a long-running process: a tick every `every` seconds."""
         while True:
             await self.run_due()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.content import Content
@@ -26,3 +29,9 @@ class Services:
     content: Content
     # The outbox of poll invitations; the composition root sets it (pacing per platform).
     outbox: Outbox | None = None
+    # Who holds a claim on an invitation or job: unique per running process.
+    replica: str = field(default_factory=lambda: new_replica_id())
+
+
+def new_replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -22,6 +22,8 @@ class Settings:
     database_url: str = "sqlite:///imvo.db"
     # Connections each replica keeps to PostgreSQL (SQLite always uses one).
     db_pool_size: int = 10
+    # How long a replica's claim on an invitation or job lasts before others may take it over.
+    lease_seconds: int = 60
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     admins: tuple[str, ...] = ()
@@ -95,6 +97,15 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         raise SettingsError(f"IMVO_DB_POOL_SIZE must be a whole number, not {raw_pool!r}") from None
     if not 2 <= db_pool_size <= 200:
         raise SettingsError(f"IMVO_DB_POOL_SIZE must be between 2 and 200, not {db_pool_size}")
+    raw_lease = get("IMVO_LEASE_SECONDS", "60")
+    try:
+        lease_seconds = int(raw_lease)
+    except ValueError:
+        raise SettingsError(
+            f"IMVO_LEASE_SECONDS must be a whole number, not {raw_lease!r}"
+        ) from None
+    if not 2 <= lease_seconds <= 3600:
+        raise SettingsError(f"IMVO_LEASE_SECONDS must be between 2 and 3600, not {lease_seconds}")
     admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if ":" not in admin:
@@ -104,6 +115,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
     return Settings(
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
         db_pool_size=db_pool_size,
+        lease_seconds=lease_seconds,
         language=language,
         timezone=timezone,
         admins=admins,

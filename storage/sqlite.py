@@ -29,10 +29,6 @@ from bot.domain import (
     ConversationState,
     Delivery,
     Erasure,
-    Job,
-    JobKind,
-    OutboxItem,
-    OutboxState,
     OwnerAnswer,
     OwnerState,
     Participation,
@@ -45,6 +41,7 @@ from bot.domain import (
     Turn,
 )
 from storage import sqlite_schema
+from storage.sqlite_queue import SqliteQueues
 from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -72,7 +69,7 @@ class _Duplicate(Exception):
     """Raised inside `commit_turn`'s transaction to roll it back when the event was seen."""
 
 
-class SqliteStore:
+class SqliteStore(SqliteQueues):
     """`bot.ports.Store` on SQLite (WAL mode, one connection, serialized access)."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
@@ -483,7 +480,9 @@ class SqliteStore:
         if person is not None:
             sql += " WHERE platform = ? AND tenant = ? AND user_id = ?"
             params = (person.platform, person.tenant, person.user_id)
-        rows = await self._fetch(sql + " ORDER BY theme, answered_at", params)
+        rows = await self._fetch(
+            sql + " ORDER BY theme, answered_at, question_id, platform, tenant, user_id", params
+        )
         return [
             OwnerAnswer(r[0], PersonKey(r[1], r[2], r[3]), r[4], r[5], bool(r[6]), dt_opt(r[7]))
             for r in rows
@@ -496,7 +495,9 @@ class SqliteStore:
             f"SELECT {PARTICIPANT_COLUMNS} FROM participants{where} ORDER BY campaign_id", who
         )
         answers = await self._fetch(
-            f"SELECT {ANSWER_COLUMNS} FROM answers{where} ORDER BY campaign_id, answered_at", who
+            f"SELECT {ANSWER_COLUMNS} FROM answers{where}"
+            " ORDER BY campaign_id, answered_at, question_id",
+            who,
         )
         return PersonData(
             key=key,
@@ -547,57 +548,6 @@ class SqliteStore:
         counts.pop("addresses")  # where the platform could reach them: gone too
         return Erasure(**counts)
 
-    async def schedule(self, jobs: Sequence[Job]) -> int:
-        rows = [
-            (
-                j.key,
-                j.kind.value,
-                iso(j.run_at),
-                j.person.platform,
-                j.person.tenant,
-                j.person.user_id,
-                j.campaign_id,
-                j.theme,
-            )
-            for j in jobs
-        ]
-        async with self._transaction() as db:
-            before = db.total_changes
-            await db.executemany(
-                "INSERT INTO jobs"
-                " (key, kind, run_at, platform, tenant, user_id, campaign_id, theme)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                rows,
-            )
-            return db.total_changes - before
-
-    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
-        rows = await self._fetch(
-            "SELECT key, kind, run_at, platform, tenant, user_id, campaign_id, theme FROM jobs"
-            " WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, key LIMIT ?",
-            (iso(now), limit),
-        )
-        return [
-            Job(r[0], JobKind(r[1]), dt(r[2]), PersonKey(r[3], r[4], r[5]), r[6], r[7])
-            for r in rows
-        ]
-
-    async def finish_job(self, key: str, outcome: str, at: datetime) -> bool:
-        async with self._transaction() as db:
-            changed = await self._changes(
-                db,
-                "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?"
-                " WHERE key = ? AND state = 'pending'",
-                (outcome, iso(at), key),
-            )
-        return changed > 0
-
-    async def reschedule_job(self, key: str, run_at: datetime) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE jobs SET run_at = ? WHERE key = ? AND state = 'pending'", (iso(run_at), key)
-            )
-
     async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
         rows = await self._fetch(
             "SELECT snapshot FROM digests WHERE campaign_id = ? AND recipient = ?",
@@ -615,77 +565,6 @@ class SqliteStore:
                 " snapshot = excluded.snapshot",
                 (campaign_id, recipient, iso(at), snapshot),
             )
-
-    async def enqueue(self, items: Sequence[OutboxItem]) -> int:
-        async with self._transaction() as db:
-            rows = await db.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM outbox")
-            start = int(next(iter(rows))[0])
-            before = db.total_changes
-            await db.executemany(
-                "INSERT INTO outbox (key, campaign_id, platform, tenant, user_id, state, attempts,"
-                " next_at, seq) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                [
-                    (
-                        i.key,
-                        i.campaign_id,
-                        i.person.platform,
-                        i.person.tenant,
-                        i.person.user_id,
-                        iso(i.next_at) if i.next_at else "",
-                        start + n,
-                    )
-                    for n, i in enumerate(items, start=1)
-                ],
-            )
-            return db.total_changes - before
-
-    async def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
-        rows = await self._fetch(
-            "SELECT key, campaign_id, platform, tenant, user_id, attempts, next_at, state,"
-            " last_error FROM outbox WHERE state = 'pending' AND next_at <= ?"
-            " ORDER BY next_at, seq LIMIT ?",
-            (iso(now), limit),
-        )
-        return [
-            OutboxItem(
-                r[0],
-                r[1],
-                PersonKey(r[2], r[3], r[4]),
-                r[5],
-                dt_opt(r[6] or None),
-                OutboxState(r[7]),
-                r[8],
-            )
-            for r in rows
-        ]
-
-    async def claim_outbox(self, key: str) -> bool:
-        async with self._transaction() as db:
-            changed = await self._changes(
-                db,
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
-                " WHERE key = ? AND state = 'pending'",
-                (key,),
-            )
-        return changed > 0
-
-    async def settle_outbox(
-        self, key: str, state: OutboxState, error: str | None, next_at: datetime | None
-    ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, next_at = COALESCE(?, next_at)"
-                " WHERE key = ?",
-                (state.value, error, iso(next_at) if next_at else None, key),
-            )
-
-    async def outbox_counts(self, campaign_id: int) -> dict[str, int]:
-        rows = await self._fetch(
-            "SELECT state, COUNT(*) FROM outbox WHERE campaign_id = ? GROUP BY state",
-            (campaign_id,),
-        )
-        return {str(state): int(count) for state, count in rows}
 
     async def save_address(self, person: PersonKey, address: str) -> None:
         async with self._transaction() as db:

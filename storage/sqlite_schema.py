@@ -217,7 +217,29 @@ _V7: Sequence[str] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Version 8: several replicas on one store. Outbox items and jobs are claimed under a lease
+# (`owner`, `lease_until`), an invitation taken over from a replica that died while sending it is
+# `in_doubt`, and send budgets are shared (`send_budgets`). An old `sending` row has no lease, so
+# it counts as expired and is handled as in doubt rather than silently never sent.
+_V8: Sequence[str] = (
+    "ALTER TABLE outbox ADD COLUMN owner TEXT",
+    "ALTER TABLE outbox ADD COLUMN lease_until TEXT",
+    "ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX outbox_leases ON outbox (state, lease_until)",
+    "ALTER TABLE jobs ADD COLUMN owner TEXT",
+    "ALTER TABLE jobs ADD COLUMN lease_until TEXT",
+    "CREATE INDEX jobs_leases ON jobs (state, lease_until)",
+    """
+    CREATE TABLE send_budgets (
+        key     TEXT PRIMARY KEY,
+        rate    REAL NOT NULL,
+        ceiling REAL NOT NULL,
+        next_at REAL NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

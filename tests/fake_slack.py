@@ -3,6 +3,7 @@ pattern of bolt-python's mock web API server. Tests point SLACK_API_URL at it.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -33,9 +34,12 @@ class FakeSlack:
     rate_limited: int = 0  # answer this many next calls with HTTP 429
     rate_limited_for: dict[str, int] = field(default_factory=dict)  # per method, the same
     base: str = ""
+    post_delay: float = 0.0  # seconds before chat.postMessage answers
     # Socket Mode: envelopes to push to the bot, and what the bot sent back over the socket.
     to_socket: list[dict[str, Any]] = field(default_factory=list)
     from_socket: list[dict[str, Any]] = field(default_factory=list)
+    # What each channel holds, oldest first (for conversations.history).
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def add_user(self, user_id: str, name: str, team: str = "T1", **extra: Any) -> None:
@@ -67,8 +71,6 @@ class FakeSlack:
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         """A minimal Socket Mode server: hello, then queued envelopes, collecting the acks."""
-        import asyncio
-
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_json({"type": "hello", "num_connections": 1})
@@ -115,7 +117,11 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         self.calls.append(Call(method, params))
-        return web.json_response(self.answer(method, params))
+        answer = self.answer(method, params)
+        if method == "chat.postMessage" and self.post_delay:
+            # Slack has the message; its answer is still on the way (a real round trip).
+            await asyncio.sleep(self.post_delay)
+        return web.json_response(answer)
 
     def answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if method == "apps.connections.open":
@@ -146,11 +152,22 @@ class FakeSlack:
         if method in ("views.publish", "views.open"):
             return {"ok": True, "view": {"id": "V1"}}
         if method in ("chat.postMessage", "chat.update"):
-            return {
-                "ok": True,
-                "channel": p.get("channel"),
-                "ts": p.get("ts") or f"{next(self._ts)}.000",
-            }
+            ts = p.get("ts") or f"{next(self._ts)}.000"
+            if method == "chat.postMessage":
+                kept = {"ts": ts, "text": p.get("text", ""), "bot_id": "B1"}
+                if isinstance(p.get("metadata"), dict):
+                    kept["metadata"] = p["metadata"]
+                self.history.setdefault(str(p.get("channel")), []).append(kept)
+            return {"ok": True, "channel": p.get("channel"), "ts": ts}
+        if method == "conversations.history":
+            kept = self.history.get(str(p.get("channel")), [])
+            limit = int(p.get("limit") or 100)
+            with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            newest = [
+                m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in reversed(kept[-limit:])
+            ]
+            return {"ok": True, "messages": newest, "has_more": len(kept) > limit}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
             return {"ok": True, "upload_url": f"{self.base}upload/{file_id}", "file_id": file_id}

@@ -37,9 +37,9 @@ def record(h: Harness) -> Sent:
     sent: Sent = []
     original = h.transport.send
 
-    async def send(to: PersonKey, message: Message):  # type: ignore[no-untyped-def]
+    async def send(to: PersonKey, message: Message, ref: str = ""):  # type: ignore[no-untyped-def]
         sent.append((h.clock.now(), to, message))
-        return await original(to, message)
+        return await original(to, message, ref)
 
     h.transport.send = send  # type: ignore[method-assign]
     return sent

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from aiohttp import web
 
 from adapters.server import Server, build_server
+from bot.outbox import outbox_key
 from bot.settings import Settings
 from tests.fake_slack import FakeSlack, form, signed
 
@@ -266,7 +269,9 @@ async def test_fan_out_honours_rate_limits_and_sends_each_poll_once(world: World
         world.fake.add_user(f"UP{i:02d}", f"Person {i}")
     world.fake.channels["CBIG"] = [f"UP{i:02d}" for i in range(12)]
     world.fake.rate_limited_for = {"chat.postMessage": 3}  # three 429s with Retry-After: 1
-    world.server.app.services.outbox.pace.rate = 50.0  # type: ignore[union-attr]
+    outbox = world.server.app.services.outbox
+    assert outbox is not None
+    outbox.pace.start_rate = 50.0
     started = time.monotonic()
     await world.command("ULEAD", "start <#CBIG|big>")
     assert world.server.app.services.outbox is not None
@@ -278,7 +283,8 @@ async def test_fan_out_honours_rate_limits_and_sends_each_poll_once(world: World
     ]
     assert sorted(posts) == sorted(f"DUP{i:02d}" for i in range(12))  # each exactly once
     assert time.monotonic() - started >= 1.0  # Retry-After was honoured
-    assert world.server.app.services.outbox.pace.rate < 50.0  # type: ignore[union-attr]
+    rate = await outbox.pace.rate("slack:T1")
+    assert rate is not None and rate < 50.0  # the workspace budget slowed down
 
 
 async def test_app_home_shows_progress_and_role_actions(world: World) -> None:
@@ -388,3 +394,40 @@ async def test_digest_in_slack_and_the_weekly_digest_by_dm(world: World) -> None
     delivery = await deliver_digest(world.server.app.services, campaign, person)
     assert delivery.ok
     assert "#1" in blocks_text(world.fake.posts_to("DUBRAM")[-1])
+
+
+async def test_an_invitation_in_doubt_is_looked_up_in_the_dm_before_it_is_sent(
+    world: World,
+) -> None:
+    """A replica died mid-send: the replica taking over asks Slack (the DM's history, by the
+    invitation's metadata) and sends only what did not arrive."""
+    store = world.server.app.store
+    await world.command("ULEAD", "start <@UANNA> <@UBRAM>")
+    outbox = world.server.app.services.outbox
+    assert outbox is not None
+    await outbox.run()
+    campaign = await store.latest_campaign()
+    assert campaign is not None
+    assert len(world.fake.posts_to("DUANNA")) == 1 and len(world.fake.posts_to("DUBRAM")) == 1
+    # Pretend both invitations were again in flight at a replica that then died: Anna's had
+    # reached Slack (it carries the invitation's reference), Bram's had not.
+    past = datetime.now(UTC) - timedelta(hours=1)
+    keys = {p.person.user_id: p.person for p in await store.participants(campaign.id)}
+    anna_ref = outbox_key(campaign.id, keys["UANNA"])
+    bram_ref = outbox_key(campaign.id, keys["UBRAM"])
+    world.fake.history["DUBRAM"] = []  # as if Bram's never arrived
+    assert world.fake.history["DUANNA"][0]["metadata"]["event_payload"] == {"ref": anna_ref}
+    for key in (anna_ref, bram_ref):
+        with sqlite3.connect(world.server.app.services.settings.database_url[10:]) as db:
+            db.execute(
+                "UPDATE outbox SET state = 'sending', owner = 'dead', lease_until = ?"
+                " WHERE key = ?",
+                (past.isoformat(timespec="microseconds"), key),
+            )
+    before = len(world.fake.called("chat.postMessage"))
+    await outbox.run()
+    assert len(world.fake.posts_to("DUANNA")) == 1  # found in the DM: not sent again
+    assert len(world.fake.posts_to("DUBRAM")) == 2  # not found: sent now
+    assert len(world.fake.called("chat.postMessage")) == before + 1
+    assert await store.outbox_counts(campaign.id) == {"sent": 2}
+    assert len(world.fake.called("conversations.history")) == 2

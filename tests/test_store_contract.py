@@ -473,9 +473,10 @@ async def test_open_store_creates_folders_for_a_relative_path(
     assert (tmp_path / "nested" / "dir" / "imvo.db").is_file()
 
 
-async def test_postgresql_is_refused_clearly() -> None:
-    with pytest.raises(StoreConfigError, match="PostgreSQL support is not available"):
-        await open_store("postgresql://imvo:secret@db/imvo")
+async def test_an_unreachable_postgresql_is_refused_in_one_line_without_the_password() -> None:
+    with pytest.raises(StoreConfigError, match="cannot open the PostgreSQL database") as caught:
+        await open_store("postgresql://imvo:secret@127.0.0.1:1/imvo")
+    assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -592,7 +593,7 @@ async def test_erasing_a_person_drops_their_pending_jobs(store: Store) -> None:
     await store.schedule([Job("reminder:1:ann:1", JobKind.REMINDER, T0, ANN, None)])
     await store.schedule([Job("reminder:1:bob:1", JobKind.REMINDER, T0, BOB, None)])
     await store.erase_person(ANN)
-    assert [j.person for j in await store.due_jobs(T0, 10)] == [BOB]
+    assert [j.person for j in await store.claim_jobs(T0, T0, "r1", 10)] == [BOB]
 
 
 async def test_find_keys_across_tenants(store: Store) -> None:
@@ -626,17 +627,23 @@ async def test_owner_invitations_answers_and_removal(store: Store) -> None:
 async def test_jobs_are_scheduled_once_run_once_and_can_move(store: Store) -> None:
     first = Job("reminder:1:U1:1", JobKind.REMINDER, T0 + timedelta(hours=2), ANN, 1)
     later = Job("digest:U0:2024-05-06", JobKind.DIGEST, T0 + timedelta(days=5), LEAD, 1)
+    lease = timedelta(minutes=1)
+
+    async def claim(at: datetime, owner: str = "r1") -> list[Job]:
+        return await store.claim_jobs(at, at + lease, owner, 10)
+
     assert await store.schedule([first, later]) == 2
     assert await store.schedule([replace(first, run_at=T0)]) == 0  # the same reason: ignored
-    assert await store.due_jobs(T0 + timedelta(hours=1), 10) == []
-    assert await store.due_jobs(T0 + timedelta(hours=2), 10) == [first]
-    await store.reschedule_job(first.key, T0 + timedelta(days=1))
-    assert await store.due_jobs(T0 + timedelta(hours=3), 10) == []
-    due = await store.due_jobs(T0 + timedelta(days=6), 10)
+    assert await claim(T0 + timedelta(hours=1)) == []
+    assert await claim(T0 + timedelta(hours=2)) == [first]
+    await store.reschedule_job(first.key, T0 + timedelta(days=1))  # also releases the claim
+    assert await claim(T0 + timedelta(hours=3)) == []
+    due = await claim(T0 + timedelta(days=6))
     assert [j.key for j in due] == [first.key, later.key]
-    assert await store.finish_job(first.key, "sent", T0)
-    assert not await store.finish_job(first.key, "sent", T0)  # a second runner finds it taken
-    assert [j.key for j in await store.due_jobs(T0 + timedelta(days=6), 10)] == [later.key]
+    assert await store.finish_job(first.key, "sent", T0, "r1")
+    assert not await store.finish_job(first.key, "sent", T0, "r1")  # done already
+    assert not await store.finish_job(later.key, "sent", T0, "r2")  # r1 holds it
+    assert await claim(T0 + timedelta(days=6), "r2") == []  # r1's lease still runs
 
 
 async def test_the_last_digest_per_campaign_and_recipient(store: Store) -> None:

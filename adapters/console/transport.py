@@ -43,7 +43,7 @@ class ConsoleTransport:
         self._note = note
         self._noted: set[PersonKey] = set()
 
-    async def send(self, to: PersonKey, message: Message) -> Delivery:
+    async def send(self, to: PersonKey, message: Message, ref: str = "") -> Delivery:
         self.inbox[to].append(message)
         if to == self._me and self._show is not None:
             self._show(message)
@@ -52,6 +52,9 @@ class ConsoleTransport:
             self._note(to)
         await asyncio.sleep(0)
         return Delivery(ok=True)
+
+    async def confirm(self, to: PersonKey, ref: str) -> bool | None:
+        return None  # a terminal keeps no history to look in
 
     def last(self, to: PersonKey) -> Message | None:
         messages = self.inbox.get(to)

@@ -23,6 +23,12 @@ def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWeb
     return client
 
 
+# Message metadata that marks a poll invitation, so a replica taking over an interrupted send
+# can see whether it arrived (conversations.history with include_all_metadata).
+METADATA_TYPE = "imvo_invitation"
+CONFIRM_WINDOW = 20  # the DM's latest messages to search; an invitation is among the first
+
+
 class SlackTransport:
     """Delivers to a person's DM: conversations.open once per person, then chat.postMessage."""
 
@@ -38,9 +44,9 @@ class SlackTransport:
             self._dm[user_id] = channel
         return channel
 
-    async def send(self, to: PersonKey, message: Message) -> Delivery:
+    async def send(self, to: PersonKey, message: Message, ref: str = "") -> Delivery:
         try:
-            await self.post(await self.dm_channel(to.user_id), message)
+            await self.post(await self.dm_channel(to.user_id), message, ref)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "slack_error"))
             retry_after = None
@@ -50,10 +56,33 @@ class SlackTransport:
             return Delivery(ok=False, error=error, retry_after=retry_after)
         return Delivery(ok=True)
 
-    async def post(self, channel: str, message: Message) -> None:
-        """Posts a message (as several when Slack's limits require) and uploads shared files."""
-        for part in render(message):
-            await self.client.chat_postMessage(channel=channel, text=part.text, blocks=part.blocks)
+    async def confirm(self, to: PersonKey, ref: str) -> bool | None:
+        """Looks for a message carrying `ref` in its metadata among the DM's latest messages;
+        None when Slack does not answer (the caller then leaves the message unsent)."""
+        try:
+            channel = await self.dm_channel(to.user_id)
+            response = await self.client.conversations_history(
+                channel=channel, limit=CONFIRM_WINDOW, include_all_metadata=True
+            )
+        except SlackApiError:
+            return None
+        for item in response.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and payload.get("ref") == ref:
+                return True
+        return False
+
+    async def post(self, channel: str, message: Message, ref: str = "") -> None:
+        """Posts a message (as several when Slack's limits require) and uploads shared files.
+        A `ref` goes into the first part's metadata, where `confirm` can find it."""
+        for n, part in enumerate(render(message)):
+            metadata = None
+            if ref and n == 0:
+                metadata = {"event_type": METADATA_TYPE, "event_payload": {"ref": ref}}
+            await self.client.chat_postMessage(
+                channel=channel, text=part.text, blocks=part.blocks, metadata=metadata
+            )
         if isinstance(message, FileShare) and message.files:
             await self.client.files_upload_v2(
                 channel=channel,

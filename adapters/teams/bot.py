@@ -277,7 +277,10 @@ class TeamsAdapter(Background):
         await turn.send_activity(Activity(type="message", attachments=[card]))
         return 200
 
-    async def send(self, to: PersonKey, message: Message) -> Delivery:
+    async def confirm(self, to: PersonKey, ref: str) -> bool | None:
+        return None  # a bot cannot read back a Teams chat's history
+
+    async def send(self, to: PersonKey, message: Message, ref: str = "") -> Delivery:
         """A proactive message to the conversation stored for the person."""
         stored = await self.bot.services.store.address(to)
         if stored is None:
