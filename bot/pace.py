@@ -21,6 +21,9 @@ STEP = 1.0  # sends per second added after each success
 BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
 TOP = 100.0  # never faster than this, whatever the platform accepts
 FLOOR = 0.2  # never slower than one send in five seconds
+# A next free moment further ahead than this can only come from a clock that jumped back (no
+# Retry-After asks for so long): it is forgotten rather than waited for.
+MAX_AHEAD = 600.0
 
 
 def fresh(rate: float, now: float) -> SendBudget:
@@ -29,7 +32,7 @@ def fresh(rate: float, now: float) -> SendBudget:
 
 def reserve(budget: SendBudget, now: float) -> tuple[SendBudget, float]:
     """Takes the next free moment; returns the new budget and how long to wait for the moment."""
-    slot = max(budget.next_at, now)
+    slot = max(budget.next_at, now) if budget.next_at - now <= MAX_AHEAD else now
     return replace(budget, next_at=slot + 1 / budget.rate), slot - now
 
 

@@ -148,6 +148,9 @@ def test_reserving_spaces_sends_at_the_rate() -> None:
         budget, wait = pace.reserve(budget, now=100.0)
         waits.append(round(wait, 6))
     assert waits == [0.0, 0.1, 0.2, 0.3, 0.4]
+    # A moment an hour ahead means the clock jumped back: forgotten, not waited for.
+    jumped, wait = pace.reserve(SendBudget(10.0, 10.0, next_at=3700.0), now=100.0)
+    assert wait == 0.0 and jumped.next_at == pytest.approx(100.1)
 
 
 async def test_replicas_sharing_a_store_share_one_budget(h: Harness) -> None:
