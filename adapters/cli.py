@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from adapters.db_cli import add_db_parser, run_db
 from bot.content import ContentError
 from bot.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
 from bot.ports import Store
@@ -166,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True, parser_class=_Parser, metavar="ACTION"
     )
     content_sub.add_parser("check", help="validate content/ in both languages")
+
+    add_db_parser(sub)
     return parser
 
 
@@ -191,6 +194,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _content_check()
     if args.command == "manifest":
         return _manifest(args)
+    if args.command == "db":
+        return await run_db(args)
     settings = settings_from_environment()
     if args.command == "demo":
         from adapters.console.demo import run_demo
