@@ -19,6 +19,7 @@ log = logging.getLogger("imvo.server")
 # Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.
 MAX_BODY = 1024 * 1024
 DRAIN_SECONDS = 10
+HEALTH_TIMEOUT = 2.0  # seconds the database may take to answer a health check
 
 
 class Server:
@@ -36,12 +37,24 @@ class Server:
             self.web.router.add_post("/api/messages", self.teams_messages)
 
     async def healthz(self, request: web.Request) -> web.Response:
+        """200 while this replica can reach its database; 503 otherwise, so that a load
+        balancer sends nothing to a replica that could not store an answer."""
         teams = (
             None
             if self.teams is None
             else ("on" if self.teams.authenticated else "unauthenticated")
         )
-        return web.json_response({"ok": True, "slack": self.slack is not None, "teams": teams})
+        try:
+            await asyncio.wait_for(self.app.store.get_campaign(0), HEALTH_TIMEOUT)
+        except Exception as exc:  # any failure to query means: not fit to take events
+            log.warning("health check: the database does not answer: %s", type(exc).__name__)
+            return web.json_response(
+                {"ok": False, "database": "unreachable", "slack": self.slack is not None},
+                status=503,
+            )
+        return web.json_response(
+            {"ok": True, "database": "ok", "slack": self.slack is not None, "teams": teams}
+        )
 
     async def teams_messages(self, request: web.Request) -> web.StreamResponse:
         assert self.teams is not None

@@ -48,7 +48,8 @@ class Replica:
     def __init__(self, name: str, env: dict[str, str], tmp_path: Path) -> None:
         self.name = name
         self.port = free_port()
-        self.log = (tmp_path / f"{name}.log").open("wb")
+        self.log_path = tmp_path / f"{name}.log"
+        self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
             cwd=tmp_path,
@@ -70,6 +71,10 @@ class Replica:
             await asyncio.sleep(0.1)
         raise AssertionError(f"replica {self.name} never answered /healthz")
 
+    def tail(self) -> str:
+        lines = (self.log_path.read_text(errors="replace")).splitlines()
+        return f"--- replica {self.name} ---\n" + "\n".join(lines[-30:])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -78,7 +83,8 @@ class Replica:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 async def post(
@@ -173,6 +179,11 @@ async def test_a_replica_killed_mid_fan_out_loses_and_doubles_nothing(
             async with aiohttp.ClientSession() as http:
                 await asyncio.gather(a.healthy(http), b.healthy(http))
                 acked = await run_campaign(http, fake, a, b)
+        except AssertionError as failure:
+            a.stop()
+            b.stop()
+            logs = "\n".join(r.tail() for r in (a, b))
+            raise AssertionError(f"{failure}\n{logs}") from None
         finally:
             a.stop()
             b.stop()
@@ -199,10 +210,9 @@ async def run_campaign(
     form = "application/x-www-form-urlencoded"
     assert await post(http, a, slash("ULEAD", "start all", 1, fake), form) == 200
     killed = False
-    T = time.monotonic()
     answering: set[str] = set()
     everyone = {f"DU{i:04d}" for i in range(PEOPLE)} | {"DULEAD"}
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 240  # generous: CI machines are busy
     turn = 0
     while time.monotonic() < deadline:
         got = invitations(fake)
@@ -210,7 +220,6 @@ async def run_campaign(
             a.process.send_signal(signal.SIGKILL)  # mid fan-out, mid answers
             a.process.wait()
             killed = True
-            print(f"\nkilled at {time.monotonic() - T:.1f}s, {sum(got.values())} sent")
         # Everyone who has the poll answers its first question, through either replica.
         for channel in sorted(set(got) - answering)[:20]:
             answering.add(channel)
@@ -226,7 +235,6 @@ async def run_campaign(
             await asyncio.sleep(1)  # the last sends' answers from Slack are on their way
             break
         await asyncio.sleep(0.05)
-    print(f"done at {time.monotonic() - T:.1f}s")
     assert killed, "the fan-out ended before the replica could be killed"
     got = invitations(fake)
     assert set(got) == everyone, f"{len(everyone - set(got))} people never got the poll"

@@ -174,6 +174,15 @@ async def test_health_and_url_verification(world: World) -> None:
     assert response.status == 200
 
 
+async def test_health_says_503_when_the_database_does_not_answer(world: World) -> None:
+    async with world.http.get(world.url + "healthz") as response:
+        assert (await response.json())["database"] == "ok"
+    await world.server.app.store.close()  # as if the database went away
+    async with world.http.get(world.url + "healthz") as response:
+        assert response.status == 503
+        assert await response.json() == {"ok": False, "database": "unreachable", "slack": True}
+
+
 async def test_bad_or_stale_signatures_get_401_and_change_nothing(world: World) -> None:
     body = json.dumps(
         {
