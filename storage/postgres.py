@@ -27,6 +27,7 @@ from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     PARTICIPANT_COLUMNS,
     PERSON_COLUMNS,
+    PERSON_TABLES,
     answers_from,
     iso,
     participation_from,
@@ -186,14 +187,7 @@ class PostgresStore(PostgresPolls, PostgresQueues):
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
-        tables = (
-            "persons",
-            "roles",
-            "participants",
-            "answers",
-            "theme_owners",
-            "conversation_state",
-        )
+        tables = PERSON_TABLES
         union = " UNION ".join(
             f"SELECT tenant FROM {t} WHERE platform = $1 AND user_id = $2" for t in tables
         )

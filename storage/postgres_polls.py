@@ -17,7 +17,6 @@ from bot.domain import (
     ConversationState,
     Delivery,
     OwnerAnswer,
-    OwnerState,
     Participation,
     PersonKey,
     Phase,
@@ -39,15 +38,16 @@ from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
     PARTICIPANT_COLUMNS,
+    THEME_OWNER_COLUMNS,
     answer_params,
     answers_from,
     campaign_from,
-    dt,
     dt_opt,
     iso,
     iso_opt,
     participation_from,
     person_params,
+    theme_owner_from,
 )
 
 
@@ -257,21 +257,9 @@ class PostgresPolls:
 
     async def theme_owners(self) -> list[ThemeOwner]:
         rows = await self._pool.fetch(
-            "SELECT theme, platform, tenant, user_id, state, since, display_name,"
-            " invited_by_platform, invited_by_tenant, invited_by_user_id"
-            " FROM theme_owners ORDER BY theme"
+            f"SELECT {THEME_OWNER_COLUMNS} FROM theme_owners ORDER BY theme"
         )
-        return [
-            ThemeOwner(
-                theme=r[0],
-                person=PersonKey(r[1], r[2], r[3]),
-                state=OwnerState(r[4]),
-                since=dt(r[5]),
-                display_name=r[6],
-                invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
-            )
-            for r in rows
-        ]
+        return [theme_owner_from(r) for r in rows]
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
         key, lead = owner.person, owner.invited_by

@@ -30,7 +30,6 @@ from bot.domain import (
     Delivery,
     Erasure,
     OwnerAnswer,
-    OwnerState,
     Participation,
     Person,
     PersonData,
@@ -47,19 +46,21 @@ from storage.sqlite_rows import (
     CAMPAIGN_COLUMNS,
     PARTICIPANT_COLUMNS,
     PERSON_COLUMNS,
+    PERSON_TABLES,
+    THEME_OWNER_COLUMNS,
     UPSERT_ANSWER,
     UPSERT_PERSON,
     UPSERT_STATE,
     answer_params,
     answers_from,
     campaign_from,
-    dt,
     dt_opt,
     iso,
     iso_opt,
     participation_from,
     person_from,
     person_params,
+    theme_owner_from,
 )
 
 BUSY_TIMEOUT_MS = 5000
@@ -421,22 +422,8 @@ class SqliteStore(SqliteQueues):
     # theme owners
 
     async def theme_owners(self) -> list[ThemeOwner]:
-        rows = await self._fetch(
-            "SELECT theme, platform, tenant, user_id, state, since, display_name,"
-            " invited_by_platform, invited_by_tenant, invited_by_user_id"
-            " FROM theme_owners ORDER BY theme"
-        )
-        return [
-            ThemeOwner(
-                theme=r[0],
-                person=PersonKey(r[1], r[2], r[3]),
-                state=OwnerState(r[4]),
-                since=dt(r[5]),
-                display_name=r[6],
-                invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
-            )
-            for r in rows
-        ]
+        rows = await self._fetch(f"SELECT {THEME_OWNER_COLUMNS} FROM theme_owners ORDER BY theme")
+        return [theme_owner_from(r) for r in rows]
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
         key = owner.person
@@ -511,14 +498,7 @@ class SqliteStore(SqliteQueues):
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
-        tables = (
-            "persons",
-            "roles",
-            "participants",
-            "answers",
-            "theme_owners",
-            "conversation_state",
-        )
+        tables = PERSON_TABLES
         union = " UNION ".join(
             f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in tables
         )

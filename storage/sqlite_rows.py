@@ -11,9 +11,11 @@ from bot.domain import (
     Answer,
     Campaign,
     CampaignState,
+    OwnerState,
     Participation,
     Person,
     PersonKey,
+    ThemeOwner,
 )
 
 UPSERT_PERSON = """
@@ -169,3 +171,30 @@ def answers_from(rows: Iterable[Sequence[Any]]) -> list[Answer]:
         answered_at = None if at is None else from_iso(at)
         append(Answer(campaign_id, key, question_id, parsed, text, bool(skipped), answered_at))
     return result
+
+
+THEME_OWNER_COLUMNS = (
+    "theme, platform, tenant, user_id, state, since, display_name,"
+    " invited_by_platform, invited_by_tenant, invited_by_user_id"
+)
+
+# The tables that hold a person's key, searched by `find_keys` (the same in every store).
+PERSON_TABLES = (
+    "persons",
+    "roles",
+    "participants",
+    "answers",
+    "theme_owners",
+    "conversation_state",
+)
+
+
+def theme_owner_from(r: Sequence[Any]) -> ThemeOwner:
+    return ThemeOwner(
+        theme=r[0],
+        person=PersonKey(r[1], r[2], r[3]),
+        state=OwnerState(r[4]),
+        since=dt(r[5]),
+        display_name=r[6],
+        invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
+    )
