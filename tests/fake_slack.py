@@ -155,6 +155,8 @@ class FakeSlack:
             ts = p.get("ts") or f"{next(self._ts)}.000"
             if method == "chat.postMessage":
                 kept = {"ts": ts, "text": p.get("text", ""), "bot_id": "B1"}
+                if isinstance(p.get("blocks"), list):
+                    kept["blocks"] = p["blocks"]
                 if isinstance(p.get("metadata"), dict):
                     kept["metadata"] = p["metadata"]
                 self.history.setdefault(str(p.get("channel")), []).append(kept)

@@ -426,6 +426,8 @@ async def test_an_invitation_in_doubt_is_looked_up_in_the_dm_before_it_is_sent(
     bram_ref = outbox_key(campaign.id, keys["UBRAM"])
     world.fake.history["DUBRAM"] = []  # as if Bram's never arrived
     assert world.fake.history["DUANNA"][0]["metadata"]["event_payload"] == {"ref": anna_ref}
+    assert world.fake.history["DUANNA"][0]["blocks"][0]["block_id"] == anna_ref
+    del world.fake.history["DUANNA"][0]["metadata"]  # a workspace that leaves metadata out
     for key in (anna_ref, bram_ref):
         with sqlite3.connect(world.server.app.services.settings.database_url[10:]) as db:
             db.execute(

@@ -26,6 +26,7 @@ def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWeb
 # Message metadata that marks a poll invitation, so a replica taking over an interrupted send
 # can see whether it arrived (conversations.history with include_all_metadata).
 METADATA_TYPE = "imvo_invitation"
+MAX_BLOCK_ID = 255  # Slack's limit on a block_id
 CONFIRM_WINDOW = 20  # the DM's latest messages to search; an invitation is among the first
 
 
@@ -71,6 +72,10 @@ class SlackTransport:
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == METADATA_TYPE and payload.get("ref") == ref:
                 return True
+            # The first block's id carries the reference too: history always returns blocks,
+            # even where a workspace leaves metadata out.
+            if any(block.get("block_id") == ref for block in item.get("blocks") or []):
+                return True
         return False
 
     async def post(self, channel: str, message: Message, ref: str = "") -> None:
@@ -80,6 +85,8 @@ class SlackTransport:
             metadata = None
             if ref and n == 0:
                 metadata = {"event_type": METADATA_TYPE, "event_payload": {"ref": ref}}
+                if part.blocks and "block_id" not in part.blocks[0]:
+                    part.blocks[0] = {**part.blocks[0], "block_id": ref[:MAX_BLOCK_ID]}
             await self.client.chat_postMessage(
                 channel=channel, text=part.text, blocks=part.blocks, metadata=metadata
             )
