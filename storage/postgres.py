@@ -187,9 +187,9 @@ class PostgresStore(PostgresPolls, PostgresQueues):
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
-        tables = PERSON_TABLES
+
         union = " UNION ".join(
-            f"SELECT tenant FROM {t} WHERE platform = $1 AND user_id = $2" for t in tables
+            f"SELECT tenant FROM {t} WHERE platform = $1 AND user_id = $2" for t in PERSON_TABLES
         )
         rows = await self._pool.fetch(f"{union} ORDER BY 1", platform, user_id)
         return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]

@@ -44,9 +44,10 @@ from storage.sqlite_rows import (
     campaign_from,
     dt_opt,
     iso,
-    iso_opt,
+    owner_answer_params,
     participation_from,
     person_params,
+    state_params,
     theme_owner_from,
 )
 
@@ -212,12 +213,12 @@ class PostgresPolls:
                 if turn.person is not None:
                     await con.execute(UPSERT_PERSON, *person_params(turn.person))
                 if turn.state is not None:
-                    await con.execute(UPSERT_STATE, *_state_params(turn.state))
+                    await con.execute(UPSERT_STATE, *state_params(turn.state))
                 if turn.answers:
                     await con.executemany(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
                 if turn.owner_answers:
                     await con.executemany(
-                        UPSERT_OWNER_ANSWER, [_owner_answer_params(o) for o in turn.owner_answers]
+                        UPSERT_OWNER_ANSWER, [owner_answer_params(o) for o in turn.owner_answers]
                     )
                 if turn.finished is not None:
                     campaign_id, key = turn.finished
@@ -302,31 +303,3 @@ class PostgresPolls:
             OwnerAnswer(r[0], PersonKey(r[1], r[2], r[3]), r[4], r[5], bool(r[6]), dt_opt(r[7]))
             for r in rows
         ]
-
-
-def _state_params(state: ConversationState) -> tuple[Any, ...]:
-    key = state.person
-    return (
-        key.platform,
-        key.tenant,
-        key.user_id,
-        state.campaign_id,
-        state.step,
-        state.phase.value,
-        iso_opt(state.updated_at),
-        json.dumps(sorted(state.offered)),
-    )
-
-
-def _owner_answer_params(answer: OwnerAnswer) -> tuple[Any, ...]:
-    key = answer.person
-    return (
-        answer.theme,
-        answer.question_id,
-        key.platform,
-        key.tenant,
-        key.user_id,
-        answer.text,
-        int(answer.skipped),
-        iso_opt(answer.answered_at),
-    )

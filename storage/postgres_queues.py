@@ -24,7 +24,7 @@ from storage.postgres_rows import (
     changed,
 )
 from storage.sqlite_queue import job_from, outbox_item
-from storage.sqlite_rows import iso
+from storage.sqlite_rows import iso, job_params
 
 
 class PostgresQueues:
@@ -40,19 +40,7 @@ class PostgresQueues:
     async def schedule(self, jobs: Sequence[Job]) -> int:
         if not jobs:
             return 0
-        rows = [
-            (
-                j.key,
-                j.kind.value,
-                iso(j.run_at),
-                j.person.platform,
-                j.person.tenant,
-                j.person.user_id,
-                j.campaign_id,
-                j.theme,
-            )
-            for j in jobs
-        ]
+        rows = [job_params(j) for j in jobs]
         async with self._write() as con:
             return changed(await con.execute(INSERT_JOBS, *zip(*rows, strict=True)))
 

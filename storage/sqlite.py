@@ -56,10 +56,11 @@ from storage.sqlite_rows import (
     campaign_from,
     dt_opt,
     iso,
-    iso_opt,
+    owner_answer_params,
     participation_from,
     person_from,
     person_params,
+    state_params,
     theme_owner_from,
 )
 
@@ -354,20 +355,7 @@ class SqliteStore(SqliteQueues):
                 if turn.person is not None:
                     await db.execute(UPSERT_PERSON, person_params(turn.person))
                 if turn.state is not None:
-                    state, key = turn.state, turn.state.person
-                    await db.execute(
-                        UPSERT_STATE,
-                        (
-                            key.platform,
-                            key.tenant,
-                            key.user_id,
-                            state.campaign_id,
-                            state.step,
-                            state.phase.value,
-                            iso_opt(state.updated_at),
-                            json.dumps(sorted(state.offered)),
-                        ),
-                    )
+                    await db.execute(UPSERT_STATE, state_params(turn.state))
                 if turn.answers:
                     await db.executemany(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
                 if turn.owner_answers:
@@ -377,19 +365,7 @@ class SqliteStore(SqliteQueues):
                         " ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET"
                         " text = excluded.text, skipped = excluded.skipped,"
                         " answered_at = excluded.answered_at",
-                        [
-                            (
-                                o.theme,
-                                o.question_id,
-                                o.person.platform,
-                                o.person.tenant,
-                                o.person.user_id,
-                                o.text,
-                                int(o.skipped),
-                                iso_opt(o.answered_at),
-                            )
-                            for o in turn.owner_answers
-                        ],
+                        [owner_answer_params(o) for o in turn.owner_answers],
                     )
                 if turn.finished is not None:
                     campaign_id, key = turn.finished
@@ -498,11 +474,11 @@ class SqliteStore(SqliteQueues):
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
-        tables = PERSON_TABLES
+
         union = " UNION ".join(
-            f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in tables
+            f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in PERSON_TABLES
         )
-        rows = await self._fetch(f"{union} ORDER BY 1", (platform, user_id) * len(tables))
+        rows = await self._fetch(f"{union} ORDER BY 1", (platform, user_id) * len(PERSON_TABLES))
         return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
 
     async def erase_person(self, key: PersonKey) -> Erasure:

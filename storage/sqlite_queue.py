@@ -7,7 +7,7 @@ when the process holding a claim dies.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
-from storage.sqlite_rows import dt, dt_opt, iso
+from storage.sqlite_rows import dt, dt_opt, iso, job_params
 
 # An item can be claimed when it is pending and due, or when its claim has run out (a replica
 # died); an old `sending` row from before leases has no lease and counts as run out.
@@ -56,30 +56,12 @@ class SqliteQueues:
 
     _transaction: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
     _fetch: Callable[..., Any]
-
-    @staticmethod
-    async def _count(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
-        cursor = await db.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+    _changes: Callable[[aiosqlite.Connection, str, Sequence[Any]], Awaitable[int]]
 
     # scheduled jobs
 
     async def schedule(self, jobs: Sequence[Job]) -> int:
-        rows = [
-            (
-                j.key,
-                j.kind.value,
-                iso(j.run_at),
-                j.person.platform,
-                j.person.tenant,
-                j.person.user_id,
-                j.campaign_id,
-                j.theme,
-            )
-            for j in jobs
-        ]
+        rows = [job_params(j) for j in jobs]
         async with self._transaction() as db:
             before = db.total_changes
             await db.executemany(
@@ -110,7 +92,7 @@ class SqliteQueues:
 
     async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
         async with self._transaction() as db:
-            changed = await self._count(
+            changed = await self._changes(
                 db,
                 "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?, lease_until = NULL"
                 " WHERE key = ? AND state = 'claimed' AND owner = ?",
@@ -179,7 +161,7 @@ class SqliteQueues:
 
     async def begin_send(self, key: str, owner: str, lease_until: datetime) -> bool:
         async with self._transaction() as db:
-            changed = await self._count(
+            changed = await self._changes(
                 db,
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, in_doubt = 0,"
                 " lease_until = ? WHERE key = ? AND state = 'claimed' AND owner = ?",
@@ -196,7 +178,7 @@ class SqliteQueues:
         next_at: datetime | None,
     ) -> bool:
         async with self._transaction() as db:
-            changed = await self._count(
+            changed = await self._changes(
                 db,
                 "UPDATE outbox SET state = ?, last_error = ?, next_at = COALESCE(?, next_at),"
                 " owner = NULL, lease_until = NULL"

@@ -11,6 +11,9 @@ from bot.domain import (
     Answer,
     Campaign,
     CampaignState,
+    ConversationState,
+    Job,
+    OwnerAnswer,
     OwnerState,
     Participation,
     Person,
@@ -197,4 +200,46 @@ def theme_owner_from(r: Sequence[Any]) -> ThemeOwner:
         since=dt(r[5]),
         display_name=r[6],
         invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
+    )
+
+
+def state_params(state: ConversationState) -> tuple[Any, ...]:
+    key = state.person
+    return (
+        key.platform,
+        key.tenant,
+        key.user_id,
+        state.campaign_id,
+        state.step,
+        state.phase.value,
+        iso_opt(state.updated_at),
+        json.dumps(sorted(state.offered)),
+    )
+
+
+def owner_answer_params(answer: OwnerAnswer) -> tuple[Any, ...]:
+    key = answer.person
+    return (
+        answer.theme,
+        answer.question_id,
+        key.platform,
+        key.tenant,
+        key.user_id,
+        answer.text,
+        int(answer.skipped),
+        iso_opt(answer.answered_at),
+    )
+
+
+def job_params(job: Job) -> tuple[Any, ...]:
+    key = job.person
+    return (
+        job.key,
+        job.kind.value,
+        iso(job.run_at),
+        key.platform,
+        key.tenant,
+        key.user_id,
+        job.campaign_id,
+        job.theme,
     )
