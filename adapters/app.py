@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.clock import SystemClock
-from bot.content import Content, default_content
-from bot.engine import Bot
-from bot.outbox import Outbox
-from bot.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
-from bot.services import Services
-from bot.settings import Settings, load_settings, parse_dotenv
+from bot.campaigns.outbox import Outbox
+from bot.content.loader import Content, default_content
+from bot.conversation.engine import Bot
+from bot.core.clock import SystemClock
+from bot.core.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
+from bot.core.settings import Settings, load_settings, parse_dotenv
+from bot.flows.services import Services
 from storage import open_store
 from storage.files import DirectoryDraftSink
 

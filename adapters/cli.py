@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from adapters.db_cli import add_db_parser, run_db
-from bot.content import ContentError
-from bot.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
-from bot.ports import Store
-from bot.settings import Settings, SettingsError
+from bot.content.loader import ContentError
+from bot.core.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
+from bot.core.ports import Store
+from bot.core.settings import Settings, SettingsError
 from storage import StoreConfigError
 
 EXIT_USAGE = 2
@@ -226,7 +226,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _content_check() -> int:
-    from bot.content_check import check_content
+    from bot.content.check import check_content
 
     try:
         checked = check_content()
@@ -242,7 +242,7 @@ async def _compile(settings: Settings, args: argparse.Namespace) -> int:
 
     from adapters.app import open_app
     from adapters.console.transport import ConsoleTransport
-    from bot.compile import compile_draft
+    from bot.reporting.compile import compile_draft
 
     if args.out is not None:
         settings = replace(settings, draft_dir=args.out)
@@ -293,7 +293,7 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
 async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.app import open_app
     from adapters.console.transport import ConsoleTransport
-    from bot.privacy import export_json
+    from bot.flows.privacy import export_json
 
     app = await open_app(settings, transport=ConsoleTransport())
     try:
@@ -333,7 +333,7 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
 async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.app import open_app
     from adapters.console.transport import ConsoleTransport
-    from bot.digests import compose_digest, deliver_digest, remember
+    from bot.reporting.digests import compose_digest, deliver_digest, remember
 
     app = await open_app(settings, transport=ConsoleTransport())
     try:

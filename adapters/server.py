@@ -13,7 +13,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from adapters.app import App, open_platform_app
 from adapters.slack.bolt_app import SlackAdapter
 from adapters.teams.bot import TeamsAdapter, is_loopback
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 
 log = logging.getLogger("imvo.server")
 # Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.

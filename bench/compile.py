@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.app import open_app  # noqa: E402
 from adapters.console.transport import ConsoleTransport  # noqa: E402
-from bot.compile import compile_draft  # noqa: E402
-from bot.content import default_content, read_toml  # noqa: E402
-from bot.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind, Turn  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.content.loader import default_content, read_toml  # noqa: E402
+from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind, Turn  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.reporting.compile import compile_draft  # noqa: E402
 from storage import open_store  # noqa: E402
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Concrete stores behind `bot.ports.Store`, and the draft folder behind `bot.ports.DraftSink`.
+"""Concrete stores behind `bot.core.ports.Store`, and the draft folder behind
+`bot.core.ports.DraftSink`.
 
 `open_store(url)` is what the composition root calls: it picks the store for a database URL,
 opens it and brings its schema up to date.
@@ -10,7 +11,7 @@ from urllib.parse import unquote
 
 import asyncpg
 
-from bot.ports import Store
+from bot.core.ports import Store
 from storage.postgres import PostgresStore
 from storage.postgres_rows import redacted, scrubbed
 from storage.sqlite import SqliteStore

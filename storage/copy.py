@@ -18,7 +18,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.ports import Store
+from bot.core.ports import Store
 from storage import open_store, sqlite_path
 from storage.copy_tables import BATCH_ROWS, RowError, Tables, tables_of
 from storage.postgres_rows import redacted, scrubbed

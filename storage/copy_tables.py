@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from bot.ports import Store
+from bot.core.ports import Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
 

@@ -1,4 +1,4 @@
-"""`bot.ports.DraftSink` on a folder: one subfolder per campaign, files replaced atomically."""
+"""`bot.core.ports.DraftSink` on a folder: one subfolder per campaign, files replaced atomically."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.domain import DraftFile
+from bot.core.domain import DraftFile
 
 _SEPARATORS = frozenset(filter(None, ("/", "\\", os.sep, os.altsep)))
 

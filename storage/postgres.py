@@ -1,4 +1,4 @@
-"""The PostgreSQL store: `bot.ports.Store` on an asyncpg connection pool.
+"""The PostgreSQL store: `bot.core.ports.Store` on an asyncpg connection pool.
 
 Several replicas of the bot may share one database. Every write runs in its own transaction on a
 pooled connection and commits before the method returns; reads go straight to the pool. The
@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.domain import Erasure, Person, PersonData, PersonKey, Role
+from bot.core.domain import Erasure, Person, PersonData, PersonKey, Role
 from storage import postgres_schema
 from storage.postgres_polls import PostgresPolls
 from storage.postgres_queues import PostgresQueues
@@ -41,7 +41,7 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 class PostgresStore(PostgresPolls, PostgresQueues):
-    """`bot.ports.Store` on PostgreSQL (an asyncpg pool; safe to share between replicas)."""
+    """`bot.core.ports.Store` on PostgreSQL (an asyncpg pool; safe to share between replicas)."""
 
     def __init__(self, pool: Any, locks: Any) -> None:
         """Wraps two open asyncpg pools, one for queries and one for held person locks;

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain import (
+from bot.core.domain import (
     Answer,
     Campaign,
     CampaignState,

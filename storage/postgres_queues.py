@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from bot.domain import Job, OutboxItem, OutboxState, PersonKey, SendBudget
+from bot.core.domain import Job, OutboxItem, OutboxState, PersonKey, SendBudget
 from storage.postgres_rows import (
     CLAIM_JOBS,
     CLAIM_OUTBOX,

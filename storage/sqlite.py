@@ -1,4 +1,4 @@
-"""The SQLite store: `bot.ports.Store` on one aiosqlite connection.
+"""The SQLite store: `bot.core.ports.Store` on one aiosqlite connection.
 
 Every statement, reads included, runs under one asyncio.Lock. Writes must be serialized on a
 single connection anyway; reads take the lock too because on a shared connection they would
@@ -22,7 +22,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import (
+from bot.core.domain import (
     Answer,
     Campaign,
     CampaignState,
@@ -72,7 +72,7 @@ class _Duplicate(Exception):
 
 
 class SqliteStore(SqliteQueues):
-    """`bot.ports.Store` on SQLite (WAL mode, one connection, serialized access)."""
+    """`bot.core.ports.Store` on SQLite (WAL mode, one connection, serialized access)."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         """Wraps an open autocommit connection; prefer `SqliteStore.open`."""

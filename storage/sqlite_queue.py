@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
+from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
 from storage.sqlite_rows import dt, dt_opt, iso, job_params
 
 # An item can be claimed when it is pending and due, or when its claim has run out (a replica

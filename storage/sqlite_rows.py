@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain import (
+from bot.core.domain import (
     Answer,
     Campaign,
     CampaignState,

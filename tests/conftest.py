@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ports import Store
+from bot.core.ports import Store
 from storage import open_store
 from tests.stores import BACKENDS
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from adapters.app import App, open_app
 from adapters.console.transport import ConsoleTransport, console_key
-from bot.domain import Person, Role
-from bot.messages import Clicked, Commanded, Message, Said
-from bot.settings import Settings
+from bot.core.domain import Person, Role
+from bot.core.messages import Clicked, Commanded, Message, Said
+from bot.core.settings import Settings
 
 
 class FakeClock:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Phase, Role
-from bot.messages import Card, Choices, FileShare
+from bot.core.domain import Phase, Role
+from bot.core.messages import Card, Choices, FileShare
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 

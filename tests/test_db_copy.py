@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.domain import (
+from bot.core.domain import (
     Answer,
     ConversationState,
     Delivery,

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import ContentError, content_root, parse_questions, read_toml
-from bot.digest import Digest, DigestSnapshot, build_digest
-from bot.digest_texts import KEYS, digest_texts, load_digest_texts
-from bot.domain import (
+from bot.content.digest_texts import KEYS, digest_texts, load_digest_texts
+from bot.content.draft_texts import draft_texts
+from bot.content.loader import ContentError, content_root, parse_questions, read_toml
+from bot.content.themes import THEME_KEYS
+from bot.core.domain import (
     Answer,
     Campaign,
     CampaignState,
@@ -25,9 +26,8 @@ from bot.domain import (
     Question,
     ThemeOwner,
 )
-from bot.draft.texts import draft_texts
-from bot.messages import CardSection
-from bot.themes import THEME_KEYS
+from bot.core.messages import CardSection
+from bot.reporting.digest import Digest, DigestSnapshot, build_digest
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 9)

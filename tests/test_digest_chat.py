@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Role
-from bot.messages import Card
+from bot.core.domain import Role
+from bot.core.messages import Card
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 ROOT = Path(__file__).resolve().parents[1]

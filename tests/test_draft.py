@@ -13,8 +13,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from bot.content import ContentError, content_root, parse_questions, read_toml
-from bot.domain import (
+from bot.content.draft_texts import draft_texts, load_draft_texts
+from bot.content.loader import ContentError, content_root, parse_questions, read_toml
+from bot.content.themes import THEME_KEYS
+from bot.core.domain import (
     Answer,
     Campaign,
     OwnerState,
@@ -23,14 +25,12 @@ from bot.domain import (
     Question,
     ThemeOwner,
 )
-from bot.draft.anonymity import MERGED, group_disciplines
-from bot.draft.builder import build_draft
-from bot.draft.docx import render_docx
-from bot.draft.markdown import escape_inline, render_markdown
-from bot.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
-from bot.draft.quotes import ThemeMatcher, select_quotes
-from bot.draft.texts import draft_texts, load_draft_texts
-from bot.themes import THEME_KEYS
+from bot.reporting.draft.anonymity import MERGED, group_disciplines
+from bot.reporting.draft.builder import build_draft
+from bot.reporting.draft.docx import render_docx
+from bot.reporting.draft.markdown import escape_inline, render_markdown
+from bot.reporting.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
+from bot.reporting.draft.quotes import ThemeMatcher, select_quotes
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TENANT = "T-ACME-SECRET"

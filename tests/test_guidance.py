@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from adapters.console.transport import as_click
-from bot.briefings import briefings, load_briefings
-from bot.content import ContentError
-from bot.content_check import FILES, check_content
-from bot.domain import LANGUAGES, OwnerState, ThemeOwner
-from bot.draft.texts import draft_texts
-from bot.messages import Card, Choices
-from bot.themes import CODES, THEME_KEYS
+from bot.content.briefings import briefings, load_briefings
+from bot.content.check import FILES, check_content
+from bot.content.draft_texts import draft_texts
+from bot.content.loader import ContentError
+from bot.content.themes import CODES, THEME_KEYS
+from bot.core.domain import LANGUAGES, OwnerState, ThemeOwner
+from bot.core.messages import Card, Choices
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,7 +267,7 @@ async def test_resistance_and_legislation_follow_ups_come_once(h: Harness) -> No
 
 
 def _click(who: object, message: Choices, index: int) -> object:
-    from bot.messages import Clicked
+    from bot.core.messages import Clicked
 
     return Clicked(
         "click-" + message.context + str(index), who, message.context, message.choices[index].value
@@ -277,7 +277,7 @@ def _click(who: object, message: Choices, index: int) -> object:
 def test_console_numbers_pick_the_choices_just_shown() -> None:
     shown = Choices("Pick", (), "guide:living-wage")
     assert as_click("1", shown) is None  # no choices
-    from bot.messages import Choice, Text
+    from bot.core.messages import Choice, Text
 
     shown = Choices("Pick", (Choice("examples", "Examples"), Choice("references", "Refs")), "ctx")
     assert as_click(" 2 ", shown) == ("ctx", "references")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import pace
-from bot.domain import Delivery, PersonKey, SendBudget
-from bot.messages import Message
-from bot.outbox import CONCURRENCY, backoff
+from bot.campaigns import pace
+from bot.campaigns.outbox import CONCURRENCY, backoff
+from bot.core.domain import Delivery, PersonKey, SendBudget
+from bot.core.messages import Message
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 

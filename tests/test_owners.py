@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import OwnerState, Role
-from bot.messages import Card, Choices, Clicked, Message, Text
+from bot.core.domain import OwnerState, Role
+from bot.core.messages import Card, Choices, Clicked, Message, Text
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import OwnerState, Role, ThemeOwner
-from bot.messages import Choices
+from bot.core.domain import OwnerState, Role, ThemeOwner
+from bot.core.messages import Choices
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ async def test_mydata_shows_everything_as_json(h: Harness) -> None:
 
 
 async def _confirm(h: Harness, who: object, index: int) -> list[object]:
-    from bot.messages import Clicked
+    from bot.core.messages import Clicked
 
     ask = (await h.say(who, "forget-me"))[0]  # type: ignore[arg-type]
     assert isinstance(ask, Choices)
@@ -87,7 +87,7 @@ async def test_forget_me_in_dutch_and_an_expired_confirmation(h: Harness) -> Non
     ask = (await h.say(anna, "vergeet-mij"))[0]
     assert isinstance(ask, Choices) and "Nu wissen?" in ask.text
     h.clock.advance(minutes=20)
-    from bot.messages import Clicked
+    from bot.core.messages import Clicked
 
     late = await h._run(Clicked("late", anna, ask.context, ask.choices[0].value))
     assert "verlopen" in texts(late)
@@ -99,7 +99,7 @@ async def test_nobody_can_erase_someone_else(h: Harness) -> None:
     replies = await h.say(person("bram"), "/imvo forget-me anna")
     assert "only erase your own data" in texts(replies)
     assert (await h.app.store.person_data(person("anna").key)).answers
-    from bot.messages import Clicked
+    from bot.core.messages import Clicked
 
     forged = await h._run(Clicked("x", person("bram"), "forget", "yes:not-a-date"))
     assert "expired" in texts(forged)

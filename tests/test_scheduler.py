@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import OwnerState, PersonKey, Role
-from bot.messages import Card, Message
+from bot.core.domain import OwnerState, PersonKey, Role
+from bot.core.messages import Card, Message
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -149,7 +149,7 @@ async def test_an_owner_gets_one_nudge_and_an_uncontested_claim_stands(h: Harnes
     sent = record(h)
     await h.say(lead, "owner child-labour anna")
     invitation = h.inbox(person("anna"))[-1]
-    from bot.messages import Choices, Clicked
+    from bot.core.messages import Choices, Clicked
 
     assert isinstance(invitation, Choices)
     await h._run(Clicked("acc", person("anna"), invitation.context, "accept"))

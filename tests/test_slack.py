@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from adapters.server import Server, build_server
-from bot.outbox import outbox_key
-from bot.settings import Settings
+from bot.campaigns.outbox import outbox_key
+from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack, form, signed
 
 SECRET = "s3cret-signing"
@@ -159,7 +159,7 @@ async def answers(world: World, user: str) -> dict[str, Any]:
     store = world.server.app.store
     campaign = await store.latest_campaign()
     assert campaign is not None
-    from bot.domain import PersonKey
+    from bot.core.domain import PersonKey
 
     return {
         a.question_id: a
@@ -383,7 +383,7 @@ async def test_start_without_arguments_opens_a_form_that_starts_the_campaign(wor
 
 
 async def test_digest_in_slack_and_the_weekly_digest_by_dm(world: World) -> None:
-    from bot.domain import PersonKey, Role
+    from bot.core.domain import PersonKey, Role
 
     store = world.server.app.store
     await world.command("ULEAD", "start <@UANNA> <@UBRAM>")
@@ -396,7 +396,7 @@ async def test_digest_in_slack_and_the_weekly_digest_by_dm(world: World) -> None
     await store.set_role(manager, Role.MANAGER, True)
     campaign = await store.latest_campaign()
     assert campaign is not None
-    from bot.digests import deliver_digest
+    from bot.reporting.digests import deliver_digest
 
     person = await store.get_person(manager)
     assert person is not None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.render import SlackMessage, escape, parse_action_id, render
-from bot.messages import Card, CardSection, Choice, Choices, FileShare, Text
+from bot.core.messages import Card, CardSection, Choice, Choices, FileShare, Text
 
 HOSTILE = ("<!channel>", "<!here>", "<@U123>", "<http://evil|click>", "&amp;", "a & b < c > d")
 

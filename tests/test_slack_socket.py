@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.socket import check_socket_settings, run_socket_mode
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 from tests.fake_slack import FakeSlack
 from tests.test_slack import _serve
 

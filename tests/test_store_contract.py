@@ -1,4 +1,4 @@
-"""The storage contract: one suite that every `bot.ports.Store` must pass.
+"""The storage contract: one suite that every `bot.core.ports.Store` must pass.
 
 The `store_url` and `store` fixtures (tests/conftest.py) run each test once per backend in
 `tests.stores.BACKENDS`: a fresh, empty store per test; tests open (and reopen) stores with
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import (
+from bot.core.domain import (
     Answer,
     CampaignState,
     ConversationState,
@@ -34,7 +34,7 @@ from bot.domain import (
     ThemeOwner,
     Turn,
 )
-from bot.ports import Store
+from bot.core.ports import Store
 from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
 from storage.sqlite import SqliteStore

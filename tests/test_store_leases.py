@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
-from bot.ports import Store
+from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
+from bot.core.ports import Store
 from storage import open_store
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from adapters.server import Server, build_server, check_unauthenticated
-from bot.domain import PersonKey
-from bot.settings import Settings, SettingsError
+from bot.core.domain import PersonKey
+from bot.core.settings import Settings, SettingsError
 from tests.fake_teams import FakeConnector, activity
 from tests.test_slack import _serve
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.teams.render import escape_markdown, parse_submit, render
-from bot.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
+from bot.core.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
 
 # The limits we hold ourselves to, kept apart from the module's own constants on purpose.
 ACTIVITY_BYTES = 28_000  # json.dumps of one activity, UTF-8

@@ -9,10 +9,10 @@ from typing import TextIO
 
 from adapters.app import open_app
 from adapters.console.transport import ConsoleTransport, as_click, console_key, render
-from bot.content import default_content
-from bot.domain import Person, PersonKey, Role
-from bot.messages import Clicked, Message, Said
-from bot.settings import Settings
+from bot.content.loader import default_content
+from bot.core.domain import Person, PersonKey, Role
+from bot.core.messages import Clicked, Message, Said
+from bot.core.settings import Settings
 
 _QUIT = {"quit", "exit", ":q"}
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from adapters.app import App, open_app
 from adapters.console.transport import ConsoleTransport, console_key, render
-from bot.content import Messages, read_toml
-from bot.digests import compose_digest
-from bot.domain import Person, Phase, QuestionKind, Role
-from bot.messages import Clicked, FileShare, Message, Said
-from bot.settings import Settings
+from bot.content.loader import Messages, read_toml
+from bot.core.domain import Person, Phase, QuestionKind, Role
+from bot.core.messages import Clicked, FileShare, Message, Said
+from bot.core.settings import Settings
+from bot.reporting.digests import compose_digest
 
 SEED = 2026
 DB_NAME = "imvo-demo.db"

@@ -6,9 +6,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from bot.domain import AudienceResolution, Delivery, Person, PersonKey
-from bot.messages import Choices, Message
-from bot.ports import Store
+from bot.core.domain import AudienceResolution, Delivery, Person, PersonKey
+from bot.core.messages import Choices, Message
+from bot.core.ports import Store
 
 PLATFORM = "console"
 TENANT = "local"

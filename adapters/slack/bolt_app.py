@@ -19,11 +19,11 @@ from adapters.background import Background
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import escape, parse_action_id, render
 from adapters.slack.transport import SlackTransport
-from bot.content import Messages
-from bot.engine import Bot
-from bot.home import home_card
-from bot.messages import Clicked, Commanded, FileShare, Message, Said
-from bot.session import Receipt
+from bot.content.loader import Messages
+from bot.conversation.engine import Bot
+from bot.conversation.home import home_card
+from bot.core.messages import Clicked, Commanded, FileShare, Message, Said
+from bot.flows.session import Receipt
 
 log = logging.getLogger("imvo.slack")
 

@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import AudienceResolution, Person, PersonKey
+from bot.core.domain import AudienceResolution, Person, PersonKey
 
 PLATFORM = "slack"
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

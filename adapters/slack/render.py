@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters import chunks
-from bot.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
+from bot.core.messages import Card, CardSection, Choice, Choices, FileShare, Message, Text
 
 Block = dict[str, Any]
 

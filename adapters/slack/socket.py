@@ -13,7 +13,7 @@ import signal
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.app import open_platform_app
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 
 
 def check_socket_settings(settings: Settings) -> None:

@@ -8,8 +8,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render
-from bot.domain import Delivery, PersonKey
-from bot.messages import FileShare, Message
+from bot.core.domain import Delivery, PersonKey
+from bot.core.messages import FileShare, Message
 
 
 def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWebClient:

@@ -35,11 +35,11 @@ from msrest.universal_http.requests import ClientRetryPolicy
 
 from adapters.background import Background
 from adapters.teams.render import parse_submit, render
-from bot.domain import Delivery, Person, PersonKey
-from bot.engine import Bot
-from bot.messages import Clicked, Commanded, FileShare, InboundEvent, Message, Said
-from bot.session import After, Receipt
-from bot.settings import Settings
+from bot.conversation.engine import Bot
+from bot.core.domain import Delivery, Person, PersonKey
+from bot.core.messages import Clicked, Commanded, FileShare, InboundEvent, Message, Said
+from bot.core.settings import Settings
+from bot.flows.session import After, Receipt
 
 log = logging.getLogger("imvo.teams")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain import AudienceResolution, Person
-from bot.ports import Store
+from bot.core.domain import AudienceResolution, Person
+from bot.core.ports import Store
 
 
 class TeamsPeople:

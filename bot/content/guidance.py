@@ -1,0 +1,148 @@
+"""The guidance library in the chat: theme snippets, sourced briefings and follow-ups.
+
+Everything shown here comes from `content/` (themes, instruments, briefings, messages), the
+same files the policy draft is built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.content.briefings import Briefing, Briefings
+from bot.content.loader import Messages
+from bot.content.themes import THEME_ALIASES, ThemeText
+from bot.core.domain import Answer, OwnerState, ThemeOwner
+from bot.core.messages import Card, CardSection, Choice, Choices, Message
+
+LIST_CONTEXT = "guide"
+PART_CONTEXT = "guide:"  # followed by the theme key
+TOPIC_CONTEXT = "guide-topic"
+PARTS = ("examples", "references")
+TOPICS = ("drivers", "trends", "legislation", "resistance")
+
+
+def is_guidance_click(context: str) -> bool:
+    return context in (LIST_CONTEXT, TOPIC_CONTEXT) or context.startswith(PART_CONTEXT)
+
+
+def owner_text(theme: ThemeText, owners: Mapping[str, ThemeOwner], msgs: Messages) -> str:
+    owner = owners.get(theme.key)
+    if owner is None:
+        return msgs("guidance.no_owner")
+    name = owner.display_name or msgs("guidance.unnamed")
+    key = "guidance.owner" if owner.state is OwnerState.ACCEPTED else "guidance.proposed"
+    return msgs(key, name=name)
+
+
+def theme_list(
+    themes: Sequence[ThemeText], owners: Mapping[str, ThemeOwner], msgs: Messages
+) -> Choices:
+    """The nine themes with their owners; choosing one opens its snippet."""
+    return Choices(
+        text=msgs("guidance.list_title") + "\n" + msgs("guidance.list_intro"),
+        choices=tuple(Choice(t.key, f"{t.name} ({owner_text(t, owners, msgs)})") for t in themes),
+        context=LIST_CONTEXT,
+        hint=msgs("guidance.list_hint"),
+    )
+
+
+def theme_snippet(theme: ThemeText, owner: str, msgs: Messages) -> Choices:
+    """What a theme is and what the policy says, with Examples and References to open."""
+    text = "\n\n".join(
+        [
+            f"{theme.name} ({owner})",
+            f"{msgs('guidance.what')}: {theme.summary}",
+            f"{msgs('guidance.principle')}: {theme.principle}",
+        ]
+    )
+    return Choices(
+        text=text,
+        choices=tuple(Choice(part, msgs(f"guidance.{part}")) for part in PARTS),
+        context=PART_CONTEXT + theme.key,
+        hint=msgs("guidance.snippet_hint", key=theme.key),
+    )
+
+
+def theme_part(theme: ThemeText, part: str, msgs: Messages) -> Card:
+    """A theme's examples (with a typical risk) or its references."""
+    sections: tuple[CardSection, ...]
+    if part == "examples":
+        sections = (
+            CardSection(body="\n".join(f"- {e}" for e in theme.examples)),
+            CardSection(title=msgs("guidance.risk"), body=theme.risk),
+        )
+    else:
+        sections = (CardSection(body="\n".join(f"- {line}" for line in theme.instruments)),)
+    return _card(f"{theme.name}: {msgs(f'guidance.{part}')}", sections)
+
+
+def topic_card(topic: str, briefings: Briefings, msgs: Messages) -> Card:
+    """An overview of drivers, trends, legislation or answers to resistance."""
+    if topic == "resistance":
+        return resistance_card(briefings, tuple(briefings.resistance), msgs, overview=True)
+    if topic == "legislation":
+        return legislation_card(briefings, msgs)
+    items: Mapping[str, Briefing] = getattr(briefings, topic)
+    sections = tuple(_briefing_section(b, msgs) for b in items.values())
+    return _card(msgs(f"guidance.{topic}_title", as_of=briefings.as_of), sections)
+
+
+def legislation_card(briefings: Briefings, msgs: Messages) -> Card:
+    """The short, dated overview of the rules that matter."""
+    sections = (
+        CardSection(body=briefings.legislation_intro),
+        *(_briefing_section(b, msgs) for b in briefings.legislation.values()),
+        CardSection(body=briefings.legislation_disclaimer),
+    )
+    return _card(msgs("guidance.legislation_title", as_of=briefings.as_of), sections)
+
+
+def resistance_card(
+    briefings: Briefings, keys: Sequence[str], msgs: Messages, overview: bool = False
+) -> Card:
+    """For each kind of resistance: the typical argument and what helps against it."""
+    sections = tuple(
+        CardSection(
+            title=f"“{c.argument}”",
+            body=f"{c.answer}\n{msgs('guidance.source', source=c.source)}",
+        )
+        for key in keys
+        if (c := briefings.resistance.get(key)) is not None
+    )
+    title = msgs("guidance.resistance_title") if overview else briefings.resistance_heading
+    return _card(title, sections)
+
+
+def poll_followup(
+    briefings: Briefings, msgs: Messages, question_id: str, answer: Answer
+) -> Message | None:
+    """The one-time follow-up after the resistance or legislation question, if any."""
+    if question_id == "resistance" and answer.choices:
+        card = resistance_card(briefings, answer.choices, msgs)
+        return card if card.sections else None
+    if question_id == "legislation" and answer.has_content:
+        return Choices(
+            text=briefings.legislation_offer,
+            choices=(Choice("legislation", msgs("guidance.show_overview")),),
+            context=TOPIC_CONTEXT,
+            hint=msgs("guidance.offer_hint"),
+        )
+    return None
+
+
+def unknown_theme(word: str, themes: Sequence[ThemeText], msgs: Messages) -> str:
+    aliases = {v: k for k, v in THEME_ALIASES.items()}
+    valid = ", ".join(f"{t.key} ({aliases[t.key]})" for t in themes)
+    return msgs("guidance.unknown_theme", word=word, themes=valid)
+
+
+def _briefing_section(item: Briefing, msgs: Messages) -> CardSection:
+    return CardSection(
+        title=item.title,
+        body=f"{item.text}\n{msgs('guidance.source', source=item.source)}",
+    )
+
+
+def _card(title: str, sections: tuple[CardSection, ...]) -> Card:
+    fallback = "\n\n".join([title, *(s.plain() for s in sections)])
+    return Card(title=title, sections=sections, fallback=fallback)

@@ -1,0 +1,210 @@
+"""The nine themes and the instruments they refer to: `content/<lang>/themes.toml` and
+`content/<lang>/instruments.toml`, typed and checked.
+
+One source serves the chat (`guidance`) and the policy draft alike, so editing a theme changes
+both. A reference names an instrument by id; an unknown id is refused with the file and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from bot.content.loader import ContentError
+
+THEME_KEYS: tuple[str, ...] = (
+    "discrimination-gender",
+    "child-labour",
+    "forced-labour",
+    "freedom-of-association",
+    "living-wage",
+    "health-safety",
+    "raw-materials",
+    "water-chemicals-energy",
+    "animal-welfare",
+)
+
+# The Dutch aliases of CONTRACT.md; theme names and numbers 1-9 work as well.
+THEME_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "discriminatie": "discrimination-gender",
+        "kinderarbeid": "child-labour",
+        "gedwongen-arbeid": "forced-labour",
+        "vakvereniging": "freedom-of-association",
+        "leefbaar-loon": "living-wage",
+        "veilig-gezond": "health-safety",
+        "grondstoffen": "raw-materials",
+        "water-chemicalien-energie": "water-chemicals-energy",
+        "dierenwelzijn": "animal-welfare",
+    }
+)
+
+# The example codes of conduct every theme maps to a clause of (instrument ids).
+CODES: tuple[str, ...] = ("eti", "fairwear", "amfori", "sa8000")
+# Instruments every reference list names besides the theme's own.
+FRAMEWORKS: tuple[str, ...] = ("oecd-guidelines", "ungps")
+INSTRUMENT_KINDS = frozenset({"ilo", "oecd", "un", "code", "eu", "other"})
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """An international instrument, code or law a theme can refer to."""
+
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ThemeReferences:
+    """The exact instruments of a theme: conventions and guidance, the OECD chapter, the UNGPs,
+    and the clause of each example code that covers it."""
+
+    instruments: tuple[Instrument, ...]
+    oecd: tuple[Instrument, str]
+    ungps: tuple[Instrument, str]
+    codes: tuple[tuple[Instrument, str], ...]
+
+    def lines(self) -> tuple[str, ...]:
+        """The references as lines for a list: instruments first, then frameworks and codes."""
+        named = [
+            f"{source.name}: {detail}" for source, detail in (self.oecd, self.ungps, *self.codes)
+        ]
+        return (*(i.name for i in self.instruments), *named)
+
+
+@dataclass(frozen=True)
+class ThemeText:
+    """One of the nine themes: what it is, the policy principle, examples, risk, references."""
+
+    key: str
+    name: str
+    summary: str
+    principle: str
+    examples: tuple[str, ...]
+    risk: str
+    references: ThemeReferences
+    keywords: tuple[str, ...]
+    # Poll discipline keys whose colleagues are natural candidates to own the theme.
+    disciplines: tuple[str, ...] = ()
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """The reference list as the draft prints it."""
+        return self.references.lines()
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ContentError(f"{where}.{key}: must be a non-empty text")
+    return " ".join(value.split())
+
+
+def _texts(raw: Mapping[str, Any], key: str, where: str, minimum: int = 1) -> tuple[str, ...]:
+    value = raw.get(key)
+    if not isinstance(value, list) or len(value) < minimum:
+        raise ContentError(f"{where}.{key}: must be a list of at least {minimum} texts")
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ContentError(f"{where}.{key}: every item must be a non-empty text")
+    return tuple(" ".join(v.split()) for v in value)
+
+
+def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ContentError(f"{where}.{key}: missing")
+    return value
+
+
+def parse_instruments(language: str, raw: Mapping[str, Any]) -> Mapping[str, Instrument]:
+    """Checks a parsed `instruments.toml`; the frameworks and the four codes must be there."""
+    where = f"content/{language}/instruments.toml: instrument"
+    table = raw.get("instrument")
+    if not isinstance(table, dict) or not table:
+        raise ContentError(f"{where}: no instruments")
+    found: dict[str, Instrument] = {}
+    for key, item in table.items():
+        here = f"{where}.{key}"
+        if not isinstance(item, dict):
+            raise ContentError(f"{here}: must be a table with name and kind")
+        kind = _text(item, "kind", here)
+        if kind not in INSTRUMENT_KINDS:
+            raise ContentError(f"{here}.kind: must be one of {', '.join(sorted(INSTRUMENT_KINDS))}")
+        found[key] = Instrument(key, _text(item, "name", here), kind)
+    for needed in (*FRAMEWORKS, *CODES):
+        if needed not in found:
+            raise ContentError(f"{where}.{needed}: missing")
+    return MappingProxyType(found)
+
+
+def _known(instruments: Mapping[str, Instrument], ident: object, where: str) -> Instrument:
+    if not isinstance(ident, str) or ident not in instruments:
+        raise ContentError(f"{where}: {ident!r} is not an instrument in instruments.toml")
+    return instruments[ident]
+
+
+def _references(
+    raw: Mapping[str, Any], where: str, instruments: Mapping[str, Instrument]
+) -> ThemeReferences:
+    refs = _table(raw, "references", where)
+    here = f"{where}.references"
+    ids = refs.get("instruments")
+    if not isinstance(ids, list) or not ids:
+        raise ContentError(f"{here}.instruments: must list at least one instrument id")
+    own = tuple(_known(instruments, i, f"{here}.instruments") for i in ids)
+    return ThemeReferences(
+        instruments=own,
+        oecd=(instruments["oecd-guidelines"], _text(refs, "oecd", here)),
+        ungps=(instruments["ungps"], _text(refs, "ungps", here)),
+        codes=tuple((instruments[code], _text(refs, code, here)) for code in CODES),
+    )
+
+
+def parse_themes(
+    language: str, raw: Mapping[str, Any], instruments: Mapping[str, Instrument]
+) -> tuple[ThemeText, ...]:
+    """Checks a parsed `themes.toml`: the nine contract keys in order, every part present."""
+    where = f"content/{language}/themes.toml: theme"
+    table = raw.get("theme")
+    if not isinstance(table, dict):
+        raise ContentError(f"{where}: missing")
+    if tuple(table) != THEME_KEYS:
+        missing = [k for k in THEME_KEYS if k not in table]
+        detail = f"{missing[0]} is missing" if missing else "keys or order differ from the contract"
+        raise ContentError(f"{where}: {detail}")
+    themes: list[ThemeText] = []
+    for key in THEME_KEYS:
+        here = f"{where}.{key}"
+        item = _table(table, key, where)
+        keywords = _texts(item, "keywords", here)
+        if any(k != k.lower() for k in keywords):
+            raise ContentError(f"{here}.keywords: must be lowercase")
+        themes.append(
+            ThemeText(
+                key=key,
+                name=_text(item, "name", here),
+                summary=_text(item, "summary", here),
+                principle=_text(item, "principle", here),
+                examples=_texts(item, "examples", here, minimum=2),
+                risk=_text(item, "risk", here),
+                references=_references(item, here, instruments),
+                keywords=keywords,
+                disciplines=_texts(item, "disciplines", here),
+            )
+        )
+    return tuple(themes)
+
+
+def find_theme(word: str, themes: Sequence[ThemeText]) -> ThemeText | None:
+    """A theme by key, Dutch alias, name (either language's, as given) or number 1-9."""
+    wanted = word.strip().lower()
+    key = THEME_ALIASES.get(wanted, wanted)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(themes):
+        return themes[int(wanted) - 1]
+    for theme in themes:
+        if key in (theme.key, theme.name.lower(), theme.name.lower().replace(" ", "-")):
+            return theme
+    return None

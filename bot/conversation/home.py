@@ -1,0 +1,57 @@
+"""A person's home view (Slack App Home): progress, owned themes, and what their role may do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.content.draft_texts import draft_texts
+from bot.core.domain import OwnerState, Person, Role
+from bot.core.messages import Card, CardSection, Choice
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Bot
+
+HOME_CONTEXT = "cmd"  # a click runs the command named by its value
+
+
+async def home_card(bot: Bot, person: Person) -> Card:
+    session = await bot.session(person)
+    msgs = session.msgs
+    sections: list[CardSection] = []
+    actions: list[Choice] = []
+    if session.poll is not None and session.state is not None and session.pending:
+        n, total = session.state.step + 1, len(session.poll.questions)
+        sections.append(
+            CardSection(
+                title=msgs("home.poll_title"), body=msgs("home.poll_pending", n=n, total=total)
+            )
+        )
+        actions.append(Choice("continue", msgs("home.continue")))
+    elif session.poll is not None:
+        sections.append(CardSection(title=msgs("home.poll_title"), body=msgs("home.poll_done")))
+    else:
+        sections.append(CardSection(title=msgs("home.poll_title"), body=msgs("home.poll_none")))
+    themes = {t.key: t.name for t in draft_texts(bot.language_of(session.person)).themes}
+    mine = [
+        themes.get(o.theme, o.theme)
+        for o in session.owners.values()
+        if o.person == person.key and o.state is OwnerState.ACCEPTED
+    ]
+    if mine:
+        sections.append(CardSection(title=msgs("home.themes_title"), body=", ".join(mine)))
+    actions.append(Choice("guidance", msgs("home.guidance")))
+    if Role.CSR_LEAD in session.roles:
+        sections.append(CardSection(title=msgs("home.lead_title"), body=msgs("home.lead")))
+        actions += [Choice("status", msgs("home.status")), Choice("draft", msgs("home.draft"))]
+    elif Role.MANAGER in session.roles:
+        sections.append(CardSection(title=msgs("home.manager_title"), body=msgs("home.manager")))
+        actions += [Choice("digest", msgs("home.digest")), Choice("status", msgs("home.status"))]
+    title = msgs("home.title")
+    fallback = "\n\n".join([title, *(s.plain() for s in sections)])
+    return Card(
+        title=title,
+        sections=tuple(sections),
+        actions=tuple(actions),
+        context=HOME_CONTEXT,
+        fallback=fallback,
+    )

@@ -1,0 +1,135 @@
+"""Neutral messages in and out of the core.
+
+Outbound: text, choices (buttons or a select), a card with sections, and shared files. Every
+outbound message has a plain-text fallback (`plain()`), which the console and notifications use.
+Adapters render these into Block Kit, Adaptive Cards or terminal text; the core never builds
+platform markup.
+
+Inbound: a person said text, clicked a choice, or issued a command. Each carries an event id;
+an event id seen before has no effect a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.core.domain import DraftFile, Person
+
+# ---------------------------------------------------------------- outbound
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One clickable option. `value` comes back in a `Clicked` event."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+    def plain(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A prompt with options. `context` names what the click answers (e.g. a question id)."""
+
+    text: str
+    choices: tuple[Choice, ...]
+    context: str
+    style: Literal["buttons", "select"] = "buttons"
+    hint: str = ""  # how to answer by typing, shown in the plain-text fallback
+
+    def plain(self) -> str:
+        lines = [self.text]
+        lines += [f"  {i}. {c.label}" for i, c in enumerate(self.choices, start=1)]
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CardSection:
+    title: str = ""
+    body: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def plain(self) -> str:
+        lines = []
+        if self.title:
+            lines.append(self.title)
+        if self.body:
+            lines.append(self.body)
+        lines += [f"  {name}: {value}" for name, value in self.fields]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A structured message. `fallback` is what a client without cards shows."""
+
+    title: str
+    sections: tuple[CardSection, ...] = ()
+    actions: tuple[Choice, ...] = ()
+    context: str = ""
+    fallback: str = ""
+
+    def plain(self) -> str:
+        if self.fallback:
+            return self.fallback
+        parts = [self.title] + [s.plain() for s in self.sections]
+        return "\n\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class FileShare:
+    """Files for the recipient (the policy draft), with a message and where they were kept."""
+
+    text: str
+    files: tuple[DraftFile, ...]
+    locations: tuple[str, ...] = ()
+
+    def plain(self) -> str:
+        return "\n".join([self.text, *[f"  {loc}" for loc in self.locations]])
+
+
+Message = Text | Choices | Card | FileShare
+
+
+# ---------------------------------------------------------------- inbound
+
+
+@dataclass(frozen=True)
+class Said:
+    """A person wrote text to the bot in a direct conversation."""
+
+    event_id: str
+    person: Person
+    text: str
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """A person clicked an option of a `Choices` or `Card` message."""
+
+    event_id: str
+    person: Person
+    context: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Commanded:
+    """A person issued a command explicitly (Slack `/imvo …`, a leading `/imvo` elsewhere)."""
+
+    event_id: str
+    person: Person
+    text: str
+
+
+InboundEvent = Said | Clicked | Commanded

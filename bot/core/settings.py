@@ -1,0 +1,141 @@
+"""Settings from the environment (and a `.env` file), validated once at start.
+
+The names and defaults are the public surface in CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.domain import LANGUAGES
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///imvo.db"
+    # Connections each replica keeps to PostgreSQL (SQLite always uses one).
+    db_pool_size: int = 10
+    # How long a replica's claim on an invitation or job lasts before others may take it over.
+    lease_seconds: int = 60
+    language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    admins: tuple[str, ...] = ()
+    draft_dir: Path = Path("drafts")
+    anonymity_min: int = 5
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    # Include Slack guests (restricted accounts) in `start all`.
+    slack_include_guests: bool = False
+    teams_app_id: str = ""
+    teams_app_password: str = field(default="", repr=False)
+    teams_app_type: str = "MultiTenant"
+    teams_tenant_id: str = ""
+    allow_unauthenticated: bool = False
+
+    @property
+    def slack_on(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Reads `KEY=value` lines; `#` comments, blank lines, `export ` and quotes are handled."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = None) -> Settings:
+    """Builds Settings from environment variables, falling back to `.env` values, then defaults."""
+    merged = {**(dotenv or {}), **env}
+
+    def get(name: str, default: str) -> str:
+        value = merged.get(name, "").strip()
+        return value or default
+
+    language = get("IMVO_LANGUAGE", "nl").lower()
+    if language not in LANGUAGES:
+        raise SettingsError(
+            f"IMVO_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}"
+        )
+    timezone = get("IMVO_TIMEZONE", "Europe/Amsterdam")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"IMVO_TIMEZONE {timezone!r} is not a known time zone") from None
+    raw_min = get("IMVO_ANONYMITY_MIN", "5")
+    try:
+        anonymity_min = int(raw_min)
+    except ValueError:
+        raise SettingsError(f"IMVO_ANONYMITY_MIN must be a whole number, not {raw_min!r}") from None
+    if anonymity_min < 1:
+        raise SettingsError("IMVO_ANONYMITY_MIN must be at least 1")
+    raw_pool = get("IMVO_DB_POOL_SIZE", "10")
+    try:
+        db_pool_size = int(raw_pool)
+    except ValueError:
+        raise SettingsError(f"IMVO_DB_POOL_SIZE must be a whole number, not {raw_pool!r}") from None
+    if not 2 <= db_pool_size <= 200:
+        raise SettingsError(f"IMVO_DB_POOL_SIZE must be between 2 and 200, not {db_pool_size}")
+    raw_lease = get("IMVO_LEASE_SECONDS", "60")
+    try:
+        lease_seconds = int(raw_lease)
+    except ValueError:
+        raise SettingsError(
+            f"IMVO_LEASE_SECONDS must be a whole number, not {raw_lease!r}"
+        ) from None
+    if not 2 <= lease_seconds <= 3600:
+        raise SettingsError(f"IMVO_LEASE_SECONDS must be between 2 and 3600, not {lease_seconds}")
+    admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
+    for admin in admins:
+        if ":" not in admin:
+            raise SettingsError(
+                f"IMVO_ADMINS entry {admin!r} must look like slack:U123, teams:<id> or console:name"
+            )
+    return Settings(
+        database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
+        db_pool_size=db_pool_size,
+        lease_seconds=lease_seconds,
+        language=language,
+        timezone=timezone,
+        admins=admins,
+        draft_dir=Path(get("IMVO_DRAFT_DIR", "drafts")),
+        anonymity_min=anonymity_min,
+        slack_bot_token=get("SLACK_BOT_TOKEN", ""),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
+        slack_app_token=get("SLACK_APP_TOKEN", ""),
+        slack_api_url=_api_url(get("SLACK_API_URL", "https://slack.com/api/")),
+        slack_include_guests=get("IMVO_SLACK_INCLUDE_GUESTS", "0").lower() in ("1", "true", "yes"),
+        teams_app_id=get("MicrosoftAppId", ""),
+        teams_app_password=get("MicrosoftAppPassword", ""),
+        teams_app_type=get("MicrosoftAppType", "MultiTenant"),
+        teams_tenant_id=get("MicrosoftAppTenantId", ""),
+        allow_unauthenticated=get("IMVO_ALLOW_UNAUTHENTICATED", "0").lower()
+        in ("1", "true", "yes"),
+    )
+
+
+def _api_url(url: str) -> str:
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(f"SLACK_API_URL must be an http(s) URL, not {url!r}")
+    return url if url.endswith("/") else url + "/"

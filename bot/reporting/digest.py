@@ -1,0 +1,389 @@
+"""The manager digest: where a campaign stands, what changed, and what is still open.
+
+`build_digest` is a pure function: it reads the digest's and the draft's texts (cached) and
+nothing else, and returns a neutral card (with a plain-text fallback), the same digest as
+Markdown, and a snapshot of the figures the next digest compares with.
+
+A digest never names who answered what. Respondents are only counted, per discipline group of
+at least `anonymity_min` people (see `bot.reporting.draft.anonymity`); an answer option that fewer
+people chose is only counted together with the other small ones; and the one quote it shows stands
+without name, user id or discipline, and only once enough colleagues answered its question.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+from bot.content.digest_texts import DigestTexts, digest_texts
+from bot.content.draft_texts import DraftTexts, draft_texts
+from bot.content.themes import THEME_KEYS
+from bot.core.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.core.messages import Card, CardSection
+from bot.flows.owners import owner_by_theme
+from bot.reporting.draft.anonymity import MERGED, group_disciplines
+from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected, collect
+from bot.reporting.draft.markdown import escape_inline
+from bot.reporting.draft.parts import count_choices
+from bot.reporting.draft.quotes import select_quotes
+from bot.reporting.draft.safety import strip_invalid
+
+DRIVERS = "drivers"
+RESISTANCE = "resistance"
+TOP_DRIVERS = 3
+# The discipline option that is a catch-all, not a part of the company to hear from.
+CATCH_ALL = "other"
+# A quote longer than this is cut at a word: a digest is read at a glance.
+MAX_QUOTE_CHARS = 300
+
+Escape = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class DigestSnapshot:
+    """The figures of one digest, kept so that the next one can say what changed."""
+
+    at: datetime
+    invited: int
+    responded: int
+    finished: int
+    owners_accepted: int
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "at": self.at.isoformat()}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DigestSnapshot:
+        """Reads `to_json`'s output; raises ValueError (JSON errors included) on anything else."""
+        raw: Any = json.loads(text)
+        if not isinstance(raw, dict) or not isinstance(raw.get("at"), str):
+            raise ValueError("digest snapshot: must be an object with a text `at`")
+        counts: dict[str, int] = {}
+        for name in ("invited", "responded", "finished", "owners_accepted"):
+            value = raw.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"digest snapshot: `{name}` must be a whole number >= 0")
+            counts[name] = value
+        return cls(at=datetime.fromisoformat(raw["at"]), **counts)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A manager digest as a neutral card, as Markdown, and the figures it was built from."""
+
+    card: Card
+    markdown: str
+    snapshot: DigestSnapshot
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Everything the digest shows, computed once and rendered twice (card and Markdown)."""
+
+    campaign: Campaign
+    collected: Collected
+    by_id: Mapping[str, Question]  # in the poll's order
+    owner_of: Mapping[str, ThemeOwner]
+    today: date
+    minimum: int
+    previous: DigestSnapshot | None
+    snapshot: DigestSnapshot
+    hint: Mapping[str, Sequence[str]]
+    texts: DigestTexts
+    draft: DraftTexts
+    esc: Escape  # makes people's text (and content labels) safe for the output at hand
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One section of the digest; `style` says how its lines read: prose, a list or a quote."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    style: Literal["text", "list", "quote"] = "text"
+
+
+def build_digest(
+    *,
+    campaign: Campaign,
+    participants: Sequence[Participation],
+    answers: Sequence[Answer],
+    owners: Sequence[ThemeOwner],
+    questions: Sequence[Question],
+    language: str,
+    now: datetime,
+    today: date,
+    anonymity_min: int,
+    previous: DigestSnapshot | None,
+    unowned_hint: Mapping[str, Sequence[str]] | None = None,
+) -> Digest:
+    """Builds the manager digest of `campaign` as it stands at `now`.
+
+    Only each participant's latest answer per question counts, and answers of people who are
+    not participants are ignored (see `bot.reporting.draft.collect`). `unowned_hint` may give, per
+    theme key, the labels of disciplines worth asking about a theme nobody owns yet.
+    """
+    texts = digest_texts(language)
+    collected = collect(campaign, participants, answers)
+    owner_of = owner_by_theme(owners)
+    accepted = sum(o.state is OwnerState.ACCEPTED for k, o in owner_of.items() if k in THEME_KEYS)
+    snapshot = DigestSnapshot(
+        at=now,
+        invited=collected.invited,
+        responded=collected.respondents,
+        finished=collected.completed,
+        owners_accepted=accepted,
+    )
+    facts = _Facts(
+        campaign=campaign,
+        collected=collected,
+        by_id={q.id: q for q in questions},
+        owner_of=owner_of,
+        today=today,
+        minimum=max(1, anonymity_min),
+        previous=previous,
+        snapshot=snapshot,
+        hint=unowned_hint or {},
+        texts=texts,
+        draft=draft_texts(language),
+        esc=_plain,
+    )
+    title = texts("title", id=campaign.id)
+    sections = tuple(_card_section(p) for p in _parts(facts))
+    fallback = "\n\n".join([title, *(s.plain() for s in sections)])
+    card = Card(title=title, sections=sections, fallback=fallback)
+    markdown = _markdown(title, _parts(replace(facts, esc=escape_inline)))
+    return Digest(card=card, markdown=markdown, snapshot=snapshot)
+
+
+def _plain(value: str) -> str:
+    """People's text for the card: on one line, without characters no client can show."""
+    return " ".join(strip_invalid(value).split())
+
+
+def _parts(f: _Facts) -> list[_Part]:
+    """The digest's sections, in the order a manager reads them."""
+    parts = [
+        _timeline(f),
+        _changes(f),
+        _participation(f),
+        _disciplines(f),
+        _choices(f, DRIVERS, "drivers.title", top=TOP_DRIVERS, share=True),
+        _choices(f, RESISTANCE, "resistance.title", top=None, share=False),
+        _quote(f),
+        _theme_owners(f),
+        _open_items(f),
+        _Part(title="", lines=(f.texts("footer", min=f.minimum),)),
+    ]
+    return [p for p in parts if p is not None]
+
+
+def _date(draft: DraftTexts, day: date) -> str:
+    return draft.format_date(day.day, day.month, day.year)
+
+
+def _timeline(f: _Facts) -> _Part:
+    texts, draft = f.texts, f.draft
+    campaign = f.campaign
+    if campaign.running:
+        state = texts("timeline.running")
+    elif campaign.closed_at is not None:
+        state = texts("timeline.closed", date=_date(draft, campaign.closed_at.date()))
+    else:
+        state = texts("timeline.closed_undated")
+    if campaign.deadline is None:
+        deadline = texts("timeline.no_deadline")
+    else:
+        days = (campaign.deadline - f.today).days
+        special = {1: "one_day_left", 0: "today", -1: "passed_yesterday"}
+        key = special.get(days, "days_left" if days > 1 else "passed")
+        when = _date(draft, campaign.deadline)
+        deadline = texts(f"timeline.{key}", date=when, days=abs(days))
+    fields = ((texts("timeline.deadline"), deadline),)
+    return _Part(title=texts("timeline.title"), lines=(state,), fields=fields)
+
+
+def _changes(f: _Facts) -> _Part:
+    texts, draft = f.texts, f.draft
+    before, now = f.previous, f.snapshot
+    if before is None:
+        line = texts("changes.first")
+    else:
+        line = texts(
+            "changes.since",
+            responded=f"{now.responded - before.responded:+d}",
+            finished=f"{now.finished - before.finished:+d}",
+            owners=f"{now.owners_accepted - before.owners_accepted:+d}",
+            date=_date(draft, before.at.date()),
+        )
+    return _Part(title=texts("changes.title"), lines=(line,))
+
+
+def _participation(f: _Facts) -> _Part:
+    texts, draft = f.texts, f.draft
+    c = f.collected
+    rate = round(100 * c.respondents / c.invited) if c.invited else 0
+    return _Part(
+        title=texts("participation.title"),
+        fields=(
+            (texts("participation.invited"), str(c.invited)),
+            (texts("participation.responded"), str(c.respondents)),
+            (texts("participation.finished"), str(c.completed)),
+            (texts("participation.rate"), draft.percent(rate)),
+        ),
+    )
+
+
+def _disciplines(f: _Facts) -> _Part:
+    """Respondents per discipline group; small disciplines merged or only in the total.
+
+    `breakdown()` leaves out one more group when some respondents are hidden, so that the
+    total minus the groups shown never singles anyone out. With nobody hidden, every group has
+    at least `minimum` people and they add up to the total, so all of them can be shown.
+    """
+    texts, esc = f.texts, f.esc
+    question = f.by_id.get(DISCIPLINE_QUESTION)
+    options = question.options if question is not None else ()
+    labels = {UNKNOWN_DISCIPLINE: texts("disciplines.unknown")}
+    labels.update({o.key: o.label for o in options})
+    order = [o.key for o in options]
+    merged = texts("disciplines.merged")
+    grouping = group_disciplines(f.collected.disciplines, labels, order, f.minimum, merged)
+    shown = grouping.breakdown() or (grouping.groups if not grouping.hidden else ())
+    title = texts("disciplines.title")
+    if all(group.key == MERGED for group in shown):  # none, or only "other disciplines"
+        return _Part(title=title, lines=(texts("disciplines.too_few", min=f.minimum),))
+    fields = [(esc(group.label), str(group.size)) for group in shown]
+    rest = f.collected.respondents - sum(group.size for group in shown)
+    if rest:
+        fields.append((texts("disciplines.rest"), str(rest)))
+    return _Part(title=title, fields=tuple(fields))
+
+
+def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: bool) -> _Part | None:
+    """Option counts of one choice question, most chosen first, once enough people answered.
+
+    An option fewer than `minimum` people chose is not shown on its own: such options are
+    counted together in one "other answers" line.
+    """
+    texts, draft, esc = f.texts, f.draft, f.esc
+    question = f.by_id.get(qid)
+    if question is None or not question.options:
+        return None
+    title = texts(title_key)
+    picked = [choices for choices, _ in f.collected.question(qid).choices]
+    counts, answered = count_choices(question, picked)
+    if not answered:
+        return _Part(title=title, lines=(texts("choices.none"),))
+    if answered < f.minimum:
+        return _Part(title=title, lines=(texts("choices.too_few", count=answered, min=f.minimum),))
+    order = {o.key: index for index, o in enumerate(question.options)}
+    ranked = sorted(question.options, key=lambda o: (-counts[o.key], order[o.key]))
+    large = [o for o in ranked if counts[o.key] >= f.minimum]
+    small = sum(counts[o.key] for o in ranked if 0 < counts[o.key] < f.minimum)
+    fields: list[tuple[str, str]] = []
+    for option in large[:top] if top is not None else large:
+        count = counts[option.key]
+        value = str(count)
+        if share:
+            percent = draft.percent(round(100 * count / answered))
+            value = texts("choices.count_share", count=count, share=percent)
+        fields.append((esc(option.label), value))
+    lines = [texts("choices.answered", count=answered)]
+    if small:
+        fields.append((texts("choices.other"), str(small)))
+        lines.append(texts("choices.other_note", min=f.minimum))
+    return _Part(title=title, lines=tuple(lines), fields=tuple(fields))
+
+
+def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def _quote(f: _Facts) -> _Part | None:
+    """The strongest "why" on resistance, without name, user id or discipline.
+
+    Shown only once at least `minimum` colleagues answered the resistance question, so the
+    one who wrote it is one of many.
+    """
+    answers = f.collected.question(RESISTANCE)
+    if answers.people < f.minimum or not answers.texts:
+        return None
+    # The discipline stays behind: the quote's source is deliberately empty.
+    selection = select_quotes([(text, "") for text, _ in answers.texts], 1)
+    if not selection.quotes:
+        return None
+    text = _shorten(selection.quotes[0][0])
+    line = f.texts("quote.text", text=f.esc(text))
+    return _Part(title=f.texts("quote.title"), lines=(line,), style="quote")
+
+
+def _theme_owners(f: _Facts) -> _Part:
+    texts, esc = f.texts, f.esc
+    fields: list[tuple[str, str]] = []
+    for theme in f.draft.themes:
+        owner = f.owner_of.get(theme.key)
+        if owner is None:
+            hint = f.hint.get(theme.key, ())
+            labels = [hint] if isinstance(hint, str) else [h for h in hint if h.strip()]
+            asked = ", ".join(esc(h) for h in labels)
+            value = texts("owners.ask", disciplines=asked) if labels else texts("owners.open")
+        else:
+            name = esc(owner.display_name) if owner.display_name.strip() else ""
+            name = name or texts("owners.unnamed")
+            accepted = owner.state is OwnerState.ACCEPTED
+            value = name if accepted else texts("owners.proposed", name=name)
+        fields.append((esc(theme.name), value))
+    summary = texts("owners.summary", owned=f.snapshot.owners_accepted, total=len(THEME_KEYS))
+    return _Part(title=texts("owners.title"), lines=(summary,), fields=tuple(fields))
+
+
+def _open_items(f: _Facts) -> _Part:
+    """Questions nobody answered, themes without an accepted owner, disciplines not heard."""
+    texts, esc = f.texts, f.esc
+    lines: list[str] = []
+    unanswered = [q.title for q in f.by_id.values() if not f.collected.question(q.id).people]
+    if unanswered:
+        lines.append(texts("open.unanswered", questions=", ".join(esc(t) for t in unanswered)))
+    unowned = len(THEME_KEYS) - f.snapshot.owners_accepted
+    if unowned:
+        lines.append(texts("open.unowned", count=unowned))
+    question = f.by_id.get(DISCIPLINE_QUESTION)
+    if question is not None:
+        heard = f.collected.disciplines
+        unheard = [o.label for o in question.options if o.key != CATCH_ALL and not heard.get(o.key)]
+        if unheard:
+            lines.append(texts("open.unheard", disciplines=", ".join(esc(u) for u in unheard)))
+    if not lines:
+        return _Part(title=texts("open.title"), lines=(texts("open.none"),))
+    return _Part(title=texts("open.title"), lines=tuple(lines), style="list")
+
+
+def _card_section(part: _Part) -> CardSection:
+    lines = [f"- {line}" for line in part.lines] if part.style == "list" else list(part.lines)
+    return CardSection(title=part.title, body="\n".join(lines), fields=part.fields)
+
+
+def _markdown(title: str, parts: Sequence[_Part]) -> str:
+    """The digest as Markdown; every value from people or content was escaped by `_parts`."""
+    out = [f"# {title}"]
+    for part in parts:
+        if part.title:
+            out.append(f"## {part.title}")
+        if part.style == "list":
+            out.append("\n".join(f"- {line}" for line in part.lines))
+        elif part.style == "quote":
+            out.append("\n".join(f"> {line}" for line in part.lines))
+        else:
+            out += [line for line in part.lines if line]
+        if part.fields:
+            out.append("\n".join(f"- {name}: {value}" for name, value in part.fields))
+    return "\n\n".join(block for block in out if block) + "\n"

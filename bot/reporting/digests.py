@@ -1,0 +1,62 @@
+"""Composing and delivering manager digests: `digest` in chat, `imvo-bot digest`, and the weekly
+Monday digest. Each recipient's last snapshot is kept, so a digest says what changed since."""
+
+from __future__ import annotations
+
+from bot.content.draft_texts import draft_texts
+from bot.core.domain import Campaign, Delivery, Person
+from bot.core.worktime import zone
+from bot.flows.services import Services
+from bot.reporting.digest import Digest, DigestSnapshot, build_digest
+
+
+async def compose_digest(
+    services: Services, campaign: Campaign, language: str, recipient: str
+) -> Digest:
+    """The digest of `campaign` for `recipient` ("" for a printed one), compared with the last."""
+    store = services.store
+    now = services.clock.now()
+    raw = await store.last_digest(campaign.id, recipient)
+    try:
+        previous = DigestSnapshot.from_json(raw) if raw else None
+    except ValueError:
+        previous = None  # an unreadable old snapshot only costs the "what changed" line
+    questions = services.content.questions_for(language)
+    labels = {o.key: o.label for q in questions if q.id == "discipline" for o in q.options}
+    hint = {
+        t.key: [labels[d] for d in t.disciplines if d in labels]
+        for t in draft_texts(language).themes
+    }
+    today = now.astimezone(zone(None, services.settings.timezone)).date()
+    return build_digest(
+        campaign=campaign,
+        participants=await store.participants(campaign.id),
+        answers=await store.answers(campaign.id),
+        owners=await store.theme_owners(),
+        questions=questions,
+        language=language,
+        now=now,
+        today=today,
+        anonymity_min=services.settings.anonymity_min,
+        previous=previous,
+        unowned_hint=hint,
+    )
+
+
+async def remember(services: Services, campaign: Campaign, recipient: str, digest: Digest) -> None:
+    await services.store.record_digest(
+        campaign.id, recipient, digest.snapshot.at, digest.snapshot.to_json()
+    )
+
+
+async def deliver_digest(services: Services, campaign: Campaign, manager: Person) -> Delivery:
+    """Sends the digest to one manager in their language and remembers what it said."""
+    language = manager.language or services.settings.language
+    digest = await compose_digest(services, campaign, language, str(manager.key))
+    try:
+        delivery = await services.transport.send(manager.key, digest.card)
+    except Exception as exc:  # one manager's failure must not stop the others
+        delivery = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
+    if delivery.ok:
+        await remember(services, campaign, str(manager.key), digest)
+    return delivery

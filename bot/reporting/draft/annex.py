@@ -1,0 +1,122 @@
+"""The annex on internal support: who took part, what drives colleagues, where resistance waits.
+
+Everything here is about groups, never about people: a discipline with fewer respondents than
+the anonymity minimum is never shown on its own (see `anonymity.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.content.draft_texts import DraftTexts
+from bot.core.domain import Question
+from bot.reporting.draft.anonymity import Grouping
+from bot.reporting.draft.collect import Collected, QuestionAnswers
+from bot.reporting.draft.model import Block, Heading, Paragraph, Table
+from bot.reporting.draft.parts import (
+    count_choices,
+    counts_table,
+    note,
+    percent,
+    quote_blocks,
+    section_start,
+)
+
+# Choice questions whose counts and "why" texts are also shown per discipline group.
+BY_GROUP = ("drivers", "resistance")
+# Choice questions shown with overall counts (and their "why" texts) only.
+OVERALL = ("trends", "legislation")
+MOBILISE = "mobilise"
+
+
+def annex_blocks(
+    texts: DraftTexts,
+    questions: Mapping[str, Question],
+    collected: Collected,
+    grouping: Grouping,
+    anonymity_min: int,
+    max_quotes: int,
+) -> list[Block]:
+    """The annex chapter: participation, drivers, resistance, trends, legislation, mobilisation."""
+    section = texts.section("annex")
+    blocks: list[Block] = [*section_start(section), note(section)]
+    blocks += _participation(texts, collected, grouping, anonymity_min)
+    for qid in BY_GROUP + OVERALL:
+        question = questions.get(qid)
+        if question is not None and question.options:
+            by_group = qid in BY_GROUP
+            blocks += _choice(
+                texts, question, collected.question(qid), grouping, by_group, max_quotes
+            )
+    mobilise = questions.get(MOBILISE)
+    if mobilise is not None:
+        blocks.append(Heading(mobilise.title, 2))
+        items = [(text, "") for text, _ in collected.question(MOBILISE).texts]
+        blocks += quote_blocks(texts, items, max_quotes)
+    return blocks
+
+
+def _participation(
+    texts: DraftTexts, collected: Collected, grouping: Grouping, anonymity_min: int
+) -> list[Block]:
+    total = collected.respondents
+    rows = tuple(
+        (group.label, str(group.size), percent(texts, group.size, total))
+        for group in grouping.groups
+    )
+    rows += ((texts.label("total"), str(total), percent(texts, total, total)),)
+    header = (texts.label("discipline"), texts.label("respondents"), texts.label("share"))
+    return [
+        Heading(texts.label("participation"), 2),
+        Paragraph(texts.label("anonymity_note", min=anonymity_min), style="note"),
+        Table(header=header, rows=rows),
+    ]
+
+
+def _choice(
+    texts: DraftTexts,
+    question: Question,
+    answers: QuestionAnswers,
+    grouping: Grouping,
+    by_group: bool,
+    max_quotes: int,
+) -> list[Block]:
+    """Counts (and quotes of the "why") for one choice question, overall and per shown group."""
+    counts, answered = count_choices(question, [choices for choices, _ in answers.choices])
+    blocks: list[Block] = [
+        Heading(question.title, 2),
+        Heading(texts.label("all_respondents", count=answered), 3),
+    ]
+    if not answered:
+        return [*blocks, Paragraph(texts.label("no_answers"), style="note")]
+    blocks.append(counts_table(texts, question, counts, answered))
+    if question.asks_why:
+        everyone = [(text, "") for text, _ in answers.texts]
+        if everyone:
+            blocks.append(Paragraph(texts.label("why"), style="note"))
+            blocks += quote_blocks(texts, everyone, max_quotes)
+    breakdown = grouping.breakdown() if by_group else ()
+    if not breakdown:
+        return blocks
+    choices: dict[str, list[tuple[str, ...]]] = {g.key: [] for g in breakdown}
+    for picked, discipline in answers.choices:
+        key = grouping.group_for(discipline)
+        if key in choices:
+            choices[key].append(picked)
+    why: dict[str, list[tuple[str, str]]] = {g.key: [] for g in breakdown}
+    for text, discipline in answers.texts:
+        key = grouping.group_for(discipline)
+        if key in why:
+            why[key].append((text, ""))
+    for group in breakdown:
+        counts, answered = count_choices(question, choices[group.key])
+        blocks.append(Heading(texts.label("group", group=group.label, count=group.size), 3))
+        if not answered:
+            blocks.append(Paragraph(texts.label("no_answers"), style="note"))
+            continue
+        blocks.append(counts_table(texts, question, counts, answered))
+        said = why[group.key]
+        if said:
+            blocks.append(Paragraph(texts.label("why"), style="note"))
+            blocks += quote_blocks(texts, said, max_quotes)
+    return blocks

@@ -1,0 +1,346 @@
+"""Builds the policy draft from a campaign's stored answers, its theme owners and `content/`.
+
+`build_draft` is a pure function: it reads the draft's texts (cached) and nothing else, and
+returns a `PolicyDraft` of neutral blocks that the Markdown and Word renderers turn into files.
+Colleagues' answers are only ever quoted without names, and only per group of at least
+`anonymity_min` respondents (see `anonymity.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from bot.content.draft_texts import DraftTexts, draft_texts
+from bot.content.themes import ThemeText
+from bot.core.domain import (
+    Answer,
+    Campaign,
+    OwnerAnswer,
+    OwnerState,
+    Participation,
+    Question,
+    ThemeOwner,
+)
+from bot.flows.owners import owner_by_theme
+from bot.reporting.draft.annex import annex_blocks
+from bot.reporting.draft.anonymity import group_disciplines
+from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected, collect
+from bot.reporting.draft.model import (
+    Block,
+    Bullets,
+    Heading,
+    Paragraph,
+    PolicyDraft,
+    Table,
+    TitlePage,
+)
+from bot.reporting.draft.parts import note, percent, quote_blocks, section_start
+from bot.reporting.draft.quotes import ThemeMatcher
+
+MISSION_QUESTIONS = ("mission", "goals", "translation")
+# Chapters whose policy text is followed by a bullet list (numbered for due diligence).
+LISTED = ("principles", "frameworks", "scope", "subcontracting", "due_diligence", "purchasing")
+SIGNOFF_ROWS = 3
+
+
+def build_draft(
+    *,
+    campaign: Campaign,
+    participants: Sequence[Participation],
+    answers: Sequence[Answer],
+    owners: Sequence[ThemeOwner],
+    questions: Sequence[Question],
+    language: str,
+    generated_at: datetime,
+    anonymity_min: int = 5,
+    max_quotes: int = 8,
+    signed_off: bool = False,
+    texts: DraftTexts | None = None,
+    owner_answers: Sequence[OwnerAnswer] = (),
+    owner_questions: Sequence[Question] = (),
+) -> PolicyDraft:
+    """Compiles everything colleagues answered into a structured policy draft.
+
+    The draft has a title page with response figures, the policy chapters (mission, principles,
+    frameworks, scope, subcontracting, due diligence, purchasing practices, the nine themes,
+    grievances, governance), an annex on internal support and a chapter of open items, which
+    `PolicyDraft.open_items` repeats as sentences. At most `max_quotes` answers are quoted per
+    question or group, so the draft stays small whatever the number of respondents.
+    """
+    texts = texts or draft_texts(language)
+    by_id = {q.id: q for q in questions}
+    collected = collect(campaign, participants, answers)
+    grouping = group_disciplines(
+        collected.disciplines,
+        _discipline_labels(texts, by_id),
+        [o.key for o in by_id[DISCIPLINE_QUESTION].options] if DISCIPLINE_QUESTION in by_id else [],
+        anonymity_min,
+        texts.label("merged_group"),
+    )
+    owner_of = owner_by_theme(owners)
+    open_items = _open_items(texts, questions, collected, owner_of, signed_off)
+    owner_said = _owner_said(owner_of, owner_answers, owner_questions)
+
+    blocks: list[Block] = []
+    blocks += _intro(texts, collected)
+    blocks += _mission(texts, by_id, collected, max_quotes)
+    for key in LISTED:
+        blocks += _listed(texts, key)
+        if key == "frameworks":
+            blocks += _ilo(texts)
+    blocks += _themes(texts, by_id, collected, owner_of, owner_said, max_quotes)
+    blocks += _listed(texts, "grievance")
+    blocks += _governance(texts)
+    blocks += _references(texts)
+    blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
+    section = texts.section("open_items")
+    blocks += section_start(section)
+    blocks.append(Bullets(open_items) if open_items else Paragraph(texts.label("open_none")))
+    blocks.append(note(section))
+
+    return PolicyDraft(
+        campaign_id=campaign.id,
+        language=texts.language,
+        generated_at=generated_at,
+        title_page=_title_page(texts, campaign, collected, generated_at),
+        blocks=tuple(blocks),
+        open_items=open_items,
+    )
+
+
+def _references(texts: DraftTexts) -> list[Block]:
+    """Every instrument, guidance and code the themes refer to, once, from instruments.toml."""
+    names: dict[str, str] = {}
+    for theme in texts.themes:
+        refs = theme.references
+        for instrument in (refs.oecd[0], refs.ungps[0], *refs.instruments):
+            names.setdefault(instrument.id, instrument.name)
+        for code, _ in refs.codes:
+            names.setdefault(code.id, code.name)
+    return [
+        Heading(texts.label("references_title"), 1),
+        Paragraph(texts.label("references_intro")),
+        Bullets(tuple(names.values())),
+    ]
+
+
+def _date(texts: DraftTexts, moment: datetime) -> str:
+    return texts.format_date(moment.day, moment.month, moment.year)
+
+
+def _title_page(
+    texts: DraftTexts, campaign: Campaign, collected: Collected, generated_at: datetime
+) -> TitlePage:
+    figures = (
+        (texts.title("invited"), str(collected.invited)),
+        (texts.title("responded"), str(collected.respondents)),
+        (texts.title("completed"), str(collected.completed)),
+        (texts.title("response_rate"), percent(texts, collected.respondents, collected.invited)),
+    )
+    return TitlePage(
+        title=texts.title("title"),
+        subtitle=texts.title("subtitle"),
+        campaign=texts.title("campaign", id=campaign.id, date=_date(texts, campaign.started_at)),
+        date=texts.title("date", date=_date(texts, generated_at)),
+        figures=figures,
+    )
+
+
+def _discipline_labels(texts: DraftTexts, questions: Mapping[str, Question]) -> dict[str, str]:
+    labels = {UNKNOWN_DISCIPLINE: texts.label("unknown_discipline")}
+    question = questions.get(DISCIPLINE_QUESTION)
+    if question is not None:
+        labels.update({o.key: o.label for o in question.options})
+    return labels
+
+
+def _owner_said(
+    owner_of: Mapping[str, ThemeOwner],
+    answers: Sequence[OwnerAnswer],
+    questions: Sequence[Question],
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per theme, the accepted owner's questionnaire answers as (question title, answer) rows."""
+    texts = {
+        (a.theme, a.person, a.question_id): a.text for a in answers if a.text and not a.skipped
+    }
+    said: dict[str, tuple[tuple[str, str], ...]] = {}
+    for theme, owner in owner_of.items():
+        if owner.state is not OwnerState.ACCEPTED:
+            continue
+        rows = tuple(
+            (q.title, text)
+            for q in questions
+            if (text := texts.get((theme, owner.person, q.id))) is not None
+        )
+        if rows:
+            said[theme] = rows
+    return said
+
+
+def _intro(texts: DraftTexts, collected: Collected) -> list[Block]:
+    section = texts.section("intro")
+    figures = texts.label(
+        "intro_figures",
+        responded=collected.respondents,
+        invited=collected.invited,
+        completed=collected.completed,
+    )
+    return [*section_start(section), Paragraph(figures), note(section)]
+
+
+def _mission(
+    texts: DraftTexts, questions: Mapping[str, Question], collected: Collected, max_quotes: int
+) -> list[Block]:
+    section = texts.section("mission")
+    blocks: list[Block] = [*section_start(section), note(section)]
+    blocks.append(Heading(texts.label("colleagues_said"), 2))
+    for qid in MISSION_QUESTIONS:
+        question = questions.get(qid)
+        if question is None:
+            continue
+        blocks.append(Heading(question.title, 3))
+        items = [(text, "") for text, _ in collected.question(qid).texts]
+        blocks += quote_blocks(texts, items, max_quotes)
+    return blocks
+
+
+def _listed(texts: DraftTexts, key: str) -> list[Block]:
+    section = texts.section(key)
+    return [
+        *section_start(section),
+        Bullets(section.items, numbered=key == "due_diligence"),
+        note(section),
+    ]
+
+
+def _ilo(texts: DraftTexts) -> list[Block]:
+    section = texts.section("ilo")
+    rows: list[tuple[str, str, str, str]] = []
+    previous = ""
+    for conv in texts.ilo_conventions:
+        category = texts.ilo_categories[conv.category]
+        rows.append((category if category != previous else "", conv.code, conv.name, conv.year))
+        previous = category
+    header = tuple(texts.label(k) for k in ("ilo_category", "ilo_code", "ilo_name", "ilo_year"))
+    return [
+        *section_start(section, level=2),
+        Table(header=header, rows=tuple(rows)),
+        Paragraph(section.extra["protocol"]),
+        note(section),
+    ]
+
+
+def _owner_text(texts: DraftTexts, owner: ThemeOwner | None) -> str:
+    if owner is None:
+        return texts.label("no_owner")
+    name = owner.display_name.strip() or texts.label("owner_unnamed")
+    if owner.state is OwnerState.ACCEPTED:
+        return name
+    return texts.label("proposed_owner", name=name)
+
+
+def _themes(
+    texts: DraftTexts,
+    questions: Mapping[str, Question],
+    collected: Collected,
+    owner_of: Mapping[str, ThemeOwner],
+    owner_said: Mapping[str, tuple[tuple[str, str], ...]],
+    max_quotes: int,
+) -> list[Block]:
+    section = texts.section("themes")
+    blocks: list[Block] = [*section_start(section), note(section)]
+    matcher = ThemeMatcher({t.key: t.keywords for t in texts.themes})
+    titles = {qid: q.title for qid, q in questions.items()}
+    items = [
+        (text, titles.get(qid, ""))
+        for qid, qa in collected.by_question.items()
+        for text, _ in qa.texts
+    ]
+    mentions = matcher.mentions(items)
+    for theme in texts.themes:
+        blocks += _theme(
+            texts, theme, owner_of.get(theme.key), mentions.get(theme.key, []), max_quotes
+        )
+        if owner_said.get(theme.key):
+            blocks += [
+                Heading(texts.label("owner_says"), 3),
+                Table(
+                    (texts.label("owner_question"), texts.label("owner_answer")),
+                    owner_said[theme.key],
+                ),
+            ]
+    return blocks
+
+
+def _theme(
+    texts: DraftTexts,
+    theme: ThemeText,
+    owner: ThemeOwner | None,
+    said: Sequence[tuple[str, str]],
+    max_quotes: int,
+) -> list[Block]:
+    return [
+        Heading(theme.name, 2),
+        Paragraph(theme.principle),
+        Paragraph(texts.label("theme_owner", owner=_owner_text(texts, owner))),
+        Heading(texts.label("theme_references"), 3),
+        Bullets(theme.instruments),
+        Heading(texts.label("colleagues_said"), 3),
+        *quote_blocks(texts, said, max_quotes, empty=texts.label("theme_not_mentioned")),
+    ]
+
+
+def _governance(texts: DraftTexts) -> list[Block]:
+    signoff = texts.section("signoff")
+    header = tuple(
+        texts.label(k)
+        for k in ("signoff_name", "signoff_role", "signoff_date", "signoff_signature")
+    )
+    return [
+        *_listed(texts, "governance"),
+        *section_start(signoff, level=2),
+        Table(header=header, rows=tuple(("", "", "", "") for _ in range(SIGNOFF_ROWS))),
+        note(signoff),
+    ]
+
+
+def _open_items(
+    texts: DraftTexts,
+    questions: Sequence[Question],
+    collected: Collected,
+    owner_of: Mapping[str, ThemeOwner],
+    signed_off: bool,
+) -> tuple[str, ...]:
+    """Unanswered questions, themes without an accepted owner, unheard disciplines, sign-off."""
+    items: list[str] = []
+    for question in questions:
+        if not collected.question(question.id).people:
+            items.append(texts.label("open_unanswered", question=question.title))
+    for theme in texts.themes:
+        owner = owner_of.get(theme.key)
+        if owner is None:
+            labels = _discipline_labels(texts, {q.id: q for q in questions})
+            candidates = ", ".join(labels[d] for d in theme.disciplines if d in labels)
+            if candidates:
+                items.append(
+                    texts.label("open_unowned_candidates", theme=theme.name, disciplines=candidates)
+                )
+            else:
+                items.append(texts.label("open_unowned", theme=theme.name))
+        elif owner.state is not OwnerState.ACCEPTED:
+            name = owner.display_name.strip() or texts.label("owner_unnamed")
+            items.append(texts.label("open_proposed", theme=theme.name, name=name))
+    discipline = next((q for q in questions if q.id == DISCIPLINE_QUESTION), None)
+    if discipline is not None:
+        # "Something else" is a catch-all, not a part of the company that should be heard from.
+        unheard = [
+            o.label
+            for o in discipline.options
+            if o.key != "other" and not collected.disciplines.get(o.key)
+        ]
+        if unheard:
+            items.append(texts.label("open_unheard", disciplines=", ".join(unheard)))
+    if not signed_off:
+        items.append(texts.label("open_signoff"))
+    return tuple(items)

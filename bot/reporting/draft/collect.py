@@ -1,0 +1,117 @@
+"""Reads a campaign's stored answers once into what the draft needs: per question, who said what.
+
+Nothing here keeps a name or user id: answers are reduced to their choices, their text and the
+respondent's discipline key, which is all the draft may use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.core.domain import Answer, Campaign, Participation
+
+UNKNOWN_DISCIPLINE = "unknown"
+DISCIPLINE_QUESTION = "discipline"
+
+_PersonId = tuple[str, str, str]
+
+
+@dataclass
+class QuestionAnswers:
+    """The answers with content to one question: choices and free texts, each with a discipline."""
+
+    choices: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    people: int = 0  # respondents who gave this question any content
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The campaign's answers, reduced and without identities."""
+
+    invited: int
+    completed: int
+    respondents: int
+    disciplines: dict[str, int]  # discipline key -> respondents
+    by_question: dict[str, QuestionAnswers]
+
+    def question(self, question_id: str) -> QuestionAnswers:
+        return self.by_question.get(question_id) or QuestionAnswers()
+
+    def all_texts(self) -> list[tuple[str, str]]:
+        """Every free text of every question, as (text, question id)."""
+        return [(text, qid) for qid, qa in self.by_question.items() for text, _ in qa.texts]
+
+
+def collect(
+    campaign: Campaign, participants: Sequence[Participation], answers: Sequence[Answer]
+) -> Collected:
+    """Keeps each participant's latest answer per question and groups answers by question.
+
+    Answers of other campaigns, or of people who are not (any longer) participants, are
+    ignored. A later answer replaces an earlier one, so a skip after an answer counts as a skip.
+    """
+    invited: set[_PersonId] = set()
+    completed = 0
+    for p in participants:
+        if p.campaign_id != campaign.id:
+            continue
+        pid = (p.person.platform, p.person.tenant, p.person.user_id)
+        if pid in invited:
+            continue
+        invited.add(pid)
+        if p.finished_at is not None:
+            completed += 1
+
+    latest: dict[_PersonId, dict[str, Answer]] = {}
+    cid = campaign.id
+    last: object = None  # answers usually come person by person: skip the lookup then
+    mine: dict[str, Answer] | None = None
+    for answer in answers:
+        if answer.campaign_id != cid:
+            continue
+        person = answer.person
+        if person is not last:
+            last = person
+            pid = (person.platform, person.tenant, person.user_id)
+            mine = latest.get(pid)
+            if mine is None and pid in invited:
+                mine = latest[pid] = {}
+        if mine is not None:
+            mine[answer.question_id] = answer
+
+    by_question: dict[str, QuestionAnswers] = {}
+    disciplines: dict[str, int] = {}
+    respondents = 0
+    for mine in latest.values():
+        disc_answer = mine.get(DISCIPLINE_QUESTION)
+        discipline = UNKNOWN_DISCIPLINE
+        if disc_answer is not None and not disc_answer.skipped and disc_answer.choices:
+            discipline = disc_answer.choices[0]
+        responded = False
+        for a in mine.values():
+            # Answer.has_content, inlined: this loop runs once per answer.
+            if a.skipped or not (a.choices or a.text):
+                continue
+            responded = True
+            qa = by_question.get(a.question_id)
+            if qa is None:
+                qa = by_question[a.question_id] = QuestionAnswers()
+            qa.people += 1
+            if a.choices:
+                qa.choices.append((a.choices, discipline))
+            if a.text:
+                text = a.text.strip()
+                if text:
+                    qa.texts.append((text, discipline))
+        if responded:
+            respondents += 1
+            disciplines[discipline] = disciplines.get(discipline, 0) + 1
+    return Collected(
+        invited=len(invited),
+        completed=completed,
+        respondents=respondents,
+        disciplines=disciplines,
+        by_question=by_question,
+    )

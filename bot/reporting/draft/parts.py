@@ -1,0 +1,75 @@
+"""Small block builders shared by the policy chapters and the annex."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.content.draft_texts import DraftTexts, SectionText
+from bot.core.domain import Question
+from bot.reporting.draft.model import Block, Heading, Paragraph, Quote, Table
+from bot.reporting.draft.quotes import select_quotes
+
+
+def percent(texts: DraftTexts, part: int, whole: int) -> str:
+    """`part` of `whole` as a rounded percentage in the draft's language."""
+    return texts.percent(round(100 * part / whole) if whole else 0)
+
+
+def section_start(section: SectionText, level: int = 1) -> list[Block]:
+    """A section's heading and policy text."""
+    return [Heading(section.heading, level), Paragraph(section.text)]
+
+
+def note(section: SectionText) -> Paragraph:
+    """The hint for the CSR lead, shown in italics."""
+    return Paragraph(section.note, style="note")
+
+
+def quote_blocks(
+    texts: DraftTexts,
+    items: Sequence[tuple[str, str]],
+    limit: int,
+    empty: str | None = None,
+) -> list[Block]:
+    """Up to `limit` quotes from (text, source) items, then "and N more", or `empty` if none."""
+    if not items:
+        return [Paragraph(empty or texts.label("no_answers"), style="note")]
+    selection = select_quotes(items, limit)
+    blocks: list[Block] = [Quote(text, source) for text, source in selection.quotes]
+    if selection.more:
+        more = (
+            texts.label("one_more_answer")
+            if selection.more == 1
+            else texts.label("more_answers", count=selection.more)
+        )
+        blocks.append(Paragraph(more, style="note"))
+    return blocks
+
+
+def count_choices(
+    question: Question, entries: Sequence[tuple[str, ...]]
+) -> tuple[dict[str, int], int]:
+    """Counts per option key of `question` over answers' choices; also how many answered."""
+    counts = {option.key: 0 for option in question.options}
+    answered = 0
+    for choices in entries:
+        counted = False
+        for key in choices:
+            if key in counts:
+                counts[key] += 1
+                counted = True
+        answered += counted
+    return counts, answered
+
+
+def counts_table(
+    texts: DraftTexts, question: Question, counts: dict[str, int], answered: int
+) -> Table:
+    """Option label, count and share of those who answered; most chosen first."""
+    order = {option.key: index for index, option in enumerate(question.options)}
+    rows = tuple(
+        (option.label, str(counts[option.key]), percent(texts, counts[option.key], answered))
+        for option in sorted(question.options, key=lambda o: (-counts[o.key], order[o.key]))
+    )
+    header = (texts.label("option"), texts.label("count"), texts.label("share_answered"))
+    return Table(header=header, rows=rows)

@@ -1,0 +1,96 @@
+"""The `status` card for leads and managers: where a campaign stands, without names of answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from bot.content.loader import Messages
+from bot.content.themes import ThemeText
+from bot.core.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.core.messages import Card, CardSection
+from bot.flows.owners import state_text
+
+THEME_COUNT = 9
+
+
+def status_card(
+    *,
+    campaign: Campaign,
+    participants: Sequence[Participation],
+    answers: Sequence[Answer],
+    owners: Sequence[ThemeOwner],
+    questions: Sequence[Question],
+    msgs: Messages,
+    today: date,
+    themes: Sequence[ThemeText] = (),
+    suggestions: Mapping[str, Sequence[str]] | None = None,
+    waiting: int = 0,
+) -> Card:
+    """Where a campaign stands: counts only, never who answered what."""
+    suggestions = suggestions or {}
+    invited = len(participants)
+    delivered = sum(1 for p in participants if p.delivered)
+    failed = [p for p in participants if p.delivery_error]
+    responded = len({a.person for a in answers if a.has_content})
+    finished = sum(1 for p in participants if p.finished_at is not None)
+    rate = round(100 * responded / invited) if invited else 0
+    if campaign.deadline is None:
+        deadline = msgs("status.no_deadline")
+    else:
+        days = (campaign.deadline - today).days
+        deadline = msgs("status.deadline", date=campaign.deadline.isoformat(), days=days)
+    state = msgs("status.running") if campaign.running else msgs("status.closed")
+    figures = CardSection(
+        title=msgs("status.figures"),
+        fields=(
+            (msgs("status.invited"), str(invited)),
+            (msgs("status.delivered"), str(delivered)),
+            (msgs("status.undeliverable"), str(len(failed))),
+            (msgs("status.waiting"), str(waiting)),
+            (msgs("status.responded"), f"{responded} ({rate}%)"),
+            (msgs("status.finished"), str(finished)),
+            (msgs("status.deadline_label"), deadline),
+        ),
+    )
+    answered = Counter(a.question_id for a in answers if a.has_content)
+    skipped = Counter(a.question_id for a in answers if a.skipped)
+    per_question = CardSection(
+        title=msgs("status.per_question"),
+        fields=tuple(
+            (q.title, msgs("status.answered", answered=answered[q.id], skipped=skipped[q.id]))
+            for q in questions
+        ),
+    )
+    accepted = sum(1 for o in owners if o.state is OwnerState.ACCEPTED)
+    owner_of = {o.theme: o for o in owners}
+    sections = [figures, per_question]
+    lines = [msgs("status.owners", owned=accepted, total=THEME_COUNT)]
+    for theme in themes:
+        line = f"- {theme.name}: {state_text(owner_of.get(theme.key), msgs)}"
+        if theme.key not in owner_of and suggestions.get(theme.key):
+            line += " · " + msgs("owners.candidates", names=", ".join(suggestions[theme.key]))
+        lines.append(line)
+    sections.append(CardSection(title=msgs("status.owners_title"), body="\n".join(lines)))
+    if failed:
+        failures = "\n".join(f"- {p.person}: {p.delivery_error}" for p in failed)
+        sections.append(CardSection(title=msgs("status.failed_title"), body=failures))
+    open_items = [
+        msgs("status.open_question", title=q.title) for q in questions if answered[q.id] == 0
+    ]
+    unowned = [t.name for t in themes if owner_of.get(t.key) is None]
+    if unowned:
+        open_items.append(msgs("status.open_owners", themes=", ".join(unowned)))
+    disciplines = next((q for q in questions if q.id == "discipline"), None)
+    if disciplines is not None:
+        heard = {a.choices[0] for a in answers if a.question_id == "discipline" and a.choices}
+        unheard = [o.label for o in disciplines.options if o.key != "other" and o.key not in heard]
+        if unheard:
+            open_items.append(msgs("status.open_disciplines", disciplines=", ".join(unheard)))
+    if open_items:
+        body = "\n".join(f"- {item}" for item in open_items)
+        sections.append(CardSection(title=msgs("status.open_title"), body=body))
+    title = msgs("status.title", id=campaign.id, state=state)
+    fallback = "\n\n".join([title, *(s.plain() for s in sections)])
+    return Card(title=title, sections=tuple(sections), fallback=fallback)
