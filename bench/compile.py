@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 from adapters.app import open_app  # noqa: E402
 from adapters.console.transport import ConsoleTransport  # noqa: E402
 from bot.content.loader import default_content, read_toml  # noqa: E402
-from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind, Turn  # noqa: E402
+from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
+from bot.core.turns import Turn  # noqa: E402
 from bot.reporting.compile import compile_draft  # noqa: E402
 from storage import open_store  # noqa: E402
 

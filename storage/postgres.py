@@ -19,10 +19,11 @@ from typing import Any
 import asyncpg
 
 from bot.core.domain import Erasure, Person, PersonData, PersonKey, Role
-from storage import postgres_schema
+from storage import postgres_schema, writes
 from storage.postgres_polls import PostgresPolls
 from storage.postgres_queues import PostgresQueues
-from storage.postgres_rows import ORDER_PEOPLE, UPSERT_PERSON, WHO, changed
+from storage.postgres_rows import ORDER_PEOPLE, UPSERT_PERSON, WHO
+from storage.sql import changed, run_postgres
 from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     PARTICIPANT_COLUMNS,
@@ -195,25 +196,7 @@ class PostgresStore(PostgresPolls, PostgresQueues):
         return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
 
     async def erase_person(self, key: PersonKey) -> Erasure:
-        who = (key.platform, key.tenant, key.user_id)
-        counts: dict[str, int] = {}
-        async with self._write() as con:
-            for name, table in (
-                ("owner_answers", "owner_answers"),
-                ("answers", "answers"),
-                ("roles", "roles"),
-                ("ownerships", "theme_owners"),
-                ("participations", "participants"),
-                ("state", "conversation_state"),
-                ("profile", "persons"),
-                ("jobs", "jobs"),
-                ("addresses", "addresses"),
-            ):
-                counts[name] = changed(await con.execute(f"DELETE FROM {table}{WHO}", *who))
-        counts["answers"] += counts.pop("owner_answers")
-        counts.pop("jobs")  # pending reminders and nudges for the person: gone, not counted
-        counts.pop("addresses")  # where the platform could reach them: gone too
-        return Erasure(**counts)
+        return await run_postgres(self._pool, writes.erase_person(key))
 
     # digests and addresses
 

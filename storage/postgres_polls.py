@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.core.domain import (
@@ -21,39 +21,26 @@ from bot.core.domain import (
     PersonKey,
     Phase,
     ThemeOwner,
-    Turn,
 )
+from bot.core.turns import Applied, Turn
+from storage import writes
 from storage.postgres_rows import (
-    INSERT_CAMPAIGN,
     ORDER_ANSWERS,
-    UPSERT_ANSWER,
-    UPSERT_OWNER_ANSWER,
-    UPSERT_PERSON,
-    UPSERT_STATE,
-    UPSERT_THEME_OWNER,
     WHO,
-    changed,
 )
+from storage.sql import run_postgres
 from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
     PARTICIPANT_COLUMNS,
     THEME_OWNER_COLUMNS,
-    answer_params,
     answers_from,
     campaign_from,
     dt_opt,
     iso,
-    owner_answer_params,
     participation_from,
-    person_params,
-    state_params,
     theme_owner_from,
 )
-
-
-class _Duplicate(Exception):
-    """Raised inside `commit_turn`'s transaction to roll it back when the event was seen."""
 
 
 class PostgresPolls:
@@ -76,29 +63,12 @@ class PostgresPolls:
         deadline: date | None,
         audience: Sequence[PersonKey],
     ) -> Campaign:
-        started = iso(started_at)
-        async with self._write() as con:
-            campaign_id = await con.fetchval(
-                INSERT_CAMPAIGN,
-                platform,
-                tenant,
-                started_by.platform,
-                started_by.tenant,
-                started_by.user_id,
-                started,
-                language,
-                None if deadline is None else deadline.isoformat(),
-                CampaignState.RUNNING.value,
-            )
-            await con.executemany(
-                "INSERT INTO participants (campaign_id, platform, tenant, user_id, invited_at)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                [(campaign_id, k.platform, k.tenant, k.user_id, started) for k in audience],
-            )
-            row = await con.fetchrow(
-                f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1", campaign_id
-            )
-        return campaign_from(row)
+        return await run_postgres(
+            self._pool,
+            writes.create_campaign(
+                platform, tenant, started_by, started_at, language, deadline, audience
+            ),
+        )
 
     async def get_campaign(self, campaign_id: int) -> Campaign | None:
         row = await self._pool.fetchrow(
@@ -123,16 +93,7 @@ class PostgresPolls:
         return None if row is None else campaign_from(row)
 
     async def close_campaign(self, campaign_id: int, at: datetime) -> bool:
-        closed_at = iso(at)
-        async with self._write() as con:
-            status = await con.execute(
-                "UPDATE campaigns SET state = $1, closed_at = $2 WHERE id = $3 AND state = $4",
-                CampaignState.CLOSED.value,
-                closed_at,
-                campaign_id,
-                CampaignState.RUNNING.value,
-            )
-        return changed(status) > 0
+        return await run_postgres(self._pool, writes.close_campaign(campaign_id, iso(at)))
 
     async def participants(self, campaign_id: int) -> list[Participation]:
         rows = await self._pool.fetch(
@@ -193,47 +154,10 @@ class PostgresPolls:
         )
         return found is not None
 
-    async def commit_turn(self, turn: Turn) -> bool:
-        # A turn without a time still commits; the wall clock is only a fallback.
-        at = iso(turn.at if turn.at is not None else datetime.now(UTC))
-        try:
-            async with self._write() as con:
-                if turn.event is not None:
-                    # A concurrent redelivery waits here for the first one's transaction and
-                    # then finds the row: exactly one of them applies the turn.
-                    inserted = await con.fetchval(
-                        "INSERT INTO events_seen (platform, event_id, seen_at) VALUES ($1, $2, $3)"
-                        " ON CONFLICT DO NOTHING RETURNING 1",
-                        turn.event.platform,
-                        turn.event.event_id,
-                        at,
-                    )
-                    if inserted is None:
-                        raise _Duplicate
-                if turn.person is not None:
-                    await con.execute(UPSERT_PERSON, *person_params(turn.person))
-                if turn.state is not None:
-                    await con.execute(UPSERT_STATE, *state_params(turn.state))
-                if turn.answers:
-                    await con.executemany(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
-                if turn.owner_answers:
-                    await con.executemany(
-                        UPSERT_OWNER_ANSWER, [owner_answer_params(o) for o in turn.owner_answers]
-                    )
-                if turn.finished is not None:
-                    campaign_id, key = turn.finished
-                    await con.execute(
-                        "UPDATE participants SET finished_at = $1 WHERE campaign_id = $2"
-                        " AND platform = $3 AND tenant = $4 AND user_id = $5",
-                        at,
-                        campaign_id,
-                        key.platform,
-                        key.tenant,
-                        key.user_id,
-                    )
-        except _Duplicate:
-            return False
-        return True
+    async def commit_turn(self, turn: Turn) -> Applied | None:
+        # A concurrent redelivery waits on the events_seen row of the first one's transaction
+        # and then finds it: exactly one of them applies the turn.
+        return await run_postgres(self._pool, writes.apply_turn(turn))
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         rows = await self._pool.fetch(
@@ -263,26 +187,10 @@ class PostgresPolls:
         return [theme_owner_from(r) for r in rows]
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
-        key, lead = owner.person, owner.invited_by
-        params = (
-            owner.theme,
-            key.platform,
-            key.tenant,
-            key.user_id,
-            owner.state.value,
-            iso(owner.since),
-            owner.display_name,
-            lead.platform if lead else None,
-            lead.tenant if lead else None,
-            lead.user_id if lead else None,
-        )
-        async with self._write() as con:
-            await con.execute(UPSERT_THEME_OWNER, *params)
+        await run_postgres(self._pool, writes.set_theme_owner(owner))
 
     async def remove_theme_owner(self, theme: str) -> bool:
-        async with self._write() as con:
-            status = await con.execute("DELETE FROM theme_owners WHERE theme = $1", theme)
-        return changed(status) > 0
+        return await run_postgres(self._pool, writes.remove_theme_owner(theme))
 
     async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
         sql = (

@@ -14,17 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.domain import Job, OutboxItem, OutboxState, PersonKey, SendBudget
+from storage import writes
 from storage.postgres_rows import (
     CLAIM_JOBS,
     CLAIM_OUTBOX,
     INSERT_JOBS,
     INSERT_OUTBOX,
-    OUTBOX_LOCK,
     advisory_key,
-    changed,
 )
+from storage.sql import changed, run_postgres
 from storage.sqlite_queue import job_from, outbox_item
 from storage.sqlite_rows import iso, job_params
+from storage.writes import OUTBOX_LOCK
 
 
 class PostgresQueues:
@@ -54,17 +55,7 @@ class PostgresQueues:
         return [job_from(row) for row in sorted(rows, key=lambda r: (r[2], r[0]))]
 
     async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
-        stamp = iso(at)
-        async with self._write() as con:
-            status = await con.execute(
-                "UPDATE jobs SET state = 'done', outcome = $1, finished_at = $2,"
-                " lease_until = NULL WHERE key = $3 AND state = 'claimed' AND owner = $4",
-                outcome,
-                stamp,
-                key,
-                owner,
-            )
-        return changed(status) > 0
+        return await run_postgres(self._pool, writes.finish_job(key, outcome, iso(at), owner))
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
         stamp = iso(run_at)

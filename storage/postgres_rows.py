@@ -9,27 +9,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from storage import sqlite_rows
-
-
-def numbered(sql: str) -> str:
-    """SQLite's `?` placeholders as PostgreSQL's `$1, $2, ...` (a `?` in a '...' literal stays).
-
-    Lets both stores run the very same upsert statements, so they cannot drift apart.
-    """
-    out: list[str] = []
-    quoted = False
-    count = 0
-    for char in sql:
-        if char == "'":
-            quoted = not quoted
-        elif char == "?" and not quoted:
-            count += 1
-            out.append(f"${count}")
-            continue
-        out.append(char)
-    return "".join(out)
-
+from storage import sqlite_rows, writes
+from storage.sql import numbered
 
 WHO = " WHERE platform = $1 AND tenant = $2 AND user_id = $3"
 """Selects one person's rows of any table keyed by person; the key is `$1, $2, $3`."""
@@ -44,32 +25,8 @@ UPSERT_ANSWER = numbered(sqlite_rows.UPSERT_ANSWER)
 ORDER_PEOPLE = " ORDER BY lower(display_name), display_name, user_id"
 ORDER_ANSWERS = " ORDER BY answered_at NULLS FIRST, platform, tenant, user_id, question_id"
 
-UPSERT_OWNER_ANSWER = """
-INSERT INTO owner_answers
-    (theme, question_id, platform, tenant, user_id, text, skipped, answered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET
-    text = excluded.text,
-    skipped = excluded.skipped,
-    answered_at = excluded.answered_at
-"""
-
-UPSERT_THEME_OWNER = """
-INSERT INTO theme_owners
-    (theme, platform, tenant, user_id, state, since, display_name,
-     invited_by_platform, invited_by_tenant, invited_by_user_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (theme) DO UPDATE SET
-    platform = excluded.platform,
-    tenant = excluded.tenant,
-    user_id = excluded.user_id,
-    state = excluded.state,
-    since = excluded.since,
-    display_name = excluded.display_name,
-    invited_by_platform = excluded.invited_by_platform,
-    invited_by_tenant = excluded.invited_by_tenant,
-    invited_by_user_id = excluded.invited_by_user_id
-"""
+UPSERT_OWNER_ANSWER = numbered(writes.UPSERT_OWNER_ANSWER)
+UPSERT_THEME_OWNER = numbered(writes.UPSERT_THEME_OWNER)
 
 INSERT_CAMPAIGN = """
 INSERT INTO campaigns (platform, tenant, started_by_platform, started_by_tenant,
@@ -134,21 +91,12 @@ RETURNING key, campaign_id, platform, tenant, user_id, attempts, next_at, state,
     in_doubt, seq
 """
 
-OUTBOX_LOCK = 0x494D_564F_4F55_5458
-"""The `pg_advisory_xact_lock` key `enqueue` holds while it numbers a batch after the highest
-`seq`, so two batches enqueued at once never share sequence numbers ("IMVOOUTX")."""
-
 
 def advisory_key(kind: str, *parts: str) -> int:
     """A signed 64-bit advisory lock key for one thing (a person, a budget), stable across
     processes and versions (Python's hash() is neither). `kind` keeps the kinds apart."""
     digest = hashlib.blake2b("\0".join((kind, *parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def changed(status: str) -> int:
-    """How many rows a command touched, from its status (`INSERT 0 3`, `UPDATE 1`, `DELETE 0`)."""
-    return int(status.rsplit(" ", 1)[-1])
 
 
 def _passwords(url: str) -> list[str]:

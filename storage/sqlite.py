@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -37,9 +37,10 @@ from bot.core.domain import (
     Phase,
     Role,
     ThemeOwner,
-    Turn,
 )
-from storage import sqlite_schema
+from bot.core.turns import Applied, Turn
+from storage import sqlite_schema, writes
+from storage.sql import Plan, run_sqlite
 from storage.sqlite_queue import SqliteQueues
 from storage.sqlite_rows import (
     ANSWER_COLUMNS,
@@ -48,27 +49,19 @@ from storage.sqlite_rows import (
     PERSON_COLUMNS,
     PERSON_TABLES,
     THEME_OWNER_COLUMNS,
-    UPSERT_ANSWER,
     UPSERT_PERSON,
-    UPSERT_STATE,
-    answer_params,
     answers_from,
     campaign_from,
     dt_opt,
     iso,
-    owner_answer_params,
     participation_from,
     person_from,
     person_params,
-    state_params,
     theme_owner_from,
 )
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class _Duplicate(Exception):
-    """Raised inside `commit_turn`'s transaction to roll it back when the event was seen."""
+T = TypeVar("T")
 
 
 class SqliteStore(SqliteQueues):
@@ -123,6 +116,11 @@ class SqliteStore(SqliteQueues):
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
                 raise
+
+    async def _plan(self, plan: Plan[T], *, write: bool = True) -> T:
+        """Runs a plan (storage.sql) in one trip to the database thread, in one transaction."""
+        async with self._lock:
+            return await run_sqlite(self._db, plan, write=write)
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:
@@ -222,35 +220,11 @@ class SqliteStore(SqliteQueues):
         deadline: date | None,
         audience: Sequence[PersonKey],
     ) -> Campaign:
-        started = iso(started_at)
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO campaigns (platform, tenant, started_by_platform, started_by_tenant,"
-                " started_by_user_id, started_at, language, deadline, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    platform,
-                    tenant,
-                    started_by.platform,
-                    started_by.tenant,
-                    started_by.user_id,
-                    started,
-                    language,
-                    None if deadline is None else deadline.isoformat(),
-                    CampaignState.RUNNING.value,
-                ),
+        return await self._plan(
+            writes.create_campaign(
+                platform, tenant, started_by, started_at, language, deadline, audience
             )
-            campaign_id = cursor.lastrowid
-            await cursor.close()
-            await db.executemany(
-                "INSERT INTO participants (campaign_id, platform, tenant, user_id, invited_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(campaign_id, k.platform, k.tenant, k.user_id, started) for k in audience],
-            )
-            rows = await db.execute_fetchall(
-                f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)
-            )
-        return campaign_from(next(iter(rows)))
+        )
 
     async def get_campaign(self, campaign_id: int) -> Campaign | None:
         rows = await self._fetch(
@@ -273,13 +247,7 @@ class SqliteStore(SqliteQueues):
         return campaign_from(rows[0]) if rows else None
 
     async def close_campaign(self, campaign_id: int, at: datetime) -> bool:
-        async with self._transaction() as db:
-            changed = await self._changes(
-                db,
-                "UPDATE campaigns SET state = ?, closed_at = ? WHERE id = ? AND state = ?",
-                (CampaignState.CLOSED.value, iso(at), campaign_id, CampaignState.RUNNING.value),
-            )
-        return changed > 0
+        return await self._plan(writes.close_campaign(campaign_id, iso(at)))
 
     async def participants(self, campaign_id: int) -> list[Participation]:
         rows = await self._fetch(
@@ -338,45 +306,8 @@ class SqliteStore(SqliteQueues):
         )
         return bool(rows)
 
-    async def commit_turn(self, turn: Turn) -> bool:
-        # A turn without a time still commits; the wall clock is only a fallback.
-        at = iso(turn.at if turn.at is not None else datetime.now(UTC))
-        try:
-            async with self._transaction() as db:
-                if turn.event is not None:
-                    inserted = await self._changes(
-                        db,
-                        "INSERT INTO events_seen (platform, event_id, seen_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT DO NOTHING",
-                        (turn.event.platform, turn.event.event_id, at),
-                    )
-                    if not inserted:
-                        raise _Duplicate
-                if turn.person is not None:
-                    await db.execute(UPSERT_PERSON, person_params(turn.person))
-                if turn.state is not None:
-                    await db.execute(UPSERT_STATE, state_params(turn.state))
-                if turn.answers:
-                    await db.executemany(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
-                if turn.owner_answers:
-                    await db.executemany(
-                        "INSERT INTO owner_answers (theme, question_id, platform, tenant, user_id,"
-                        " text, skipped, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET"
-                        " text = excluded.text, skipped = excluded.skipped,"
-                        " answered_at = excluded.answered_at",
-                        [owner_answer_params(o) for o in turn.owner_answers],
-                    )
-                if turn.finished is not None:
-                    campaign_id, key = turn.finished
-                    await db.execute(
-                        "UPDATE participants SET finished_at = ? WHERE campaign_id = ?"
-                        " AND platform = ? AND tenant = ? AND user_id = ?",
-                        (at, campaign_id, key.platform, key.tenant, key.user_id),
-                    )
-        except _Duplicate:
-            return False
-        return True
+    async def commit_turn(self, turn: Turn) -> Applied | None:
+        return await self._plan(writes.apply_turn(turn))
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         rows = await self._fetch(
@@ -402,37 +333,10 @@ class SqliteStore(SqliteQueues):
         return [theme_owner_from(r) for r in rows]
 
     async def set_theme_owner(self, owner: ThemeOwner) -> None:
-        key = owner.person
-        lead = owner.invited_by
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO theme_owners"
-                " (theme, platform, tenant, user_id, state, since, display_name,"
-                " invited_by_platform, invited_by_tenant, invited_by_user_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (theme) DO UPDATE SET platform = excluded.platform,"
-                " tenant = excluded.tenant, user_id = excluded.user_id, state = excluded.state,"
-                " since = excluded.since, display_name = excluded.display_name,"
-                " invited_by_platform = excluded.invited_by_platform,"
-                " invited_by_tenant = excluded.invited_by_tenant,"
-                " invited_by_user_id = excluded.invited_by_user_id",
-                (
-                    owner.theme,
-                    key.platform,
-                    key.tenant,
-                    key.user_id,
-                    owner.state.value,
-                    iso(owner.since),
-                    owner.display_name,
-                    lead.platform if lead else None,
-                    lead.tenant if lead else None,
-                    lead.user_id if lead else None,
-                ),
-            )
+        await self._plan(writes.set_theme_owner(owner))
 
     async def remove_theme_owner(self, theme: str) -> bool:
-        async with self._transaction() as db:
-            return await self._changes(db, "DELETE FROM theme_owners WHERE theme = ?", (theme,)) > 0
+        return await self._plan(writes.remove_theme_owner(theme))
 
     async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
         sql = (
@@ -482,27 +386,7 @@ class SqliteStore(SqliteQueues):
         return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
 
     async def erase_person(self, key: PersonKey) -> Erasure:
-        who = (key.platform, key.tenant, key.user_id)
-        where = " WHERE platform = ? AND tenant = ? AND user_id = ?"
-        async with self._transaction() as db:
-            counts = {
-                name: await self._changes(db, f"DELETE FROM {table}{where}", who)
-                for name, table in (
-                    ("owner_answers", "owner_answers"),
-                    ("answers", "answers"),
-                    ("roles", "roles"),
-                    ("ownerships", "theme_owners"),
-                    ("participations", "participants"),
-                    ("state", "conversation_state"),
-                    ("profile", "persons"),
-                    ("jobs", "jobs"),
-                    ("addresses", "addresses"),
-                )
-            }
-        counts["answers"] += counts.pop("owner_answers")
-        counts.pop("jobs")  # pending reminders and nudges for the person: gone, not counted
-        counts.pop("addresses")  # where the platform could reach them: gone too
-        return Erasure(**counts)
+        return await self._plan(writes.erase_person(key))
 
     async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
         rows = await self._fetch(

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
+from storage import writes
 from storage.sqlite_rows import dt, dt_opt, iso, job_params
 
 # An item can be claimed when it is pending and due, or when its claim has run out (a replica
@@ -57,6 +58,7 @@ class SqliteQueues:
     _transaction: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
     _fetch: Callable[..., Any]
     _changes: Callable[[aiosqlite.Connection, str, Sequence[Any]], Awaitable[int]]
+    _plan: Callable[..., Awaitable[Any]]
 
     # scheduled jobs
 
@@ -91,14 +93,7 @@ class SqliteQueues:
         return [job_from(row) for row in rows]
 
     async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
-        async with self._transaction() as db:
-            changed = await self._changes(
-                db,
-                "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?, lease_until = NULL"
-                " WHERE key = ? AND state = 'claimed' AND owner = ?",
-                (outcome, iso(at), key, owner),
-            )
-        return changed > 0
+        return bool(await self._plan(writes.finish_job(key, outcome, iso(at), owner)))
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
         async with self._transaction() as db:

@@ -21,7 +21,6 @@ from bot.core.domain import (
     Answer,
     ConversationState,
     Delivery,
-    EventKey,
     Job,
     JobKind,
     OutboxItem,
@@ -34,8 +33,8 @@ from bot.core.domain import (
     Role,
     SendBudget,
     ThemeOwner,
-    Turn,
 )
+from bot.core.turns import EventKey, Turn
 from storage import open_store
 from storage.copy import CopyError, CopyFailed, copy_store
 from storage.copy_tables import _SqliteTables

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.core.domain import ConversationState, EventKey, Person, PersonKey, Phase, Role, Turn
+from bot.core.domain import ConversationState, Person, PersonKey, Phase, Role
 from bot.core.ports import Store
+from bot.core.turns import EventKey, Turn
 from storage import StoreConfigError, open_store, postgres_schema, sqlite_schema
 from storage.postgres import PostgresStore
 from storage.postgres_rows import numbered, redacted, scrubbed

@@ -22,7 +22,6 @@ from bot.core.domain import (
     ConversationState,
     Delivery,
     DraftFile,
-    EventKey,
     Job,
     JobKind,
     OwnerAnswer,
@@ -32,9 +31,9 @@ from bot.core.domain import (
     Phase,
     Role,
     ThemeOwner,
-    Turn,
 )
 from bot.core.ports import Store
+from bot.core.turns import EventKey, Turn
 from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
 from storage.sqlite import SqliteStore
@@ -210,7 +209,7 @@ async def test_commit_turn_applies_everything(store: Store) -> None:
     )
 
     assert await store.seen("slack", "Ev1") is False
-    assert await store.commit_turn(turn) is True
+    assert await store.commit_turn(turn) is not None
 
     assert await store.seen("slack", "Ev1") is True
     assert await store.seen("teams", "Ev1") is False
@@ -229,7 +228,7 @@ async def test_a_repeated_event_changes_nothing(store: Store) -> None:
         answers=(answer(cid, ANN, "q1", "a"),),
         at=T0,
     )
-    assert await store.commit_turn(first) is True
+    assert await store.commit_turn(first) is not None
 
     redelivered = Turn(
         event=event,
@@ -239,7 +238,7 @@ async def test_a_repeated_event_changes_nothing(store: Store) -> None:
         finished=(cid, ANN),
         at=T0 + timedelta(hours=1),
     )
-    assert await store.commit_turn(redelivered) is False
+    assert await store.commit_turn(redelivered) is None
 
     assert await store.load_state(ANN) == first.state
     assert await store.answers(cid) == list(first.answers)
@@ -255,7 +254,7 @@ async def test_concurrent_redeliveries_apply_once(store: Store) -> None:
         for i in range(10)
     ]
     results = await asyncio.gather(*(store.commit_turn(t) for t in turns))
-    assert sorted(results) == [False] * 9 + [True]
+    assert sorted(r is not None for r in results) == [False] * 9 + [True]
     assert len(await store.answers(cid)) == 1
 
 
@@ -263,7 +262,7 @@ async def test_a_turn_without_event_always_applies(store: Store) -> None:
     cid = await new_campaign(store)
     for step in (1, 2):
         state = ConversationState(BOB, cid, step=step, phase=Phase.ASKING, updated_at=T0)
-        assert await store.commit_turn(Turn(event=None, state=state, at=T0)) is True
+        assert await store.commit_turn(Turn(event=None, state=state, at=T0)) is not None
         assert await store.load_state(BOB) == state
 
 
@@ -296,7 +295,7 @@ async def test_finishing_marks_the_participant(store: Store) -> None:
     cid = await new_campaign(store)
     done = T0 + timedelta(hours=3)
     turn = Turn(event=EventKey("slack", "Ev9"), finished=(cid, ANN), at=done)
-    assert await store.commit_turn(turn) is True
+    assert await store.commit_turn(turn) is not None
 
     by_person = {p.person: p for p in await store.participants(cid)}
     assert by_person[ANN].finished_at == done

@@ -18,11 +18,10 @@ from bot.conversation.handlers import CommandHandlers
 from bot.conversation.home import HOME_CONTEXT
 from bot.conversation.owner_handlers import OwnerHandlers
 from bot.core.domain import (
-    EventKey,
     Person,
-    Turn,
 )
 from bot.core.messages import Clicked, Commanded, InboundEvent, Said, Text
+from bot.core.turns import EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import owners, privacy
 from bot.flows.poll import (

@@ -200,30 +200,6 @@ class DraftFile:
 
 
 @dataclass(frozen=True)
-class EventKey:
-    """The identity of an inbound event, used to give it its effect once."""
-
-    platform: str
-    event_id: str
-
-
-@dataclass(frozen=True)
-class Turn:
-    """Everything one inbound event changes, committed atomically by the store.
-
-    If `event` was seen before, the store applies nothing and reports so.
-    """
-
-    event: EventKey | None
-    state: ConversationState | None = None
-    answers: tuple[Answer, ...] = ()
-    person: Person | None = None
-    finished: tuple[int, PersonKey] | None = None  # (campaign id, person) finished the poll
-    at: datetime | None = None
-    owner_answers: tuple[OwnerAnswer, ...] = ()
-
-
-@dataclass(frozen=True)
 class AudienceResolution:
     """What a platform made of a `start` audience: people found, words not understood."""
 

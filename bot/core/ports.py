@@ -30,9 +30,9 @@ from bot.core.domain import (
     Role,
     SendBudget,
     ThemeOwner,
-    Turn,
 )
 from bot.core.messages import Message
+from bot.core.turns import Applied, Turn
 
 
 class Clock(Protocol):
@@ -197,8 +197,9 @@ class Store(Protocol):
         """Whether an event was already applied."""
         ...
 
-    async def commit_turn(self, turn: Turn) -> bool:
-        """Applies a turn atomically; False, changing nothing, if its event was seen before."""
+    async def commit_turn(self, turn: Turn) -> Applied | None:
+        """Applies a turn atomically, in one transaction (bot.core.turns); None, changing
+        nothing, if its event was seen before or its finished job's claim was lost."""
         ...
 
     async def answers(self, campaign_id: int) -> list[Answer]:

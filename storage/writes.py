@@ -1,0 +1,287 @@
+"""Every write of the bot's conversation, written once for both stores as plans (storage.sql).
+
+`apply_turn` commits everything one event changes: the event id, the person, the poll state and
+answers, owner answers, a campaign created (with its audience, invitations and reminders) or
+closed, ownerships, planned jobs, a finished job, an erasure. The stores' single-purpose write
+methods (`create_campaign`, `set_theme_owner`, …, used by the CLI and the tests) run the same
+plans, so a statement exists once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from bot.core.domain import (
+    Campaign,
+    CampaignState,
+    Erasure,
+    Job,
+    OutboxItem,
+    Person,
+    PersonKey,
+    ThemeOwner,
+)
+from bot.core.turns import Applied, NewCampaign, Turn
+from storage.sql import Abort, Count, Lock, Many, Plan, Rows
+from storage.sqlite_rows import (
+    CAMPAIGN_COLUMNS,
+    UPSERT_ANSWER,
+    UPSERT_PERSON,
+    UPSERT_STATE,
+    answer_params,
+    campaign_from,
+    iso,
+    job_params,
+    owner_answer_params,
+    person_params,
+    state_params,
+)
+
+OUTBOX_LOCK = 0x494D_564F_4F55_5458
+"""The lock a plan holds while it numbers invitations after the highest `seq`, so two batches
+enqueued at once never share sequence numbers ("IMVOOUTX")."""
+
+WHO = " WHERE platform = ? AND tenant = ? AND user_id = ?"
+
+UPSERT_OWNER_ANSWER = """
+INSERT INTO owner_answers
+    (theme, question_id, platform, tenant, user_id, text, skipped, answered_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET
+    text = excluded.text,
+    skipped = excluded.skipped,
+    answered_at = excluded.answered_at
+"""
+
+UPSERT_THEME_OWNER = """
+INSERT INTO theme_owners
+    (theme, platform, tenant, user_id, state, since, display_name,
+     invited_by_platform, invited_by_tenant, invited_by_user_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (theme) DO UPDATE SET
+    platform = excluded.platform,
+    tenant = excluded.tenant,
+    user_id = excluded.user_id,
+    state = excluded.state,
+    since = excluded.since,
+    display_name = excluded.display_name,
+    invited_by_platform = excluded.invited_by_platform,
+    invited_by_tenant = excluded.invited_by_tenant,
+    invited_by_user_id = excluded.invited_by_user_id
+"""
+
+INSERT_JOB = (
+    "INSERT INTO jobs (key, kind, run_at, platform, tenant, user_id, campaign_id, theme)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+
+# The tables erasure empties for a person, with the name each count is reported under (None:
+# removed but not counted, as it holds nothing the person told the bot).
+ERASED_TABLES: tuple[tuple[str, str | None], ...] = (
+    ("owner_answers", "answers"),
+    ("answers", "answers"),
+    ("roles", "roles"),
+    ("theme_owners", "ownerships"),
+    ("participants", "participations"),
+    ("conversation_state", "state"),
+    ("persons", "profile"),
+    ("jobs", None),
+    ("addresses", None),
+)
+
+
+def _who(key: PersonKey) -> tuple[str, str, str]:
+    return (key.platform, key.tenant, key.user_id)
+
+
+# ------------------------------------------------------------------------------- the turn
+
+
+def apply_turn(turn: Turn) -> Plan[Applied | None]:
+    """Applies a turn; None, having changed nothing, if its event was seen before or its job's
+    claim was lost."""
+    at = iso(turn.at if turn.at is not None else datetime.now(UTC))
+    if turn.event is not None:
+        inserted = yield Count(
+            "INSERT INTO events_seen (platform, event_id, seen_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (turn.event.platform, turn.event.event_id, at),
+        )
+        if not inserted:
+            raise Abort(None)
+    if turn.job_done is not None:
+        done = turn.job_done
+        if not (yield from finish_job(done.key, done.outcome, at, done.owner)):
+            raise Abort(None)
+    if turn.erase is not None:
+        return Applied(erasure=(yield from erase_person(turn.erase)))
+    if turn.person is not None:
+        yield Count(UPSERT_PERSON, person_params(turn.person))
+    if turn.state is not None:
+        yield Count(UPSERT_STATE, state_params(turn.state))
+    if turn.answers:
+        yield Many(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
+    if turn.owner_answers:
+        yield Many(UPSERT_OWNER_ANSWER, [owner_answer_params(o) for o in turn.owner_answers])
+    if turn.finished is not None:
+        campaign_id, key = turn.finished
+        yield Count(
+            "UPDATE participants SET finished_at = ?"
+            " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?",
+            (at, campaign_id, *_who(key)),
+        )
+    for owner in turn.owners:
+        yield from set_theme_owner(owner)
+    for theme in turn.owners_removed:
+        yield from remove_theme_owner(theme)
+    closed = False
+    if turn.closed is not None:
+        closed = yield from close_campaign(turn.closed, at)
+    campaign = None
+    if turn.campaign is not None:
+        campaign = yield from start_campaign(turn.campaign)
+    if turn.jobs:
+        yield from schedule(turn.jobs)
+    return Applied(campaign=campaign, closed=closed)
+
+
+# ------------------------------------------------------------------------------- campaigns
+
+
+def create_campaign(
+    platform: str,
+    tenant: str,
+    started_by: PersonKey,
+    started_at: datetime,
+    language: str,
+    deadline: date | None,
+    audience: Sequence[PersonKey],
+) -> Plan[Campaign]:
+    """A running campaign and its participants (nothing else: see `start_campaign`)."""
+    started = iso(started_at)
+    rows = yield Rows(
+        "INSERT INTO campaigns (platform, tenant, started_by_platform, started_by_tenant,"
+        " started_by_user_id, started_at, language, deadline, state)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {CAMPAIGN_COLUMNS}",
+        (
+            platform,
+            tenant,
+            *_who(started_by),
+            started,
+            language,
+            None if deadline is None else deadline.isoformat(),
+            CampaignState.RUNNING.value,
+        ),
+    )
+    campaign = campaign_from(rows[0])
+    yield Many(
+        "INSERT INTO participants (campaign_id, platform, tenant, user_id, invited_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(campaign.id, *_who(k), started) for k in audience],
+    )
+    return campaign
+
+
+def start_campaign(new: NewCampaign) -> Plan[Campaign]:
+    """A campaign with its audience's profiles, invitations queued and reminders planned."""
+    yield Many(UPSERT_PERSON, [person_params(p) for p in new.audience])
+    campaign = yield from create_campaign(
+        new.platform,
+        new.tenant,
+        new.started_by,
+        new.started_at,
+        new.language,
+        new.deadline,
+        [p.key for p in new.audience],
+    )
+    yield from enqueue(new.invitations(campaign.id))
+    yield from schedule(new.jobs(campaign.id))
+    return campaign
+
+
+def close_campaign(campaign_id: int, at: str) -> Plan[bool]:
+    changed = yield Count(
+        "UPDATE campaigns SET state = ?, closed_at = ? WHERE id = ? AND state = ?",
+        (CampaignState.CLOSED.value, at, campaign_id, CampaignState.RUNNING.value),
+    )
+    return bool(changed)
+
+
+# -------------------------------------------------------------------------- theme owners
+
+
+def set_theme_owner(owner: ThemeOwner) -> Plan[None]:
+    lead = owner.invited_by
+    yield Count(
+        UPSERT_THEME_OWNER,
+        (
+            owner.theme,
+            *_who(owner.person),
+            owner.state.value,
+            iso(owner.since),
+            owner.display_name,
+            lead.platform if lead else None,
+            lead.tenant if lead else None,
+            lead.user_id if lead else None,
+        ),
+    )
+
+
+def remove_theme_owner(theme: str) -> Plan[bool]:
+    changed = yield Count("DELETE FROM theme_owners WHERE theme = ?", (theme,))
+    return bool(changed)
+
+
+# ------------------------------------------------------------------------ jobs and outbox
+
+
+def schedule(jobs: Sequence[Job]) -> Plan[None]:
+    """Adds jobs, ignoring keys planned before. (The stores' `schedule` methods, which count
+    what was new, keep their own batch statements.)"""
+    if jobs:
+        yield Many(INSERT_JOB, [job_params(j) for j in jobs])
+
+
+def finish_job(key: str, outcome: str, at: str, owner: str) -> Plan[bool]:
+    """Marks a job that `owner` holds done; False if the claim was lost or it is done already."""
+    changed = yield Count(
+        "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?, lease_until = NULL"
+        " WHERE key = ? AND state = 'claimed' AND owner = ?",
+        (outcome, at, key, owner),
+    )
+    return bool(changed)
+
+
+def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
+    """Queues invitations after the highest sequence number, ignoring keys queued before."""
+    if not items:
+        return
+    yield Lock(OUTBOX_LOCK)
+    rows = yield Rows("SELECT COALESCE(MAX(seq), 0) FROM outbox")
+    start = int(rows[0][0])
+    yield Many(
+        "INSERT INTO outbox (key, campaign_id, platform, tenant, user_id, state, attempts,"
+        " next_at, seq) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [
+            (i.key, i.campaign_id, *_who(i.person), iso(i.next_at) if i.next_at else "", start + n)
+            for n, i in enumerate(items, start=1)
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------- privacy
+
+
+def erase_person(key: PersonKey) -> Plan[Erasure]:
+    """Deletes every row of one person; returns what was removed, counted per kind."""
+    counts = {"answers": 0}
+    for table, name in ERASED_TABLES:
+        removed = yield Count(f"DELETE FROM {table}{WHO}", _who(key))
+        if name is not None:
+            counts[name] = counts.get(name, 0) + removed
+    return Erasure(**counts)
+
+
+def upsert_people(people: Sequence[Person]) -> Plan[None]:
+    yield Many(UPSERT_PERSON, [person_params(p) for p in people])
