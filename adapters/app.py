@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.campaigns.outbox import Outbox
-from bot.content.loader import Content, default_content
+from bot.content.library import Content, content_source, load_content
 from bot.conversation.engine import Bot
 from bot.core.clock import SystemClock
 from bot.core.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
@@ -74,7 +74,7 @@ async def open_app(
         clock=clock or SystemClock(),
         sink=sink or DirectoryDraftSink(settings.draft_dir),
         settings=settings,
-        content=content or default_content(),
+        content=content or load_content(content_source(settings.content_dir)),
     )
     services = replace(services, outbox=Outbox(services, send_rate))
     return App(bot=Bot(services), services=services)

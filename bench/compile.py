@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.app import open_app  # noqa: E402
 from adapters.console.transport import ConsoleTransport  # noqa: E402
-from bot.content.loader import default_content, read_toml  # noqa: E402
+from bot.content.library import shipped_content  # noqa: E402
+from bot.content.loader import read_toml  # noqa: E402
 from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.core.turns import Turn  # noqa: E402
@@ -44,7 +45,7 @@ async def fill(db: Path, respondents: int, seed: int = 7) -> None:
     """Creates a campaign with `respondents` people who all answered."""
     rng = random.Random(seed)
     store = await open_store(f"sqlite:///{db}")
-    questions = default_content().questions_for("en")
+    questions = shipped_content().questions_for("en")
     demo = read_toml("en", "demo")
     keys = [PersonKey("console", "local", f"p{i:05d}") for i in range(respondents)]
     lead = PersonKey("console", "local", "lead")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.digest_texts import KEYS, digest_texts, load_digest_texts
-from bot.content.draft_texts import draft_texts
+from bot.content.digest_texts import KEYS, load_digest_texts
 from bot.content.loader import ContentError, content_root, parse_questions, read_toml
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import (
@@ -28,6 +27,7 @@ from bot.core.domain import (
 )
 from bot.core.messages import CardSection
 from bot.reporting.digest import Digest, DigestSnapshot, build_digest
+from tests.packs import digest_texts, draft_texts, pack
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 9)
@@ -145,8 +145,7 @@ def build(
         participants=poll.participants,
         answers=poll.answers,
         owners=owners() if owned is None else owned,
-        questions=questions(lang),
-        language=lang,
+        pack=pack(lang),
         now=NOW,
         today=TODAY,
         anonymity_min=MIN,

@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from bot.content.draft_texts import draft_texts, load_draft_texts
+from bot.content.draft_texts import load_draft_texts
 from bot.content.loader import ContentError, content_root, parse_questions, read_toml
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import (
@@ -31,6 +31,7 @@ from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import escape_inline, render_markdown
 from bot.reporting.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
 from bot.reporting.draft.quotes import ThemeMatcher, select_quotes
+from tests.packs import draft_texts, pack
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TENANT = "T-ACME-SECRET"
@@ -168,8 +169,7 @@ def build(poll: Poll, lang: str, owners: tuple[ThemeOwner, ...] = (), **kw: obje
         participants=poll.participants,
         answers=poll.answers,
         owners=owners,
-        questions=questions(lang),
-        language=lang,
+        pack=pack(lang),
         generated_at=T0,
         **kw,  # type: ignore[arg-type]
     )
@@ -216,7 +216,7 @@ def rendered(request: pytest.FixtureRequest) -> tuple[str, PolicyDraft, str, byt
         owner("child-labour", 51, OwnerState.PROPOSED, "Piet Proposed"),
     )
     draft = build(standard_poll(), lang, owners, max_quotes=20)
-    return lang, draft, render_markdown(draft), render_docx(draft)
+    return lang, draft, render_markdown(draft, pack(lang).draft_template), render_docx(draft)
 
 
 # --- content ------------------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_markdown_escaping_of_block_structure() -> None:
         ),
         open_items=(),
     )
-    md = render_markdown(draft)
+    md = render_markdown(draft, pack("en").draft_template)
     assert "## \\# not \\#\\# nested" in md
     assert "1\\. not a list" in md and "\nnot code" in md and "'- not a bullet" in md
     assert "> line one  \n>  \n> \\> not nested  \n> www\\.evil.example" in md

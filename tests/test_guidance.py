@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from adapters.console.transport import as_click
-from bot.content.briefings import briefings, load_briefings
+from bot.content.briefings import load_briefings
 from bot.content.check import FILES, check_content
-from bot.content.draft_texts import draft_texts
 from bot.content.loader import ContentError
 from bot.content.themes import CODES, THEME_KEYS
 from bot.core.domain import LANGUAGES, OwnerState, ThemeOwner
 from bot.core.messages import Card, Choices
 from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.packs import briefings, draft_texts, pack
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -57,7 +57,7 @@ def test_dutch_and_english_have_the_same_shape() -> None:
         assert a.key == b.key
         assert len(a.examples) == len(b.examples), a.key
         assert [i.id for i in a.references.instruments] == [i.id for i in b.references.instruments]
-    loaded = load_briefings()
+    loaded = load_briefings(None, {lang: pack(lang).questions for lang in LANGUAGES})
     for group in ("drivers", "trends", "legislation", "resistance"):
         assert set(getattr(loaded["nl"], group)) == set(getattr(loaded["en"], group))
 

@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from adapters.server import Server, build_server
-from bot.campaigns.outbox import outbox_key
 from bot.core.settings import Settings
+from bot.core.turns import invitation_key as outbox_key
 from tests.fake_slack import FakeSlack, form, signed
 
 SECRET = "s3cret-signing"

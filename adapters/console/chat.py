@@ -9,7 +9,6 @@ from typing import TextIO
 
 from adapters.app import open_app
 from adapters.console.transport import ConsoleTransport, as_click, console_key, render
-from bot.content.loader import default_content
 from bot.core.domain import Person, PersonKey, Role
 from bot.core.messages import Clicked, Message, Said
 from bot.core.settings import Settings
@@ -41,7 +40,7 @@ async def run_chat(
         write(render(message))
 
     def note(other: PersonKey) -> None:
-        msgs = default_content().messages_for(language or settings.language)
+        msgs = app.services.content.messages_for(language or settings.language)
         write(msgs("console.delivered", user=other.user_id))
 
     transport = ConsoleTransport(me=me, show=show, note=note)

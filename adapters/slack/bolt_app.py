@@ -109,7 +109,7 @@ class SlackAdapter(Background):
         if text.strip().lower() in self.start_words and body.get("trigger_id"):
             # `start` alone: a form asks for the audience and the deadline.
             await ack()
-            msgs = self.bot.services.content.messages_for(self.bot.language_of(person))
+            msgs = self.bot.sessions.pack(person).messages
             await self._open_start_form(str(body["trigger_id"]), msgs)
             return
         event_id = f"command:{body.get('trigger_id') or body.get('command_ts', '')}"
@@ -186,7 +186,7 @@ class SlackAdapter(Background):
         user, team = event.get("user"), body.get("team_id")
         if not user or not team:
             return
-        card = await home_card(self.bot, await self.people.person(team, user))
+        card = await home_card(self.bot.sessions, await self.people.person(team, user))
         blocks = [block for part in render(card) for block in part.blocks][:HOME_BLOCKS]
 
         async def publish() -> None:

@@ -183,7 +183,7 @@ class TeamsAdapter(Background):
             person = self._person(member, tenant, activity.locale)
             await self.bot.services.store.save_address(person.key, self._reference(activity))
             await self.bot.services.store.upsert_person(person)
-            msgs = self.bot.services.content.messages_for(self.bot.language_of(person))
+            msgs = self.bot.sessions.pack(person).messages
             await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
 
     async def _mark_answered(self, turn: TurnContext, card_id: str, value: str) -> None:
@@ -202,9 +202,7 @@ class TeamsAdapter(Background):
     # ------------------------------------------------------------------ outbound
 
     async def _label(self, key: PersonKey) -> str:
-        person = await self.bot.services.store.get_person(key)
-        language = (person.language if person else None) or self.bot.services.settings.language
-        return self.bot.services.content.messages_for(language)("teams.submit")
+        return (await self.bot.sessions.messages_for(key))("teams.submit")
 
     async def _send_in_turn(self, turn: TurnContext, message: Message, key: PersonKey) -> None:
         label = await self._label(key)

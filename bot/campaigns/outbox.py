@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,10 +49,6 @@ JITTER = 0.2
 FIRST_BACKOFF = timedelta(seconds=30)
 BATCH = 2 * CONCURRENCY
 PROGRESS_EVERY = 25
-
-
-def outbox_key(campaign_id: int, person: PersonKey) -> str:
-    return f"invite:{campaign_id}:{person}"
 
 
 def backoff(attempts: int, jitter: float = 0.0) -> timedelta:
@@ -96,14 +92,6 @@ class Outbox:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout), self._running:
                 pass
-
-    async def enqueue_invites(self, campaign: Campaign, people: Sequence[Person]) -> int:
-        now = self.services.clock.now()
-        items = [
-            OutboxItem(outbox_key(campaign.id, p.key), campaign.id, p.key, next_at=now)
-            for p in people
-        ]
-        return await self.services.store.enqueue(items)
 
     async def run(self, progress: Progress | None = None) -> tuple[int, int]:
         """Sends everything due, a few at a time at the pace's rate; returns (sent, failed).

@@ -1,35 +1,30 @@
 """The scheduler: reminders, owner nudges, claims that stand, and weekly manager digests.
 
-Jobs live in the store, so a restart loses none. Each job has a key that names its reason
-("reminder 1 of campaign 3 for anna"): the store schedules a key once and hands it out once,
-so nothing is sent twice. A job is marked done *before* its message goes out; a crash in between
-costs that one message rather than risking a duplicate. Jobs only act in the recipient's working
-hours (09:00-17:00 local, Monday to Friday); a job that comes due outside them (say, after a
-weekend outage) is moved to the next working moment. The clock is injected, so tests can move
-time across weekends and daylight-saving changes.
+Jobs live in the store, so a restart loses none; they are planned in the same turn as what
+caused them (bot.campaigns.planning). Each job has a key that names its reason ("reminder 1 of
+campaign 3 for anna"): the store schedules a key once and hands it out once, so nothing is sent
+twice. A job is finished in one turn with whatever it changes (a claim that stands, the next
+weekly digest) *before* its message goes out; a crash in between costs that one message rather
+than risking a duplicate. Jobs only act in the recipient's working hours (09:00-17:00 local,
+Monday to Friday); a job that comes due outside them (say, after a weekend outage) is moved to
+the next working moment. The clock is injected, so tests can move time across weekends and
+daylight-saving changes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.content.draft_texts import draft_texts
-from bot.content.themes import find_theme
-from bot.core.domain import Campaign, Job, JobKind, OwnerState, Person, PersonKey, Role, ThemeOwner
+from bot.campaigns.planning import managers_of, owner_nudge
+from bot.core.domain import Campaign, Job, JobKind, OwnerState, Person, PersonKey, ThemeOwner
 from bot.core.messages import Message, Text
-from bot.core.worktime import (
-    is_working_time,
-    next_monday_morning,
-    next_working_moment,
-    reminder_moments,
-    zone,
-)
+from bot.core.turns import JobDone, Turn, digest_job
+from bot.core.worktime import is_working_time, next_monday_morning, next_working_moment, zone
 from bot.flows import owners as own
-from bot.flows.poll import resume
+from bot.flows.steps import waiting
 from bot.reporting.digests import deliver_digest
 
 if TYPE_CHECKING:
@@ -38,7 +33,17 @@ if TYPE_CHECKING:
     from bot.flows.sessions import Sessions
 
 BATCH = 50
-NUDGE_AFTER = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a due job sends, the outcome to record, and what it changes in the same turn."""
+
+    messages: tuple[Message, ...]
+    outcome: str
+    owners: tuple[ThemeOwner, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    digest: Campaign | None = None  # a weekly digest to deliver after the commit
 
 
 class Scheduler:
@@ -46,62 +51,9 @@ class Scheduler:
         self.sessions = sessions
         self.services = sessions.services
 
-    # ------------------------------------------------------------------ planning
-
     async def _zone(self, key: PersonKey) -> ZoneInfo:
         person = await self.services.store.get_person(key)
         return zone(person.time_zone if person else None, self.services.settings.timezone)
-
-    async def plan_campaign(self, campaign: Campaign, people: Sequence[Person]) -> int:
-        """Reminders for everyone in the audience and the first weekly digest for each manager."""
-        default = self.services.settings.timezone
-        jobs = [
-            Job(f"reminder:{campaign.id}:{p.key}:{n}", JobKind.REMINDER, moment, p.key, campaign.id)
-            for p in people
-            for n, moment in enumerate(
-                reminder_moments(
-                    campaign.started_at, campaign.deadline, zone(p.time_zone, default)
-                ),
-                start=1,
-            )
-        ]
-        for manager in await self._managers(campaign):
-            jobs.append(await self._digest_job(campaign, manager))
-        return await self.services.store.schedule(jobs)
-
-    async def plan_owner_nudge(self, owner: ThemeOwner) -> None:
-        moment = next_working_moment(owner.since + NUDGE_AFTER, await self._zone(owner.person))
-        job = Job(
-            f"nudge:{owner.theme}:{owner.person}",
-            JobKind.OWNER_NUDGE,
-            moment,
-            owner.person,
-            theme=owner.theme,
-        )
-        await self.services.store.schedule([job])
-
-    async def plan_claim(self, claim: ThemeOwner) -> None:
-        moment = next_working_moment(
-            claim.since + own.CLAIM_STANDS_AFTER, await self._zone(claim.person)
-        )
-        key = f"claim:{claim.theme}:{claim.person}:{claim.since.isoformat()}"
-        await self.services.store.schedule(
-            [Job(key, JobKind.CLAIM_STANDS, moment, claim.person, theme=claim.theme)]
-        )
-
-    async def _managers(self, campaign: Campaign) -> list[PersonKey]:
-        return sorted(
-            {
-                k
-                for k, role in await self.services.store.roles()
-                if role is Role.MANAGER and k.platform == campaign.platform
-            }
-        )
-
-    async def _digest_job(self, campaign: Campaign, manager: PersonKey) -> Job:
-        moment = next_monday_morning(self.services.clock.now(), await self._zone(manager))
-        key = f"digest:{campaign.id}:{manager}:{moment.date().isoformat()}"
-        return Job(key, JobKind.DIGEST, moment, manager, campaign.id)
 
     # ------------------------------------------------------------------ running
 
@@ -134,13 +86,21 @@ class Scheduler:
             await store.reschedule_job(job.key, next_working_moment(now, tz))
             return 0
         async with self.sessions.locks.hold(job.person):
-            messages, outcome = await self._decide(job)
-            if not await store.finish_job(job.key, outcome, now, me):
+            decision = await self._decide(job)
+            turn = Turn(
+                event=None,
+                at=now,
+                job_done=JobDone(job.key, decision.outcome, me),
+                owners=decision.owners,
+                jobs=decision.jobs,
+            )
+            if await store.commit_turn(turn) is None:
                 return 0  # our lease ran out and another replica took the job over
-            for message in messages:
+            for message in decision.messages:
                 await self._send(job.person, message)
-            await self._follow_up(job, outcome)
-        return int(bool(messages))
+            if decision.digest is not None:
+                await deliver_digest(self.services, decision.digest, await self._person(job.person))
+        return int(bool(decision.messages))
 
     async def run_forever(self, every: float = 5.0) -> None:
         """For a long-running process: a tick every `every` seconds."""
@@ -148,80 +108,87 @@ class Scheduler:
             await self.run_due()
             await asyncio.sleep(every)
 
-    async def _decide(self, job: Job) -> tuple[list[Message], str]:
-        """What a due job should send, and the outcome to record."""
+    async def _decide(self, job: Job) -> Decision:
         if job.kind is JobKind.REMINDER:
             return await self._reminder(job)
         if job.kind is JobKind.OWNER_NUDGE:
             return await self._nudge(job)
         if job.kind is JobKind.CLAIM_STANDS:
             return await self._claim(job)
-        return [], "digest"
+        return await self._digest(job)
 
     async def _person(self, key: PersonKey) -> Person:
         return await self.services.store.get_person(key) or Person(key)
 
-    async def _reminder(self, job: Job) -> tuple[list[Message], str]:
+    async def _reminder(self, job: Job) -> Decision:
         store = self.services.store
         campaign = await store.get_campaign(job.campaign_id or 0)
         if campaign is None or not campaign.running:
-            return [], "skipped: campaign closed"
+            return Decision((), "skipped: campaign closed")
         part = await store.participation(campaign.id, job.person)
         if part is None or part.finished_at is not None:
-            return [], "skipped: finished or not taking part"
+            return Decision((), "skipped: finished or not taking part")
         session = await self.sessions.load(await self._person(job.person))
-        if session.poll is None or session.state is None or not session.pending:
-            return [], "skipped: nothing pending"
+        if session.asking is None:
+            return Decision((), "skipped: nothing pending")
         msgs = session.msgs
         until = (
             msgs("remind.deadline", date=campaign.deadline.isoformat()) if campaign.deadline else ""
         )
-        text = msgs(
-            "remind.poll", name=session.person.display_name or job.person.user_id, deadline=until
-        )
-        return [Text(text.strip()), resume(session.poll, session.state)], "sent"
+        name = session.person.display_name or job.person.user_id
+        text = msgs("remind.poll", name=name, deadline=until).strip()
+        question = waiting(session)
+        assert question is not None
+        return Decision((Text(text), question), "sent")
 
-    async def _nudge(self, job: Job) -> tuple[list[Message], str]:
+    async def _nudge(self, job: Job) -> Decision:
         session = await self.sessions.load(await self._person(job.person))
         pending = session.owner_next
         if pending is None or pending.theme.key != job.theme:
-            return [], "skipped: answered or no longer owner"
+            return Decision((), "skipped: answered or no longer owner")
         messages: list[Message] = [Text(session.msgs("owners.nudge", theme=pending.theme.name))]
-        if not (session.pending and session.poll is not None):
+        if session.asking is None:
             messages.append(own.ask(pending, session.msgs))
-        return messages, "sent"
+        return Decision(tuple(messages), "sent")
 
-    async def _claim(self, job: Job) -> tuple[list[Message], str]:
-        store = self.services.store
-        current = {o.theme: o for o in await store.theme_owners()}.get(job.theme or "")
+    async def _claim(self, job: Job) -> Decision:
+        session = await self.sessions.load(await self._person(job.person))
+        current = session.owners.get(job.theme or "")
         if (
             current is None
             or current.person != job.person
             or current.state is not OwnerState.PROPOSED
             or current.invited_by is not None
         ):
-            return [], "skipped: claim no longer open"
+            return Decision((), "skipped: claim no longer open")
         accepted = replace(current, state=OwnerState.ACCEPTED, since=self.services.clock.now())
-        await store.set_theme_owner(accepted)
-        session = await self.sessions.load(await self._person(job.person))
-        theme = find_theme(job.theme or "", draft_texts(session.msgs.language).themes)
+        owners = {**session.owners, accepted.theme: accepted}
+        next_question = own.next_question(
+            job.person,
+            session.pack.themes,
+            owners,
+            session.owner_answers,
+            session.pack.owner_questions,
+        )
+        theme = next((t for t in session.pack.themes if t.key == job.theme), None)
         name = theme.name if theme else (job.theme or "")
         messages: list[Message] = [Text(session.msgs("owners.stands", theme=name))]
-        if session.owner_next is not None and not (session.pending and session.poll is not None):
-            messages.append(own.ask(session.owner_next, session.msgs))
-        await self.plan_owner_nudge(accepted)
-        return messages, "accepted"
+        if next_question is not None and session.asking is None:
+            messages.append(own.ask(next_question, session.msgs))
+        nudge = owner_nudge(accepted, await self._zone(job.person))
+        return Decision(tuple(messages), "accepted", owners=(accepted,), jobs=(nudge,))
 
-    async def _follow_up(self, job: Job, outcome: str) -> None:
-        """Digests are sent after the job is claimed, then the next Monday's is planned."""
-        if job.kind is not JobKind.DIGEST:
-            return
-        campaign = await self.services.store.get_campaign(job.campaign_id or 0)
+    async def _digest(self, job: Job) -> Decision:
+        """A manager's weekly digest: delivered after the commit, the next one planned in it."""
+        store = self.services.store
+        campaign = await store.get_campaign(job.campaign_id or 0)
         if campaign is None or not campaign.running:
-            return
-        if job.person in await self._managers(campaign):
-            await deliver_digest(self.services, campaign, await self._person(job.person))
-            await self.services.store.schedule([await self._digest_job(campaign, job.person)])
+            return Decision((), "digest")
+        if job.person not in managers_of(await store.roles(), campaign.platform):
+            return Decision((), "digest")
+        moment = next_monday_morning(self.services.clock.now(), await self._zone(job.person))
+        following = digest_job(campaign.id, job.person, moment)
+        return Decision((), "digest", jobs=(following,), digest=campaign)
 
     async def _send(self, to: PersonKey, message: Message) -> None:
         try:

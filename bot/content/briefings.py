@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, default_content, read_toml
+from bot.content.loader import ContentError, ContentRoot, read_toml
 from bot.core.domain import LANGUAGES, Question
 
 # Poll option keys that need no briefing of their own ("none / I don't know").
@@ -123,11 +120,12 @@ def parse_briefings(
     )
 
 
-def load_briefings(root: Traversable | Path | None = None) -> Mapping[str, Briefings]:
-    """Both languages, checked against the poll and against each other."""
-    content = default_content()
+def load_briefings(
+    root: ContentRoot, questions: Mapping[str, Sequence[Question]]
+) -> Mapping[str, Briefings]:
+    """Both languages, checked against the poll (`questions` per language) and each other."""
     loaded = {
-        lang: parse_briefings(lang, read_toml(lang, "briefings", root), content.questions_for(lang))
+        lang: parse_briefings(lang, read_toml(lang, "briefings", root), questions[lang])
         for lang in LANGUAGES
     }
     english = loaded["en"]
@@ -138,14 +136,3 @@ def load_briefings(root: Traversable | Path | None = None) -> Mapping[str, Brief
                     f"content/{lang}/briefings.toml: {group}: keys differ from English"
                 )
     return MappingProxyType(loaded)
-
-
-@cache
-def _shipped() -> Mapping[str, Briefings]:
-    return load_briefings()
-
-
-def briefings(language: str) -> Briefings:
-    """The shipped briefings of a language (English if unknown), loaded once per process."""
-    loaded = _shipped()
-    return loaded[language] if language in loaded else loaded["en"]

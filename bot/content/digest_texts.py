@@ -10,13 +10,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, read_toml
+from bot.content.loader import ContentError, ContentRoot, read_toml
 from bot.core.domain import LANGUAGES
 
 _NONE: frozenset[str] = frozenset()
@@ -129,20 +126,8 @@ def parse_digest_texts(language: str, raw: Mapping[str, Any]) -> DigestTexts:
     return DigestTexts(language=language, strings=MappingProxyType(strings))
 
 
-def load_digest_texts(root: Traversable | Path | None = None) -> Mapping[str, DigestTexts]:
+def load_digest_texts(root: ContentRoot = None) -> Mapping[str, DigestTexts]:
     """Loads the digest texts of both languages; ContentError names the file and key at fault."""
     return MappingProxyType(
         {lang: parse_digest_texts(lang, read_toml(lang, "digest", root)) for lang in LANGUAGES}
     )
-
-
-@cache
-def _shipped() -> Mapping[str, DigestTexts]:
-    return load_digest_texts()
-
-
-@cache
-def digest_texts(language: str) -> DigestTexts:
-    """The shipped digest texts for a language (English if unknown), loaded once per process."""
-    texts = _shipped()
-    return texts[language] if language in texts else texts["en"]

@@ -11,13 +11,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, read_toml
+from bot.content.loader import ContentError, ContentRoot, read_toml
 from bot.content.themes import ThemeText, parse_instruments, parse_themes
 from bot.core.domain import LANGUAGES
 
@@ -332,7 +329,7 @@ def _first_difference(a: Any, b: Any, path: str, lists: bool) -> str | None:
     return None if a == b else path.lstrip(".")
 
 
-def load_draft_texts(root: Traversable | Path | None = None) -> Mapping[str, DraftTexts]:
+def load_draft_texts(root: ContentRoot = None) -> Mapping[str, DraftTexts]:
     """Loads and cross-checks the draft texts of both languages; ContentError names file and key."""
     raws = {
         lang: (read_toml(lang, "draft", root), read_toml(lang, "themes", root))
@@ -361,15 +358,3 @@ def load_draft_texts(root: Traversable | Path | None = None) -> Mapping[str, Dra
         if mine_codes != [(c.code, c.category) for c in out["en"].ilo_conventions]:
             raise ContentError(f"content/{lang}/draft.toml: ilo.convention: differs from English")
     return MappingProxyType(out)
-
-
-@cache
-def _shipped() -> Mapping[str, DraftTexts]:
-    return load_draft_texts()
-
-
-@cache
-def draft_texts(language: str) -> DraftTexts:
-    """The shipped draft texts for a language (English if unknown), loaded once per process."""
-    texts = _shipped()
-    return texts[language] if language in texts else texts["en"]

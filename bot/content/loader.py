@@ -11,13 +11,12 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from bot.core.domain import LANGUAGES, Option, Question, QuestionKind
+from bot.core.domain import Option, Question, QuestionKind
 
 
 class ContentError(Exception):
@@ -29,19 +28,68 @@ def content_root() -> Traversable:
     return resources.files("content")
 
 
-def read_toml(language: str, name: str, root: Traversable | Path | None = None) -> dict[str, Any]:
-    """Reads `content/<language>/<name>.toml`, with the file named in any error."""
-    base = root if root is not None else content_root()
-    node = base.joinpath(language).joinpath(f"{name}.toml")
+@dataclass(frozen=True)
+class Overlay:
+    """A company's own content folder over the shipped files (`IMVO_CONTENT_DIR`).
+
+    A file there replaces the shipped file key by key: tables merge, every other value (a text,
+    a list of questions) replaces the shipped one. A file or key missing there falls back to the
+    shipped one, so a company only keeps what it changed.
+    """
+
+    folder: Path
+    base: Traversable | Path | None = None
+
+    def joinpath(self, *parts: str) -> Traversable | Path:
+        """The shipped node (for what is read whole, such as a template, see `read_template`)."""
+        return (self.base if self.base is not None else content_root()).joinpath(*parts)
+
+
+ContentRoot = Traversable | Path | Overlay | None
+
+
+def _parse(node: Traversable | Path, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(node.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ContentError(f"content/{language}/{name}.toml: file is missing") from exc
+        raise ContentError(f"{shown}: file is missing") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{shown}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ContentError(f"content/{language}/{name}.toml: {exc}") from exc
+        raise ContentError(f"{shown}: {exc}") from exc
 
 
-def read_template(name: str, root: Traversable | Path | None = None) -> str:
+def _merged(base: dict[str, Any], mine: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in mine.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(language: str, name: str, root: ContentRoot = None) -> dict[str, Any]:
+    """Reads `content/<language>/<name>.toml` (under an overlay: the company's file merged over
+    the shipped one), with the file named in any error."""
+    if isinstance(root, Overlay):
+        shipped = read_toml(language, name, root.base)
+        own = root.folder / language / f"{name}.toml"
+        if not own.is_file():
+            return shipped
+        return _merged(shipped, _parse(own, str(own)))
+    base = root if root is not None else content_root()
+    node = base.joinpath(language).joinpath(f"{name}.toml")
+    return _parse(node, f"content/{language}/{name}.toml")
+
+
+def read_template(name: str, root: ContentRoot = None) -> str:
+    """Reads `content/templates/<name>` (a company's own copy first, under an overlay)."""
+    if isinstance(root, Overlay):
+        own = root.folder / "templates" / name
+        if own.is_file():
+            return own.read_text(encoding="utf-8")
+        root = root.base
     base = root if root is not None else content_root()
     node = base.joinpath("templates").joinpath(name)
     try:
@@ -166,50 +214,7 @@ def parse_messages(language: str, raw: Mapping[str, Any]) -> Messages:
     return Messages(language, flat)
 
 
-@dataclass(frozen=True)
-class Content:
-    """All of `content/` that the conversation needs, for both languages."""
-
-    questions: Mapping[str, tuple[Question, ...]]
-    messages: Mapping[str, Messages]
-    owner_questions: Mapping[str, tuple[Question, ...]]
-
-    def questions_for(self, language: str) -> tuple[Question, ...]:
-        return self.questions[language if language in self.questions else "en"]
-
-    def owner_questions_for(self, language: str) -> tuple[Question, ...]:
-        return self.owner_questions[language if language in self.owner_questions else "en"]
-
-    def messages_for(self, language: str) -> Messages:
-        return self.messages[language if language in self.messages else "en"]
-
-
-def load_content(root: Traversable | Path | None = None) -> Content:
-    """Loads and cross-checks both languages; raises ContentError naming the file and key."""
-    questions = {
-        lang: parse_questions(lang, read_toml(lang, "questions", root)) for lang in LANGUAGES
-    }
-    messages = {lang: parse_messages(lang, read_toml(lang, "messages", root)) for lang in LANGUAGES}
-    owner_questions = {
-        lang: parse_questions(lang, read_toml(lang, "owner_questions", root), "owner_questions")
-        for lang in LANGUAGES
-    }
-    _same_shape(questions)
-    _same_shape(owner_questions, "owner_questions")
-    base_keys = messages["en"].keys()
-    for lang, msgs in messages.items():
-        missing = base_keys - msgs.keys()
-        extra = msgs.keys() - base_keys
-        if missing or extra:
-            key = sorted(missing or extra)[0]
-            raise ContentError(
-                _where(lang, "messages", key)
-                + (": missing here but present in English" if missing else ": not in English")
-            )
-    return Content(questions=questions, messages=messages, owner_questions=owner_questions)
-
-
-def _same_shape(questions: Mapping[str, tuple[Question, ...]], name: str = "questions") -> None:
+def same_shape(questions: Mapping[str, tuple[Question, ...]], name: str = "questions") -> None:
     reference = questions["en"]
     for lang, qs in questions.items():
         if [q.id for q in qs] != [q.id for q in reference]:
@@ -225,9 +230,3 @@ def _same_shape(questions: Mapping[str, tuple[Question, ...]], name: str = "ques
                 theirs.asks_why,
             ):
                 raise ContentError(_where(lang, name, mine.id) + ": differs from English")
-
-
-@cache
-def default_content() -> Content:
-    """The shipped content, loaded once per process."""
-    return load_content()

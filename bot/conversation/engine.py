@@ -1,9 +1,12 @@
-"""The conversation engine: every inbound event of every platform goes through `Bot.handle`.
+"""The conversation engine: every inbound event of every platform goes through `Bot.receive`.
 
-For each event: ignore bots; take the person's lock; drop an event seen before; work out what
-changes; commit it in one turn (the event id with it); only then reply; then do slow work
-(fan-out, compiling). A restart loses nothing because the state is in the store, and two events
-of one person never interleave because of the lock.
+For each event: ignore bots; take the person's lock; load their session; route the event to the
+poll, an owner question or a command, which returns an `Outcome` carrying every effect; commit
+those effects in **one** store transaction together with the event id (bot.core.turns); only
+then reply; then do slow work (fan-out, compiling). A failed commit leaves nothing behind and a
+redelivered event changes nothing, because the event id and the effects commit together. A
+restart loses nothing because the state is in the store, and two events of one person never
+interleave because of the lock.
 """
 
 from __future__ import annotations
@@ -12,42 +15,33 @@ from dataclasses import replace
 
 from bot.campaigns.scheduler import Scheduler
 from bot.content import guidance as guide
-from bot.content.draft_texts import draft_texts
-from bot.conversation.commands import ParsedCommand, alias_table, parse_command
-from bot.conversation.handlers import CommandHandlers
+
+# The handler modules declare their commands in the registry when imported.
+from bot.conversation import handlers, owner_handlers
+from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
-from bot.conversation.owner_handlers import OwnerHandlers
-from bot.core.domain import (
-    Person,
-)
+from bot.core.domain import Person
 from bot.core.messages import Clicked, Commanded, InboundEvent, Said, Text
-from bot.core.turns import EventKey, Turn
+from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
-from bot.flows import owners, privacy
-from bot.flows.poll import (
-    CLICK_PREFIX,
-    PollStep,
-    on_back,
-    on_click,
-    on_skip,
-    on_text,
-    resume,
-)
+from bot.flows import owners, privacy, steps
+from bot.flows.poll import CLICK_PREFIX, resume
 from bot.flows.services import Services
-from bot.flows.session import Outcome, Receipt, Reply, Session
+from bot.flows.session import After, Outcome, Receipt, Reply, Session, Work
 from bot.flows.sessions import Sessions
 
 
 class Bot:
-    """The platform-neutral bot. Adapters turn platform payloads into events and call `handle`."""
+    """The platform-neutral bot. Adapters turn platform payloads into events and call `receive`
+    (or `handle`, which also delivers)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.sessions = Sessions(services)
         self.locks = self.sessions.locks
-        self._aliases = alias_table(services.content.messages)
-        self._commands = CommandHandlers(self)
-        self.owner_handlers = OwnerHandlers(self)
+        messages = services.content.messages.values()
+        self.context = Context(services, self.sessions, Words.of(messages))
+        self._aliases = COMMANDS.aliases(messages)
         self.scheduler = Scheduler(self.sessions)
 
     # ------------------------------------------------------------------ entry points
@@ -70,143 +64,111 @@ class Bot:
         async with self.locks.hold(key):
             if await store.seen(key.platform, event.event_id):
                 return Receipt()
-            session = await self.session(event.person)
+            session = await self.sessions.load(event.person)
             outcome = await self._route(event, session)
             turn = self._turn(EventKey(key.platform, event.event_id), session, outcome)
-            if not await store.commit_turn(turn):
+            applied = await store.commit_turn(turn)
+            if applied is None:
                 return Receipt()
-            return Receipt(tuple(outcome.replies), outcome.after)
+            return Receipt(tuple(outcome.replies), _bound(outcome.after, applied))
 
     async def resume(self, person: Person, reply: Reply) -> None:
-        """Greets a person who opens the conversation, re-asking a pending question if any."""
+        """Greets a person who opens the conversation, re-asking what waits for them if any."""
         async with self.locks.hold(person.key):
-            session = await self.session(person)
-            await self.services.store.upsert_person(session.person)
-            if session.poll is not None and session.state is not None and session.pending:
+            session = await self.sessions.load(person)
+            now = self.services.clock.now()
+            await self.services.store.commit_turn(Turn(event=None, person=session.person, at=now))
+            question = steps.waiting(session)
+            if question is not None:
                 await reply(Text(session.msgs("poll.welcome_back")))
-                await reply(resume(session.poll, session.state))
-            elif session.owner_next is not None:
-                await reply(Text(session.msgs("poll.welcome_back")))
-                await reply(owners.ask(session.owner_next, session.msgs))
+                await reply(question)
             else:
-                await reply(Text(session.msgs("idle.greeting", name=session.person.display_name)))
-
-    # ------------------------------------------------------------------ session
-
-    def language_of(self, person: Person) -> str:
-        return self.sessions.language_of(person)
-
-    async def session(self, incoming: Person) -> Session:
-        return await self.sessions.load(incoming)
+                name = session.person.display_name
+                await reply(Text(session.msgs("idle.greeting", name=name)))
 
     # ------------------------------------------------------------------ routing
 
-    async def _route(self, event: InboundEvent, session: Session) -> Outcome:
-        msgs = session.msgs
+    async def _route(self, event: InboundEvent, s: Session) -> Outcome:
         if isinstance(event, Clicked):
-            if event.context.startswith(CLICK_PREFIX):
-                if session.poll is None or session.state is None:
-                    return Outcome().say(msgs("poll.no_poll"))
-                qid = event.context[len(CLICK_PREFIX) :]
-                return self._poll(on_click(session.poll, session.state, qid, event.value), session)
-            if event.context == HOME_CONTEXT:
-                return await self._home_click(event.value, session)
-            if event.context.startswith(owners.INVITE_CONTEXT):
-                theme = event.context[len(owners.INVITE_CONTEXT) :]
-                return await self.owner_handlers.answer_invitation(theme, event.value, session)
-            if event.context == privacy.CONFIRM_CONTEXT:
-                return await self._commands.forget_click(event.value, session)
-            if guide.is_guidance_click(event.context):
-                return await self._commands.guidance_click(event.context, event.value, session)
-            return Outcome().say(msgs("poll.stale_click"))
+            return await self._click(event, s)
         refusal = check_text(event.text)
         if refusal is not None:
-            outcome = Outcome().say(msgs(refusal.key, **refusal.values))
-            if session.poll is not None and session.state is not None and session.pending:
-                outcome.replies.append(resume(session.poll, session.state))
+            outcome = Outcome().say(s.msgs(refusal.key, **refusal.values))
+            if (poll := s.asking) is not None:
+                outcome.replies.append(resume(poll.context, poll.state))
             return outcome
         text = normalise(event.text)
-        command = parse_command(
-            text, self._aliases, explicit=isinstance(event, Commanded), pending=session.pending
+        command = COMMANDS.parse(
+            text,
+            self._aliases,
+            explicit=isinstance(event, Commanded),
+            pending=s.asking is not None,
         )
         if command is not None:
-            return await self._commands.run(command, session)
+            return await COMMANDS.run(self.context, command, s)
         assert isinstance(event, Said)
-        if session.poll is not None and session.state is not None and session.pending:
-            return self._poll(on_text(session.poll, session.state, text), session)
-        if session.owner_next is not None:
-            return self.owner_reply(session, text)
-        if session.poll is not None and session.state is not None:
-            return Outcome().say(msgs("poll.already_done"))
-        return Outcome().say(msgs("idle.unknown_text"))
+        return steps.answer_text(s, text, self.services.clock.now())
 
-    async def _home_click(self, value: str, session: Session) -> Outcome:
+    async def _click(self, event: Clicked, s: Session) -> Outcome:
+        context, value, ctx = event.context, event.value, self.context
+        if context.startswith(CLICK_PREFIX):
+            return steps.answer_click(s, context[len(CLICK_PREFIX) :], value)
+        if context == HOME_CONTEXT:
+            return await self._home_click(value, s)
+        if context.startswith(owners.INVITE_CONTEXT):
+            theme = context[len(owners.INVITE_CONTEXT) :]
+            return await owner_handlers.answer_invitation(ctx, theme, value, s)
+        if context == privacy.CONFIRM_CONTEXT:
+            return await handlers.forget_click(ctx, value, s)
+        if guide.is_guidance_click(context):
+            return await handlers.guidance_click(ctx, context, value, s)
+        return Outcome().say(s.msgs("poll.stale_click"))
+
+    async def _home_click(self, value: str, s: Session) -> Outcome:
         """A button of the home view: continue the poll, or run a command (roles apply)."""
         if value == "continue":
-            if session.poll is not None and session.state is not None and session.pending:
-                return Outcome(replies=[resume(session.poll, session.state)])
-            if session.owner_next is not None:
-                return Outcome(replies=[owners.ask(session.owner_next, session.msgs)])
-            return Outcome().say(session.msgs("poll.nothing_to_skip"))
+            question = steps.waiting(s)
+            if question is None:
+                return Outcome().say(s.msgs("poll.nothing_to_skip"))
+            return Outcome(replies=[question])
         if value not in ("guidance", "status", "draft", "digest"):
-            return Outcome().say(session.msgs("poll.stale_click"))
-        return await self._commands.run(ParsedCommand(value), session)
+            return Outcome().say(s.msgs("poll.stale_click"))
+        return await COMMANDS.run(self.context, ParsedCommand(value), s)
 
-    def _poll(self, step: PollStep, session: Session) -> Outcome:
-        outcome = Outcome(replies=list(step.replies), state=step.state, poll=step)
-        if step.finished and session.owner_next is not None:
-            outcome.replies.append(owners.ask(session.owner_next, session.msgs))
-        return outcome
-
-    def owner_reply(self, session: Session, text: str | None) -> Outcome:
-        """Stores an owner questionnaire answer (None: skipped) and asks the next question."""
-        pending = session.owner_next
-        assert pending is not None
-        key, msgs = session.person.key, session.msgs
-        stored = owners.answer(pending, key, text, self.services.clock.now())
-        language = self.language_of(session.person)
-        following = owners.next_question(
-            key,
-            draft_texts(language).themes,
-            session.owners,
-            [*session.owner_answers, stored],
-            self.services.content.owner_questions_for(language),
-        )
-        outcome = Outcome(owner_answers=(stored,))
-        if following is None or following.theme.key != pending.theme.key:
-            outcome.say(msgs("owners.done", theme=pending.theme.name))
-        if following is not None:
-            outcome.replies.append(owners.ask(following, msgs))
-        return outcome
-
-    def poll_skip(self, session: Session) -> Outcome:
-        if session.poll is not None and session.state is not None and session.pending:
-            return self._poll(on_skip(session.poll, session.state), session)
-        if session.owner_next is not None:
-            return self.owner_reply(session, None)
-        return Outcome().say(session.msgs("poll.nothing_to_skip"))
-
-    def poll_back(self, session: Session) -> Outcome:
-        if session.poll is None or session.state is None:
-            return Outcome().say(session.msgs("poll.no_poll"))
-        return self._poll(on_back(session.poll, session.state), session)
-
-    def _turn(self, event: EventKey, session: Session, outcome: Outcome) -> Turn:
-        if outcome.erased:
-            return Turn(event=event, at=self.services.clock.now())
-        person = outcome.person or session.person
+    def _turn(self, event: EventKey, s: Session, outcome: Outcome) -> Turn:
+        """The outcome's effects as one turn, committed with the event id."""
+        now = self.services.clock.now()
+        if outcome.erase:
+            return Turn(event=event, at=now, erase=s.person.key)
+        person = outcome.person or s.person
         step = outcome.poll
         if step is not None and step.discipline is not None:
             person = replace(person, discipline=step.discipline)
         finished = None
-        if step is not None and step.finished and session.campaign is not None:
-            finished = (session.campaign.id, person.key)
+        if step is not None and step.finished and s.campaign is not None:
+            finished = (s.campaign.id, person.key)
         return Turn(
             event=event,
             state=outcome.state,
-            owner_answers=outcome.owner_answers,
             answers=step.answers if step is not None else (),
             person=person,
             finished=finished,
-            at=self.services.clock.now(),
+            at=now,
+            owner_answers=outcome.owner_answers,
+            campaign=outcome.campaign,
+            closed=outcome.closed,
+            owners=outcome.owners,
+            owners_removed=outcome.owners_removed,
+            jobs=outcome.jobs,
         )
+
+
+def _bound(work: Work | None, applied: Applied) -> After | None:
+    """Slow work with what the commit produced, as the receipt's `after`."""
+    if work is None:
+        return None
+
+    async def after(reply: Reply) -> None:
+        await work(reply, applied)
+
+    return after

@@ -1,35 +1,38 @@
-"""The chat commands: help, start, status, draft, language, stop, skip and back.
+"""The chat commands of everyone and of CSR leads and managers, declared in the registry.
 
-Each handler reads what it needs and returns an Outcome; the engine commits it and replies.
-Slow work (sending the poll to an audience, compiling a draft) runs in `Outcome.after`, after
-the command itself has been stored and acknowledged.
+Each handler reads what it needs and returns an Outcome: everything it changes rides on the
+outcome and is committed by the engine in one turn. Slow work (sending the poll to an audience,
+compiling a draft, a digest) runs in `Outcome.after`, after the turn is stored and acknowledged.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
 
-from bot.campaigns.fanout import invite
+from bot.campaigns.fanout import send_invitations
+from bot.campaigns.planning import managers_of, new_campaign
 from bot.content import guidance as guide
-from bot.content.briefings import briefings
-from bot.content.draft_texts import draft_texts
 from bot.content.themes import find_theme
-from bot.conversation.commands import ParsedCommand
-from bot.core.domain import LANGUAGES, Campaign, Person, PersonKey, Role, ThemeOwner
-from bot.core.messages import Card, CardSection, FileShare
-from bot.flows import privacy
+from bot.conversation.commands import (
+    COMMANDS,
+    LEADS,
+    LEADS_AND_MANAGERS,
+    Context,
+    ParsedCommand,
+)
+from bot.conversation.suggestions import candidates_by_theme
+from bot.core.domain import LANGUAGES, Campaign, Person, PersonKey
+from bot.core.messages import FileShare, Text
+from bot.core.turns import Applied
+from bot.flows import privacy, steps
 from bot.flows.poll import resume
 from bot.flows.session import Outcome, Reply, Session
 from bot.reporting.compile import compile_draft
 from bot.reporting.digests import compose_digest, remember
 from bot.reporting.status import status_card
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Bot
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
@@ -49,274 +52,238 @@ def parse_date(word: str) -> date | None:
         return None
 
 
-class CommandHandlers:
-    """Runs parsed commands for the engine."""
+# -------------------------------------------------------------------------------- everyone
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-        self.services = bot.services
-        self._everyone = {
-            w for m in bot.services.content.messages.values() for w in m.words("words.everyone")
-        }
-        self._deadline_words = {
-            w for m in bot.services.content.messages.values() for w in m.words("words.deadline")
-        }
-        self._words = {
-            name: {
-                w
-                for m in bot.services.content.messages.values()
-                for w in m.words(f"guidance.{name}")
-            }
-            for name in [f"part_{p}" for p in guide.PARTS] + [f"topic_{t}" for t in guide.TOPICS]
-        }
 
-    async def run(self, command: ParsedCommand, s: Session) -> Outcome:
-        handler = {
-            "help": self.help,
-            "start": self.start,
-            "status": self.status,
-            "draft": self.draft,
-            "language": self.language,
-            "stop": self.stop,
-            "skip": self.skip,
-            "back": self.back,
-            "guidance": self.guidance,
-            "mydata": self.mydata,
-            "owners": self.bot.owner_handlers.owners,
-            "claim": self.bot.owner_handlers.claim,
-            "owner": self.bot.owner_handlers.assign,
-            "digest": self.digest,
-            "forget": self.forget,
-        }.get(command.name)
-        if handler is None:
-            return Outcome().say(s.msgs("commands.unknown", word=command.word))
-        return await handler(command, s)
+@COMMANDS.command("help")
+async def help_(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    return Outcome(replies=[COMMANDS.help_card(s)])
 
-    def _denied(self, s: Session, command: str, *allowed: Role) -> Outcome | None:
-        if s.roles & set(allowed):
-            return None
-        key = "roles.need_lead" if allowed == (Role.CSR_LEAD,) else "roles.need_lead_or_manager"
-        return Outcome().say(s.msgs(key, command=command, user=str(s.person.key)))
 
-    # ---------------------------------------------------------------- everyone
+@COMMANDS.command("guidance", takes_args=True)
+async def guidance(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    """`guidance`, `guidance <theme> [examples|references]` or `guidance <topic>`."""
+    themes = s.pack.themes
+    if not command.args:
+        return Outcome(replies=[guide.theme_list(themes, s.owners, s.msgs)])
+    word = command.args[0]
+    topic = _named(word, ctx.words.topics)
+    if topic is not None:
+        return Outcome(replies=[guide.topic_card(topic, s.pack.briefings, s.msgs)])
+    theme = find_theme(word, themes)
+    if theme is None:
+        return Outcome().say(guide.unknown_theme(word, themes, s.msgs))
+    if len(command.args) > 1:
+        part = _named(command.args[1], ctx.words.parts)
+        if part is None:
+            return Outcome().say(s.msgs("guidance.unknown_part", key=theme.key))
+        return Outcome(replies=[guide.theme_part(theme, part, s.msgs)])
+    owner = guide.owner_text(theme, s.owners, s.msgs)
+    return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
 
-    async def help(self, command: ParsedCommand, s: Session) -> Outcome:
-        msgs = s.msgs
-        sections = [CardSection(title=msgs("help.everyone_title"), body=msgs("help.everyone"))]
-        if Role.CSR_LEAD in s.roles:
-            sections.append(CardSection(title=msgs("help.lead_title"), body=msgs("help.lead")))
-        elif Role.MANAGER in s.roles:
-            sections.append(
-                CardSection(title=msgs("help.manager_title"), body=msgs("help.manager"))
-            )
-        sections.append(CardSection(body=msgs("help.poll")))
-        card = Card(title=msgs("help.title"), sections=tuple(sections))
-        return Outcome(replies=[card])
 
-    async def language(self, command: ParsedCommand, s: Session) -> Outcome:
-        choice = command.args[0].lower() if command.args else ""
-        if choice not in LANGUAGES:
-            return Outcome().say(s.msgs("language.usage"))
-        msgs = self.services.content.messages_for(choice)
-        person = replace(s.person, language=choice)
-        outcome = Outcome(person=person).say(msgs("language.set"))
-        if s.poll is not None and s.state is not None and s.pending:
-            # Re-ask the pending question in the new language.
-            questions = self.services.content.questions_for(choice)
-            poll = replace(s.poll, questions=questions, msgs=msgs)
-            outcome.replies.append(resume(poll, s.state))
-        return outcome
+async def guidance_click(ctx: Context, context: str, value: str, s: Session) -> Outcome:
+    """A click on the theme list, a snippet's Examples / References, or an offered topic."""
+    if context in (guide.LIST_CONTEXT, guide.TOPIC_CONTEXT):
+        args: tuple[str, ...] = (value,)
+    else:
+        args = (context[len(guide.PART_CONTEXT) :], value)
+    return await guidance(ctx, ParsedCommand("guidance", args), s)
 
-    async def guidance(self, command: ParsedCommand, s: Session) -> Outcome:
-        """`guidance`, `guidance <theme> [examples|references]` or `guidance <topic>`."""
-        language = self.bot.language_of(s.person)
-        themes = draft_texts(language).themes
-        if not command.args:
-            return Outcome(replies=[guide.theme_list(themes, await self._owners(), s.msgs)])
-        word = command.args[0]
-        topic = self._named(word, "topic_", guide.TOPICS)
-        if topic is not None:
-            return Outcome(replies=[guide.topic_card(topic, briefings(language), s.msgs)])
-        theme = find_theme(word, themes)
-        if theme is None:
-            return Outcome().say(guide.unknown_theme(word, themes, s.msgs))
-        if len(command.args) > 1:
-            part = self._named(command.args[1], "part_", guide.PARTS)
-            if part is None:
-                return Outcome().say(s.msgs("guidance.unknown_part", key=theme.key))
-            return Outcome(replies=[guide.theme_part(theme, part, s.msgs)])
-        owner = guide.owner_text(theme, await self._owners(), s.msgs)
-        return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
 
-    async def guidance_click(self, context: str, value: str, s: Session) -> Outcome:
-        """A click on the theme list, a snippet's Examples / References, or an offered topic."""
-        if context in (guide.LIST_CONTEXT, guide.TOPIC_CONTEXT):
-            args: tuple[str, ...] = (value,)
+def _named(word: str, names: Mapping[str, frozenset[str]]) -> str | None:
+    lowered = word.lower()
+    return next((name for name, words in names.items() if lowered in words), None)
+
+
+@COMMANDS.command("language", takes_args=True)
+async def language(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    choice = command.args[0].lower() if command.args else ""
+    if choice not in LANGUAGES:
+        return Outcome().say(s.msgs("language.usage"))
+    pack = ctx.services.content.for_language(choice)
+    outcome = Outcome(person=replace(s.person, language=choice)).say(pack.messages("language.set"))
+    if (poll := s.asking) is not None:
+        # Re-ask the pending question in the new language.
+        context = replace(poll.context, questions=pack.questions, msgs=pack.messages)
+        outcome.replies.append(resume(context, poll.state))
+    return outcome
+
+
+@COMMANDS.command("skip")
+async def skip(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    return steps.skip(s, ctx.services.clock.now())
+
+
+@COMMANDS.command("back")
+async def back(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    return steps.back(s)
+
+
+@COMMANDS.command("mydata")
+async def mydata(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    data = await ctx.services.store.person_data(s.person.key)
+    exported = privacy.export_json(data, ctx.services.clock.now())
+    outcome = Outcome().say(privacy.summary(data, s.msgs))
+    outcome.say(s.msgs("privacy.export_intro") + "\n" + exported)
+    return outcome
+
+
+@COMMANDS.command("forget", takes_args=True)
+async def forget(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    if command.args:
+        return Outcome().say(s.msgs("privacy.only_yourself"))
+    data = await ctx.services.store.person_data(s.person.key)
+    return Outcome(replies=[privacy.confirmation(data, s.msgs, ctx.services.clock.now())])
+
+
+async def forget_click(ctx: Context, value: str, s: Session) -> Outcome:
+    """The answer to forget-me's question: erased in the turn, reported from what it removed."""
+    decision = privacy.confirmed(value, ctx.services.clock.now())
+    if decision is None:
+        return Outcome().say(s.msgs("privacy.expired"))
+    if not decision:
+        return Outcome().say(s.msgs("privacy.kept"))
+    msgs = s.msgs
+
+    async def report(reply: Reply, applied: Applied) -> None:
+        if applied.erasure is not None:
+            await reply(Text(privacy.erased_text(applied.erasure, msgs)))
+
+    return Outcome(erase=True, after=report)
+
+
+# ------------------------------------------------------------------- leads and managers
+
+
+@COMMANDS.command("start", roles=LEADS, takes_args=True)
+async def start(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    msgs, services = s.msgs, ctx.services
+    if not command.args:
+        return Outcome().say(msgs("start.usage"))
+    if s.campaign is not None:
+        return Outcome().say(msgs("start.already_running", id=s.campaign.id))
+    now = services.clock.now()
+    deadline: date | None = None
+    words: list[str] = []
+    for word in command.args:
+        if word.lower() in ctx.words.deadline:
+            continue
+        when = parse_date(word)
+        if when is None and re.fullmatch(r"[\d-]+", word) and "-" in word:
+            return Outcome().say(msgs("start.bad_date", word=word))
+        if when is not None:
+            if when < now.date():
+                return Outcome().say(msgs("start.deadline_past", date=when.isoformat()))
+            deadline = when
         else:
-            args = (context[len(guide.PART_CONTEXT) :], value)
-        return await self.guidance(ParsedCommand("guidance", args), s)
+            words.append(word)
+    everyone = any(w.lower() in ctx.words.everyone for w in words)
+    named = [w for w in words if w.lower() not in ctx.words.everyone]
+    key = s.person.key
+    found = await services.directory.resolve_audience(key.platform, key.tenant, named, everyone)
+    people = _unique(p for p in found.people if not p.is_bot)
+    unknown = ", ".join(found.unknown)
+    if not people:
+        return Outcome().say(msgs("start.nobody", unknown=unknown or "-"))
+    managers = [
+        await services.store.get_person(k) or Person(k)
+        for k in managers_of(await services.store.roles(), key.platform)
+    ]
+    plan = new_campaign(
+        lead=s.person,
+        people=people,
+        managers=managers,
+        started_at=now,
+        language=s.pack.language,
+        deadline=deadline,
+        default_zone=services.settings.timezone,
+    )
+    until = deadline.isoformat() if deadline else msgs("start.no_deadline")
 
-    def _named(self, word: str, prefix: str, names: tuple[str, ...]) -> str | None:
-        lowered = word.lower()
-        return next((n for n in names if lowered in self._words[prefix + n]), None)
-
-    async def _owners(self) -> dict[str, ThemeOwner]:
-        return {o.theme: o for o in await self.services.store.theme_owners()}
-
-    async def mydata(self, command: ParsedCommand, s: Session) -> Outcome:
-        data = await self.services.store.person_data(s.person.key)
-        exported = privacy.export_json(data, self.services.clock.now())
-        outcome = Outcome().say(privacy.summary(data, s.msgs))
-        outcome.say(s.msgs("privacy.export_intro") + "\n" + exported)
-        return outcome
-
-    async def forget(self, command: ParsedCommand, s: Session) -> Outcome:
-        if command.args:
-            return Outcome().say(s.msgs("privacy.only_yourself"))
-        data = await self.services.store.person_data(s.person.key)
-        return Outcome(replies=[privacy.confirmation(data, s.msgs, self.services.clock.now())])
-
-    async def forget_click(self, value: str, s: Session) -> Outcome:
-        decision = privacy.confirmed(value, self.services.clock.now())
-        if decision is None:
-            return Outcome().say(s.msgs("privacy.expired"))
-        if not decision:
-            return Outcome().say(s.msgs("privacy.kept"))
-        erasure = await self.services.store.erase_person(s.person.key)
-        return Outcome(erased=True).say(privacy.erased_text(erasure, s.msgs))
-
-    async def skip(self, command: ParsedCommand, s: Session) -> Outcome:
-        return self.bot.poll_skip(s)
-
-    async def back(self, command: ParsedCommand, s: Session) -> Outcome:
-        return self.bot.poll_back(s)
-
-    # ---------------------------------------------------------------- leads
-
-    async def start(self, command: ParsedCommand, s: Session) -> Outcome:
-        if denied := self._denied(s, "start", Role.CSR_LEAD):
-            return denied
-        msgs = s.msgs
-        if not command.args:
-            return Outcome().say(msgs("start.usage"))
-        if s.campaign is not None:
-            return Outcome().say(msgs("start.already_running", id=s.campaign.id))
-        today = self.services.clock.now().date()
-        deadline: date | None = None
-        words: list[str] = []
-        for word in command.args:
-            if word.lower() in self._deadline_words:
-                continue
-            when = parse_date(word)
-            if when is None and re.fullmatch(r"[\d-]+", word) and "-" in word:
-                return Outcome().say(msgs("start.bad_date", word=word))
-            if when is not None:
-                if when < today:
-                    return Outcome().say(msgs("start.deadline_past", date=when.isoformat()))
-                deadline = when
-            else:
-                words.append(word)
-        everyone = any(w.lower() in self._everyone for w in words)
-        named = [w for w in words if w.lower() not in self._everyone]
-        key = s.person.key
-        found = await self.services.directory.resolve_audience(
-            key.platform, key.tenant, named, everyone
-        )
-        people = _unique(p for p in found.people if not p.is_bot)
-        unknown = ", ".join(found.unknown)
-        if not people:
-            return Outcome().say(msgs("start.nobody", unknown=unknown or "-"))
-        campaign = await self.services.store.create_campaign(
-            platform=key.platform,
-            tenant=key.tenant,
-            started_by=key,
-            started_at=self.services.clock.now(),
-            language=self.bot.language_of(s.person),
-            deadline=deadline,
-            audience=[p.key for p in people],
-        )
-        outcome = Outcome()
-        until = deadline.isoformat() if deadline else msgs("start.no_deadline")
-        outcome.say(msgs("start.started", id=campaign.id, count=len(people), deadline=until))
+    async def fan_out(reply: Reply, applied: Applied) -> None:
+        assert applied.campaign is not None
+        campaign = applied.campaign
+        await reply(Text(msgs("start.started", id=campaign.id, count=len(people), deadline=until)))
         if unknown:
-            outcome.say(msgs("start.unknown", unknown=unknown))
+            await reply(Text(msgs("start.unknown", unknown=unknown)))
+        await send_invitations(services, campaign, len(people), msgs, reply)
 
-        await self.bot.scheduler.plan_campaign(campaign, people)
+    return Outcome(campaign=plan, after=fan_out)
 
-        async def fan_out(reply: Reply) -> None:
-            await invite(self.services, campaign, people, s.person, reply)
 
-        outcome.after = fan_out
-        return outcome
+async def _campaign_for_report(ctx: Context, s: Session) -> Campaign | None:
+    if s.campaign is not None:
+        return s.campaign
+    latest = await ctx.services.store.latest_campaign()
+    key = s.person.key
+    if latest is not None and (latest.platform, latest.tenant) == (key.platform, key.tenant):
+        return latest
+    return None
 
-    async def stop(self, command: ParsedCommand, s: Session) -> Outcome:
-        if denied := self._denied(s, "stop", Role.CSR_LEAD):
-            return denied
-        if s.campaign is None:
-            return Outcome().say(s.msgs("stop.none"))
-        await self.services.store.close_campaign(s.campaign.id, self.services.clock.now())
-        return Outcome().say(s.msgs("stop.done", id=s.campaign.id))
 
-    async def _campaign_for_report(self, s: Session) -> Campaign | None:
-        if s.campaign is not None:
-            return s.campaign
-        latest = await self.services.store.latest_campaign()
-        key = s.person.key
-        if latest is not None and (latest.platform, latest.tenant) == (key.platform, key.tenant):
-            return latest
-        return None
+@COMMANDS.command("status", roles=LEADS_AND_MANAGERS)
+async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    campaign = await _campaign_for_report(ctx, s)
+    if campaign is None:
+        return Outcome().say(s.msgs("status.none"))
+    store = ctx.services.store
+    card = status_card(
+        campaign=campaign,
+        participants=await store.participants(campaign.id),
+        answers=await store.answers(campaign.id),
+        owners=list(s.owners.values()),
+        questions=s.pack.questions,
+        msgs=s.msgs,
+        today=ctx.services.clock.now().date(),
+        themes=s.pack.themes,
+        suggestions=await candidates_by_theme(ctx, s),
+        waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
+    )
+    return Outcome(replies=[card])
 
-    async def status(self, command: ParsedCommand, s: Session) -> Outcome:
-        if denied := self._denied(s, "status", Role.CSR_LEAD, Role.MANAGER):
-            return denied
-        campaign = await self._campaign_for_report(s)
-        if campaign is None:
-            return Outcome().say(s.msgs("status.none"))
-        store = self.services.store
-        card = status_card(
-            campaign=campaign,
-            participants=await store.participants(campaign.id),
-            answers=await store.answers(campaign.id),
-            owners=await store.theme_owners(),
-            questions=self.services.content.questions_for(self.bot.language_of(s.person)),
-            msgs=s.msgs,
-            today=self.services.clock.now().date(),
-            themes=draft_texts(self.bot.language_of(s.person)).themes,
-            suggestions=await self.bot.owner_handlers.suggestions(s),
-            waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
-        )
-        return Outcome(replies=[card])
 
-    async def digest(self, command: ParsedCommand, s: Session) -> Outcome:
-        if denied := self._denied(s, "digest", Role.CSR_LEAD, Role.MANAGER):
-            return denied
-        campaign = await self._campaign_for_report(s)
-        if campaign is None:
-            return Outcome().say(s.msgs("status.none"))
-        language = self.bot.language_of(s.person)
-        built = await compose_digest(self.services, campaign, language, str(s.person.key))
-        await remember(self.services, campaign, str(s.person.key), built)
-        return Outcome(replies=[built.card])
+@COMMANDS.command("draft", roles=LEADS)
+async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    campaign = await _campaign_for_report(ctx, s)
+    if campaign is None:
+        return Outcome().say(s.msgs("draft.none"))
+    services, msgs = ctx.services, s.msgs
 
-    async def draft(self, command: ParsedCommand, s: Session) -> Outcome:
-        if denied := self._denied(s, "draft", Role.CSR_LEAD):
-            return denied
-        campaign = await self._campaign_for_report(s)
-        if campaign is None:
-            return Outcome().say(s.msgs("draft.none"))
-        msgs = s.msgs
+    async def compile_and_share(reply: Reply, applied: Applied) -> None:
+        result = await compile_draft(services, campaign, campaign.language)
+        missing = "\n".join(f"- {item}" for item in result.draft.open_items)
+        text = msgs("draft.ready", id=campaign.id, respondents=result.respondents)
+        if missing:
+            text += "\n" + msgs("draft.missing", items=missing)
+        await reply(FileShare(text=text, files=result.files, locations=result.locations))
 
-        async def compile_and_share(reply: Reply) -> None:
-            result = await compile_draft(self.services, campaign, campaign.language)
-            missing = "\n".join(f"- {item}" for item in result.draft.open_items)
-            text = msgs("draft.ready", id=campaign.id, respondents=result.respondents)
-            if missing:
-                text += "\n" + msgs("draft.missing", items=missing)
-            await reply(FileShare(text=text, files=result.files, locations=result.locations))
+    outcome = Outcome().say(msgs("draft.compiling", id=campaign.id))
+    outcome.after = compile_and_share
+    return outcome
 
-        outcome = Outcome().say(msgs("draft.compiling", id=campaign.id))
-        outcome.after = compile_and_share
-        return outcome
+
+@COMMANDS.command("stop", roles=LEADS)
+async def stop(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    if s.campaign is None:
+        return Outcome().say(s.msgs("stop.none"))
+    return Outcome(closed=s.campaign.id).say(s.msgs("stop.done", id=s.campaign.id))
+
+
+@COMMANDS.command("digest", roles=LEADS_AND_MANAGERS)
+async def digest(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+    """Acknowledged at once; the digest is worked out after, and its snapshot kept once shown."""
+    campaign = await _campaign_for_report(ctx, s)
+    if campaign is None:
+        return Outcome().say(s.msgs("status.none"))
+    services, language, recipient = ctx.services, s.pack.language, str(s.person.key)
+
+    async def compose_and_show(reply: Reply, applied: Applied) -> None:
+        built = await compose_digest(services, campaign, language, recipient)
+        await reply(built.card)
+        await remember(services, campaign, recipient, built)
+
+    return Outcome(after=compose_and_show)
 
 
 def _unique(people: Iterable[Person]) -> list[Person]:

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.content.draft_texts import draft_texts
 from bot.core.domain import OwnerState, Person, Role
 from bot.core.messages import Card, CardSection, Choice
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Bot
+from bot.flows.sessions import Sessions
 
 HOME_CONTEXT = "cmd"  # a click runs the command named by its value
 
 
-async def home_card(bot: Bot, person: Person) -> Card:
-    session = await bot.session(person)
+async def home_card(sessions: Sessions, person: Person) -> Card:
+    session = await sessions.load(person)
     msgs = session.msgs
     sections: list[CardSection] = []
     actions: list[Choice] = []
-    if session.poll is not None and session.state is not None and session.pending:
-        n, total = session.state.step + 1, len(session.poll.questions)
+    if (poll := session.asking) is not None:
+        n, total = poll.state.step + 1, len(poll.context.questions)
         sections.append(
             CardSection(
                 title=msgs("home.poll_title"), body=msgs("home.poll_pending", n=n, total=total)
@@ -31,7 +26,7 @@ async def home_card(bot: Bot, person: Person) -> Card:
         sections.append(CardSection(title=msgs("home.poll_title"), body=msgs("home.poll_done")))
     else:
         sections.append(CardSection(title=msgs("home.poll_title"), body=msgs("home.poll_none")))
-    themes = {t.key: t.name for t in draft_texts(bot.language_of(session.person)).themes}
+    themes = {t.key: t.name for t in session.pack.themes}
     mine = [
         themes.get(o.theme, o.theme)
         for o in session.owners.values()

@@ -64,10 +64,6 @@ class Invitations(Protocol):
         """Whether a run is under way in this process."""
         ...
 
-    async def enqueue_invites(self, campaign: Campaign, people: Sequence[Person]) -> int:
-        """Queues the invitations of `people`; returns how many were new."""
-        ...
-
     async def run(
         self, progress: Callable[[int], Awaitable[None]] | None = None
     ) -> tuple[int, int]:

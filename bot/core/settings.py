@@ -28,6 +28,8 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     admins: tuple[str, ...] = ()
     draft_dir: Path = Path("drafts")
+    # A company's own content folder over the shipped files (`imvo-bot content init DIR`).
+    content_dir: Path | None = None
     anonymity_min: int = 5
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -112,6 +114,13 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
             raise SettingsError(
                 f"IMVO_ADMINS entry {admin!r} must look like slack:U123, teams:<id> or console:name"
             )
+    raw_content = get("IMVO_CONTENT_DIR", "")
+    content_dir = Path(raw_content).expanduser() if raw_content else None
+    if content_dir is not None and not content_dir.is_dir():
+        raise SettingsError(
+            f"IMVO_CONTENT_DIR {raw_content!r} is not a folder; make one with:"
+            f" imvo-bot content init {raw_content}"
+        )
     return Settings(
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
         db_pool_size=db_pool_size,
@@ -120,6 +129,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         timezone=timezone,
         admins=admins,
         draft_dir=Path(get("IMVO_DRAFT_DIR", "drafts")),
+        content_dir=content_dir,
         anonymity_min=anonymity_min,
         slack_bot_token=get("SLACK_BOT_TOKEN", ""),
         slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),

@@ -7,7 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
-from bot.content.loader import Content
+from bot.content.library import Content
 from bot.core.ports import Clock, Directory, DraftSink, Invitations, Store, Transport
 from bot.core.settings import Settings
 

@@ -1,14 +1,17 @@
-"""Per-event values shared by the engine and the command handlers."""
+"""The values one event is handled with: the typed `Session` of the person behind it, the
+`Outcome` a handler returns, and the `Receipt` of what is still to be said and done."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from bot.content.library import Pack
 from bot.content.loader import Messages
 from bot.core.domain import (
     Campaign,
     ConversationState,
+    Job,
     OwnerAnswer,
     Person,
     Phase,
@@ -16,43 +19,72 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import Message, Text
+from bot.core.turns import Applied, NewCampaign
 from bot.flows.owners import OwnerQuestion
 from bot.flows.poll import PollContext, PollStep
 
 Reply = Callable[[Message], Awaitable[None]]
 After = Callable[[Reply], Awaitable[None]]
+# Slow work after the commit: it may use what the commit produced (a campaign's id, an erasure).
+Work = Callable[[Reply, Applied], Awaitable[None]]
 
 
-@dataclass
+@dataclass(frozen=True)
+class ActivePoll:
+    """The running campaign's poll as one person has it: what it reads and where they are."""
+
+    context: PollContext
+    state: ConversationState
+
+    @property
+    def pending(self) -> bool:
+        """Whether a question of it waits for an answer (or its "why")."""
+        return self.state.phase in (Phase.ASKING, Phase.WHY)
+
+
+@dataclass(frozen=True)
 class Session:
     """What the engine knows about the person behind one event."""
 
     person: Person
-    msgs: Messages
+    pack: Pack  # the person's language
     roles: frozenset[Role]
-    campaign: Campaign | None = None
-    state: ConversationState | None = None
-    poll: PollContext | None = None  # set when the person takes part in the running campaign
-    owners: dict[str, ThemeOwner] = field(default_factory=dict)
-    owner_answers: list[OwnerAnswer] = field(default_factory=list)
+    campaign: Campaign | None = None  # the running campaign of the person's workspace
+    poll: ActivePoll | None = None  # set when the person takes part in that campaign
+    owners: Mapping[str, ThemeOwner] = field(default_factory=dict)  # per theme key
+    owner_answers: tuple[OwnerAnswer, ...] = ()
     owner_next: OwnerQuestion | None = None  # the owner question waiting for this person
 
     @property
-    def pending(self) -> bool:
-        return self.state is not None and self.state.phase in (Phase.ASKING, Phase.WHY)
+    def msgs(self) -> Messages:
+        return self.pack.messages
+
+    @property
+    def asking(self) -> ActivePoll | None:
+        """The poll, when one of its questions waits for this person's answer."""
+        return self.poll if self.poll is not None and self.poll.pending else None
+
+    def may(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
 
 
 @dataclass
 class Outcome:
-    """What handling one event changes and says. Committed first, then replied, then `after`."""
+    """Everything handling one event changes and says. The engine commits the changes in one
+    transaction with the event id, then sends `replies`, then runs `after` (slow work)."""
 
     replies: list[Message] = field(default_factory=list)
     state: ConversationState | None = None
     poll: PollStep | None = None
-    person: Person | None = None
-    after: After | None = None
+    person: Person | None = None  # the person's profile as it should be stored
     owner_answers: tuple[OwnerAnswer, ...] = ()
-    erased: bool = False  # the person's data was erased: store nothing about them in this turn
+    campaign: NewCampaign | None = None
+    closed: int | None = None  # a campaign to close
+    owners: tuple[ThemeOwner, ...] = ()  # ownerships set or replaced
+    owners_removed: tuple[str, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    erase: bool = False  # erase the person; nothing else about them is stored in this turn
+    after: Work | None = None
 
     def say(self, text: str) -> Outcome:
         self.replies.append(Text(text))

@@ -1,23 +1,32 @@
 """What the engine, the command handlers, the scheduler and the home view share: the
-per-person locks and loading the session of the person behind an event."""
+per-person locks, the person's language pack, and loading the session of the person behind an
+event. Nothing here calls up into the engine."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
 
 from bot.content import guidance as guide
-from bot.content.briefings import briefings
-from bot.content.draft_texts import draft_texts
-from bot.core.domain import ConversationState, Person, PersonKey, Phase, Role
+from bot.content.library import Pack
+from bot.content.loader import Messages
+from bot.core.domain import (
+    ConversationState,
+    OwnerAnswer,
+    Person,
+    PersonKey,
+    Phase,
+    Role,
+    ThemeOwner,
+)
 from bot.core.ports import Store
 from bot.flows import owners
 from bot.flows.poll import PollContext
 from bot.flows.services import Services
-from bot.flows.session import Session
+from bot.flows.session import ActivePoll, Session
 
 
 class PersonLocks:
@@ -43,6 +52,30 @@ class PersonLocks:
                 self.locks[key] = (lock, users - 1)
 
 
+def merged(incoming: Person, stored: Person | None) -> Person:
+    """The person as the platform describes them now, over what was stored: what a person chose
+    themselves (language, discipline) beats a platform's guess."""
+    if stored is None:
+        return incoming
+    return replace(
+        incoming,
+        display_name=incoming.display_name or stored.display_name,
+        language=stored.language or incoming.language,
+        time_zone=incoming.time_zone or stored.time_zone,
+        discipline=stored.discipline or incoming.discipline,
+    )
+
+
+def next_owner_question(
+    key: PersonKey,
+    pack: Pack,
+    owners_by_theme: Mapping[str, ThemeOwner],
+    answers: Sequence[OwnerAnswer],
+) -> owners.OwnerQuestion | None:
+    """The owner question waiting for `key`, in the pack's language, if any."""
+    return owners.next_question(key, pack.themes, owners_by_theme, answers, pack.owner_questions)
+
+
 class Sessions:
     """Loads the session of the person behind an event; holds the per-person locks."""
 
@@ -50,58 +83,58 @@ class Sessions:
         self.services = services
         self.locks = PersonLocks(services.store)
 
-    def language_of(self, person: Person) -> str:
-        return person.language or self.services.settings.language
+    def pack(self, person: Person | None) -> Pack:
+        """The language pack of a person (the bot's default language for a stranger)."""
+        language = person.language if person is not None else None
+        return self.services.content.for_language(language or self.services.settings.language)
+
+    async def messages_for(self, key: PersonKey) -> Messages:
+        """The sentences in the language of someone who is not the one writing (a notice)."""
+        return self.pack(await self.services.store.get_person(key)).messages
 
     async def roles_of(self, key: PersonKey) -> frozenset[Role]:
-        granted = {role for who, role in await self.services.store.roles() if str(who) == str(key)}
+        granted = {role for who, role in await self.services.store.roles() if who == key}
         if str(key) in self.services.settings.admins:
             granted.add(Role.CSR_LEAD)
         return frozenset({Role.EMPLOYEE, *granted})
 
+    async def owners(self) -> dict[str, ThemeOwner]:
+        return {o.theme: o for o in await self.services.store.theme_owners()}
+
     async def load(self, incoming: Person) -> Session:
         store = self.services.store
-        stored = await store.get_person(incoming.key)
-        person = incoming
-        if stored is not None:
-            # What a person chose themselves (language, discipline) beats a platform's guess.
-            person = replace(
-                incoming,
-                display_name=incoming.display_name or stored.display_name,
-                language=stored.language or incoming.language,
-                time_zone=incoming.time_zone or stored.time_zone,
-                discipline=stored.discipline or incoming.discipline,
-            )
-        language = self.language_of(person)
-        msgs = self.services.content.messages_for(language)
-        session = Session(person=person, msgs=msgs, roles=await self.roles_of(person.key))
-        session.owners = {o.theme: o for o in await store.theme_owners()}
-        if any(o.person == person.key for o in session.owners.values()):
-            session.owner_answers = await store.owner_answers(person.key)
-            session.owner_next = owners.next_question(
-                person.key,
-                draft_texts(language).themes,
-                session.owners,
-                session.owner_answers,
-                self.services.content.owner_questions_for(language),
-            )
-        campaign = await store.running_campaign(person.key.platform, person.key.tenant)
-        session.campaign = campaign
-        if campaign is None or await store.participation(campaign.id, person.key) is None:
+        person = merged(incoming, await store.get_person(incoming.key))
+        key, pack = person.key, self.pack(person)
+        by_theme = await self.owners()
+        owner_answers: tuple[OwnerAnswer, ...] = ()
+        owner_next = None
+        if any(o.person == key for o in by_theme.values()):
+            owner_answers = tuple(await store.owner_answers(key))
+            owner_next = next_owner_question(key, pack, by_theme, owner_answers)
+        session = Session(
+            person=person,
+            pack=pack,
+            roles=await self.roles_of(key),
+            campaign=await store.running_campaign(key.platform, key.tenant),
+            owners=by_theme,
+            owner_answers=owner_answers,
+            owner_next=owner_next,
+        )
+        campaign = session.campaign
+        if campaign is None or await store.participation(campaign.id, key) is None:
             return session
-        state = await store.load_state(person.key)
+        state = await store.load_state(key)
         if state is None or state.campaign_id != campaign.id:
             # The invitation asked the first question: a reply answers it.
-            state = ConversationState(person.key, campaign.id, 0, Phase.ASKING)
-        session.state = state
-        answers = await store.answers_of(campaign.id, person.key)
-        session.poll = PollContext(
-            person=person.key,
+            state = ConversationState(key, campaign.id, 0, Phase.ASKING)
+        answers = await store.answers_of(campaign.id, key)
+        context = PollContext(
+            person=key,
             campaign_id=campaign.id,
-            questions=self.services.content.questions_for(self.language_of(person)),
+            questions=pack.questions,
             answers={a.question_id: a for a in answers},
-            msgs=msgs,
+            msgs=pack.messages,
             now=self.services.clock.now(),
-            followup=partial(guide.poll_followup, briefings(self.language_of(person)), msgs),
+            followup=partial(guide.poll_followup, pack.briefings, pack.messages),
         )
-        return session
+        return replace(session, poll=ActivePoll(context, state))

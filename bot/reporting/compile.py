@@ -42,17 +42,16 @@ async def compile_draft(
     store = services.store
     answers = await store.answers(campaign.id)
     now = services.clock.now()
+    pack = services.content.for_language(language)
     draft = build_draft(
         campaign=campaign,
         participants=await store.participants(campaign.id),
         answers=answers,
         owners=await store.theme_owners(),
-        questions=services.content.questions_for(language),
-        language=language,
+        pack=pack,
         generated_at=now,
         anonymity_min=services.settings.anonymity_min,
         owner_answers=await store.owner_answers(),
-        owner_questions=services.content.owner_questions_for(language),
     )
     stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
     files: list[DraftFile] = []
@@ -61,7 +60,7 @@ async def compile_draft(
             # Word rendering is CPU work: keep the event loop free for other people meanwhile.
             data = await asyncio.to_thread(render_docx, draft)
         else:
-            data = render_markdown(draft).encode("utf-8")
+            data = render_markdown(draft, pack.draft_template).encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
     locations = await services.sink.save(campaign.id, files)
     respondents = len({a.person for a in answers if a.has_content})

@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from bot.content.digest_texts import DigestTexts, digest_texts
-from bot.content.draft_texts import DraftTexts, draft_texts
+from bot.content.digest_texts import DigestTexts
+from bot.content.draft_texts import DraftTexts
+from bot.content.library import Pack
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
 from bot.core.messages import Card, CardSection
@@ -113,8 +114,7 @@ def build_digest(
     participants: Sequence[Participation],
     answers: Sequence[Answer],
     owners: Sequence[ThemeOwner],
-    questions: Sequence[Question],
-    language: str,
+    pack: Pack,
     now: datetime,
     today: date,
     anonymity_min: int,
@@ -127,7 +127,7 @@ def build_digest(
     not participants are ignored (see `bot.reporting.draft.collect`). `unowned_hint` may give, per
     theme key, the labels of disciplines worth asking about a theme nobody owns yet.
     """
-    texts = digest_texts(language)
+    texts = pack.digest
     collected = collect(campaign, participants, answers)
     owner_of = owner_by_theme(owners)
     accepted = sum(o.state is OwnerState.ACCEPTED for k, o in owner_of.items() if k in THEME_KEYS)
@@ -141,7 +141,7 @@ def build_digest(
     facts = _Facts(
         campaign=campaign,
         collected=collected,
-        by_id={q.id: q for q in questions},
+        by_id={q.id: q for q in pack.questions},
         owner_of=owner_of,
         today=today,
         minimum=max(1, anonymity_min),
@@ -149,7 +149,7 @@ def build_digest(
         snapshot=snapshot,
         hint=unowned_hint or {},
         texts=texts,
-        draft=draft_texts(language),
+        draft=pack.draft,
         esc=_plain,
     )
     title = texts("title", id=campaign.id)

@@ -3,7 +3,6 @@ Monday digest. Each recipient's last snapshot is kept, so a digest says what cha
 
 from __future__ import annotations
 
-from bot.content.draft_texts import draft_texts
 from bot.core.domain import Campaign, Delivery, Person
 from bot.core.worktime import zone
 from bot.flows.services import Services
@@ -21,20 +20,16 @@ async def compose_digest(
         previous = DigestSnapshot.from_json(raw) if raw else None
     except ValueError:
         previous = None  # an unreadable old snapshot only costs the "what changed" line
-    questions = services.content.questions_for(language)
-    labels = {o.key: o.label for q in questions if q.id == "discipline" for o in q.options}
-    hint = {
-        t.key: [labels[d] for d in t.disciplines if d in labels]
-        for t in draft_texts(language).themes
-    }
+    pack = services.content.for_language(language)
+    labels = {o.key: o.label for q in pack.questions if q.id == "discipline" for o in q.options}
+    hint = {t.key: [labels[d] for d in t.disciplines if d in labels] for t in pack.themes}
     today = now.astimezone(zone(None, services.settings.timezone)).date()
     return build_digest(
         campaign=campaign,
         participants=await store.participants(campaign.id),
         answers=await store.answers(campaign.id),
         owners=await store.theme_owners(),
-        questions=questions,
-        language=language,
+        pack=pack,
         now=now,
         today=today,
         anonymity_min=services.settings.anonymity_min,

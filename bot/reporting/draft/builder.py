@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.content.draft_texts import DraftTexts, draft_texts
+from bot.content.draft_texts import DraftTexts
+from bot.content.library import Pack
 from bot.content.themes import ThemeText
 from bot.core.domain import (
     Answer,
@@ -50,15 +51,12 @@ def build_draft(
     participants: Sequence[Participation],
     answers: Sequence[Answer],
     owners: Sequence[ThemeOwner],
-    questions: Sequence[Question],
-    language: str,
+    pack: Pack,
     generated_at: datetime,
     anonymity_min: int = 5,
     max_quotes: int = 8,
     signed_off: bool = False,
-    texts: DraftTexts | None = None,
     owner_answers: Sequence[OwnerAnswer] = (),
-    owner_questions: Sequence[Question] = (),
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -68,7 +66,7 @@ def build_draft(
     `PolicyDraft.open_items` repeats as sentences. At most `max_quotes` answers are quoted per
     question or group, so the draft stays small whatever the number of respondents.
     """
-    texts = texts or draft_texts(language)
+    texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
     collected = collect(campaign, participants, answers)
     grouping = group_disciplines(
@@ -80,7 +78,7 @@ def build_draft(
     )
     owner_of = owner_by_theme(owners)
     open_items = _open_items(texts, questions, collected, owner_of, signed_off)
-    owner_said = _owner_said(owner_of, owner_answers, owner_questions)
+    owner_said = _owner_said(owner_of, owner_answers, pack.owner_questions)
 
     blocks: list[Block] = []
     blocks += _intro(texts, collected)

@@ -9,17 +9,14 @@ spreadsheet formula, and `{{ }}` in an answer stays literal text.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.content.loader import read_template
 from bot.reporting.draft.model import Bullets, Heading, Paragraph, PolicyDraft, Quote, Table
 from bot.reporting.draft.safety import neutralise, safe_lines
-
-TEMPLATE = "draft.md.j2"
 
 # Characters with a meaning in (GitHub-flavoured) Markdown or HTML anywhere in a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -69,8 +66,8 @@ def _marker(index: object, numbered: object) -> _Markdown:
     return _Markdown(f"{int(str(index))}." if numbered else "-")
 
 
-@cache
-def _template() -> Template:
+@lru_cache(maxsize=4)
+def _template(source: str) -> Template:
     env = SandboxedEnvironment(
         autoescape=False,
         trim_blocks=True,
@@ -80,7 +77,7 @@ def _template() -> Template:
         finalize=_finalize,
     )
     env.filters.update(md=escape_inline, md_lines=_lines, hashes=_hashes, marker=_marker)
-    return env.from_string(read_template(TEMPLATE))
+    return env.from_string(source)
 
 
 def _block(block: Heading | Paragraph | Bullets | Quote | Table) -> dict[str, Any]:
@@ -96,10 +93,10 @@ def _block(block: Heading | Paragraph | Bullets | Quote | Table) -> dict[str, An
     return {"kind": "table", "header": list(block.header), "rows": [list(r) for r in block.rows]}
 
 
-def render_markdown(draft: PolicyDraft) -> str:
+def render_markdown(draft: PolicyDraft, template: str) -> str:
     """The draft as a Markdown document: title page, chapters, annex and open items."""
     page = draft.title_page
-    text = _template().render(
+    text = _template(template).render(
         title={
             "title": page.title,
             "subtitle": page.subtitle,
