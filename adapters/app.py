@@ -61,7 +61,11 @@ async def open_app(
     content: Content | None = None,
     send_rate: float | None = None,
 ) -> App:
-    """Opens the store named by the settings (unless given) and wires the bot around it."""
+    """Opens the store named by the settings (unless given) and wires the bot around it.
+
+    The content is loaded first: a bad edit stops the start with its file and key before
+    anything is opened."""
+    content = content or load_content(content_source(settings.content_dir))
     store = store or await open_store(settings.database_url, pool_size=settings.db_pool_size)
     if directory is None:
         from adapters.console.transport import ConsoleDirectory
@@ -74,7 +78,7 @@ async def open_app(
         clock=clock or SystemClock(),
         sink=sink or DirectoryDraftSink(settings.draft_dir),
         settings=settings,
-        content=content or load_content(content_source(settings.content_dir)),
+        content=content,
     )
     services = replace(services, outbox=Outbox(services, send_rate))
     return App(bot=Bot(services), services=services)
@@ -98,6 +102,7 @@ async def open_platform_app(
     from adapters.teams.bot import TeamsAdapter
     from adapters.teams.people import TeamsPeople
 
+    content = load_content(content_source(settings.content_dir))  # a bad edit stops us here
     store = await open_store(settings.database_url, pool_size=settings.db_pool_size)
     transports: dict[str, Transport] = {"console": ConsoleTransport()}
     directories: dict[str, Directory] = {"console": ConsoleDirectory(store)}
@@ -119,7 +124,9 @@ async def open_platform_app(
     if not socket_mode:
         directories["teams"] = TeamsPeople(store)
     router = PlatformRouter(transports, directories)
-    app = await open_app(settings, transport=router, directory=router, store=store, send_rate=rate)
+    app = await open_app(
+        settings, transport=router, directory=router, store=store, content=content, send_rate=rate
+    )
     slack = None
     if slack_parts is not None:
         client, people, slack_transport = slack_parts

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from adapters.content_cli import add_content_parser, run_content
 from adapters.db_cli import add_db_parser, run_db
 from bot.content.loader import ContentError
 from bot.core.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
@@ -162,12 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    content = sub.add_parser("content", help="work with the content files")
-    content_sub = content.add_subparsers(
-        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
-    )
-    content_sub.add_parser("check", help="validate content/ in both languages")
-
+    add_content_parser(sub)
     add_db_parser(sub)
     return parser
 
@@ -191,7 +187,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from adapters.app import settings_from_environment
 
     if args.command == "content":
-        return _content_check()
+        return run_content(args, settings_from_environment())
     if args.command == "manifest":
         return _manifest(args)
     if args.command == "db":
@@ -223,18 +219,6 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "user":
         return await _user_data(settings, args)
     raise UserError(f"unknown command {args.command}")
-
-
-def _content_check() -> int:
-    from bot.content.check import check_content
-
-    try:
-        checked = check_content()
-    except ContentError as exc:
-        print(f"imvo-bot content check: {exc}", file=sys.stderr)
-        return 1
-    print(f"content/ is complete and consistent in {' and '.join(LANGUAGES)} ({checked} texts).")
-    return 0
 
 
 async def _compile(settings: Settings, args: argparse.Namespace) -> int:

@@ -79,7 +79,18 @@ class Content:
 
 def load_content(root: ContentRoot = None) -> Content:
     """Loads and cross-checks every content file of both languages; raises ContentError naming
-    the file and key at fault."""
+    the file and key at fault (and, under an overlay, the company's folder)."""
+    try:
+        return _load(root)
+    except ContentError as exc:
+        if isinstance(root, Overlay):
+            raise ContentError(
+                f"{exc} (IMVO_CONTENT_DIR={root.folder} over the shipped files)"
+            ) from exc
+        raise
+
+
+def _load(root: ContentRoot) -> Content:
     questions = {
         lang: parse_questions(lang, read_toml(lang, "questions", root)) for lang in LANGUAGES
     }
@@ -90,6 +101,9 @@ def load_content(root: ContentRoot = None) -> Content:
     }
     same_shape(questions)
     same_shape(owner_questions, "owner_questions")
+    # The code fills in what the shipped English messages ask for; another placeholder in an
+    # edited message would only fail when that message is said.
+    shipped = parse_messages("en", read_toml("en", "messages", _shipped_root(root)))
     base_keys = messages["en"].keys()
     for lang, msgs in messages.items():
         missing = base_keys - msgs.keys()
@@ -100,6 +114,14 @@ def load_content(root: ContentRoot = None) -> Content:
                 f"content/{lang}/messages.toml: {key}"
                 + (": missing here but present in English" if missing else ": not in English")
             )
+        for key in sorted(msgs.keys()):
+            unknown = msgs.placeholders(key) - shipped.placeholders(key)
+            if unknown:
+                wanted = ", ".join(f"{{{n}}}" for n in sorted(shipped.placeholders(key)))
+                raise ContentError(
+                    f"content/{lang}/messages.toml: {key}: unknown placeholder"
+                    f" {{{sorted(unknown)[0]}}}; this message can use: {wanted or 'none'}"
+                )
     draft = load_draft_texts(root)
     briefings = load_briefings(root, questions)
     digest = load_digest_texts(root)
@@ -118,6 +140,10 @@ def load_content(root: ContentRoot = None) -> Content:
         for lang in LANGUAGES
     }
     return Content(packs=packs)
+
+
+def _shipped_root(root: ContentRoot) -> ContentRoot:
+    return root.base if isinstance(root, Overlay) else root
 
 
 def content_source(folder: Path | None) -> ContentRoot:

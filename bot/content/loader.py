@@ -176,6 +176,10 @@ class Messages:
     def keys(self) -> frozenset[str]:
         return frozenset(self._strings)
 
+    def placeholders(self, key: str) -> frozenset[str]:
+        """The `{name}`s a message uses."""
+        return placeholders(self._strings[key])
+
     def words(self, key: str) -> tuple[str, ...]:
         """A message that is a list of words separated by `|` (command aliases)."""
         return tuple(w.strip().lower() for w in self(key).split("|") if w.strip())
@@ -202,6 +206,10 @@ def _flatten(prefix: str, raw: Mapping[str, Any], out: dict[str, str], where: st
             out[full] = value.strip("\n")
         else:
             raise ContentError(f"{where}: {full}: must be a text")
+
+
+def placeholders(template: str) -> frozenset[str]:
+    return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
 
 
 def parse_messages(language: str, raw: Mapping[str, Any]) -> Messages:
