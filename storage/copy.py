@@ -6,8 +6,9 @@ what they mean: a table that a later migration adds is copied with no change her
 
 The source is read in one snapshot (a read transaction), so a bot still writing to it cannot
 hand the copy half a turn; the target is written in one transaction, so a refused or failed copy
-leaves it as it was. `schema_version` is not copied: `open_store` brings both sides to this
-bot's latest schema first (the source too), and sides at different versions are refused.
+leaves it as it was. `schema_version` and `cache_version` are not copied: `open_store` brings
+both sides to this bot's latest schema first (the source too), and sides at different versions
+are refused; each side's triggers keep its own roster version.
 """
 
 from __future__ import annotations

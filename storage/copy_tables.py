@@ -23,6 +23,9 @@ BATCH_ROWS = 1000
 """Rows read and written per round trip: large enough to be quick, small enough for memory."""
 
 VERSIONS = "schema_version"
+# Bookkeeping of each database, not data: the schema version, and the roster version that its
+# own triggers move (a copy bumps the target's as it writes roles, owners and campaigns).
+NOT_COPIED = frozenset({VERSIONS, "cache_version"})
 """The one table never copied: each side's migrations keep it."""
 
 Row = tuple[Any, ...]
@@ -42,7 +45,7 @@ class Tables(Protocol):
     async def version(self) -> int: ...
 
     async def columns(self) -> dict[str, tuple[str, ...]]:
-        """Every table but `schema_version`, with its columns."""
+        """Every table but the bookkeeping ones (`NOT_COPIED`), with its columns."""
         ...
 
     async def references(self) -> set[tuple[str, str]]:
@@ -105,7 +108,7 @@ class _SqliteTables:
             "SELECT name FROM sqlite_master WHERE type = 'table'"
             " AND substr(name, 1, 7) != 'sqlite_' ORDER BY name"
         )
-        return [name for (name,) in rows if name != VERSIONS]
+        return [name for (name,) in rows if name not in NOT_COPIED]
 
     async def columns(self) -> dict[str, tuple[str, ...]]:
         return {
@@ -201,7 +204,7 @@ class _PostgresTables:
         )
         found: dict[str, tuple[str, ...]] = {}
         for table, column in rows:
-            if table != VERSIONS:
+            if table not in NOT_COPIED:
                 found[table] = (*found.get(table, ()), column)
         return found
 

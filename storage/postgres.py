@@ -225,16 +225,7 @@ class PostgresStore(PostgresPolls, PostgresQueues):
             )
 
     async def save_address(self, person: PersonKey, address: str) -> None:
-        async with self._write() as con:
-            await con.execute(
-                "INSERT INTO addresses (platform, tenant, user_id, address)"
-                " VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (platform, tenant, user_id) DO UPDATE SET address = excluded.address",
-                person.platform,
-                person.tenant,
-                person.user_id,
-                address,
-            )
+        await run_postgres(self._pool, writes.save_address(person, address))
 
     async def address(self, person: PersonKey) -> str | None:
         found = await self._pool.fetchval(

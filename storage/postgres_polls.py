@@ -22,8 +22,9 @@ from bot.core.domain import (
     Phase,
     ThemeOwner,
 )
-from bot.core.turns import Applied, Turn
-from storage import writes
+from bot.core.turns import Applied, EventKey, Turn
+from bot.core.views import PersonView, Roster
+from storage import views, writes
 from storage.postgres_rows import (
     ORDER_ANSWERS,
     WHO,
@@ -147,6 +148,16 @@ class PostgresPolls:
             updated_at=dt_opt(updated_at),
             offered=frozenset(json.loads(offered)),
         )
+
+    async def person_view(
+        self, key: PersonKey, campaign_id: int | None, event: EventKey | None, owner: bool
+    ) -> PersonView:
+        return await run_postgres(
+            self._pool, views.person_view(key, campaign_id, event, owner), write=False
+        )
+
+    async def roster(self) -> Roster:
+        return await run_postgres(self._pool, views.roster(), write=False)
 
     async def seen(self, platform: str, event_id: str) -> bool:
         found = await self._pool.fetchval(

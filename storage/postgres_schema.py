@@ -243,7 +243,28 @@ _V8: Sequence[str] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# Version 9: the roster's version, bumped by triggers (see storage/sqlite_schema.py). One
+# statement-level trigger per table; the function finds `cache_version` on the search path.
+_V9: Sequence[str] = (
+    "CREATE TABLE cache_version (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)",
+    "INSERT INTO cache_version (id, n) VALUES (1, 0)",
+    """
+    CREATE FUNCTION imvo_roster_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE cache_version SET n = n + 1;
+        RETURN NULL;
+    END
+    $$
+    """,
+    "CREATE TRIGGER roles_changes_roster AFTER INSERT OR UPDATE OR DELETE ON roles"
+    " FOR EACH STATEMENT EXECUTE FUNCTION imvo_roster_changed()",
+    "CREATE TRIGGER theme_owners_changes_roster AFTER INSERT OR UPDATE OR DELETE ON theme_owners"
+    " FOR EACH STATEMENT EXECUTE FUNCTION imvo_roster_changed()",
+    "CREATE TRIGGER campaigns_changes_roster AFTER INSERT OR UPDATE OR DELETE ON campaigns"
+    " FOR EACH STATEMENT EXECUTE FUNCTION imvo_roster_changed()",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -135,9 +135,13 @@ def changed(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def run_postgres(pool: Any, plan: Plan[T]) -> T:
-    """Runs `plan` in one transaction on a connection of an asyncpg pool; an `Abort` rolls the
-    transaction back."""
+async def run_postgres(pool: Any, plan: Plan[T], *, write: bool = True) -> T:
+    """Runs `plan` on a connection of an asyncpg pool: in one transaction when it writes (an
+    `Abort` rolls it back), else statement by statement (a one-statement read is one round
+    trip, not three)."""
+    if not write:
+        async with pool.acquire() as con:
+            return await _drive_postgres(con, plan)
     try:
         async with pool.acquire() as con, con.transaction():
             return await _drive_postgres(con, plan)

@@ -38,8 +38,9 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
-from bot.core.turns import Applied, Turn
-from storage import sqlite_schema, writes
+from bot.core.turns import Applied, EventKey, Turn
+from bot.core.views import PersonView, Roster
+from storage import sqlite_schema, views, writes
 from storage.sql import Plan, run_sqlite
 from storage.sqlite_queue import SqliteQueues
 from storage.sqlite_rows import (
@@ -300,6 +301,14 @@ class SqliteStore(SqliteQueues):
             offered=frozenset(json.loads(offered)),
         )
 
+    async def person_view(
+        self, key: PersonKey, campaign_id: int | None, event: EventKey | None, owner: bool
+    ) -> PersonView:
+        return await self._plan(views.person_view(key, campaign_id, event, owner), write=False)
+
+    async def roster(self) -> Roster:
+        return await self._plan(views.roster(), write=False)
+
     async def seen(self, platform: str, event_id: str) -> bool:
         rows = await self._fetch(
             "SELECT 1 FROM events_seen WHERE platform = ? AND event_id = ?", (platform, event_id)
@@ -407,12 +416,7 @@ class SqliteStore(SqliteQueues):
             )
 
     async def save_address(self, person: PersonKey, address: str) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO addresses (platform, tenant, user_id, address) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (platform, tenant, user_id) DO UPDATE SET address = excluded.address",
-                (person.platform, person.tenant, person.user_id, address),
-            )
+        await self._plan(writes.save_address(person, address))
 
     async def address(self, person: PersonKey) -> str | None:
         rows = await self._fetch(

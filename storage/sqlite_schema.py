@@ -239,7 +239,34 @@ _V8: Sequence[str] = (
     """,
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# Version 9: the roster's version. Every process keeps roles, theme owners and running
+# campaigns in memory and reads `cache_version.n` with each event (in the same query as the
+# person's rows); these triggers bump it on any change to those tables, by any replica, tool
+# or hand-written SQL, so no process serves a stale role.
+_V9: Sequence[str] = (
+    "CREATE TABLE cache_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+    "INSERT INTO cache_version (id, n) VALUES (1, 0)",
+    "CREATE TRIGGER roles_insert_changes_roster AFTER INSERT ON roles"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER roles_update_changes_roster AFTER UPDATE ON roles"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER roles_delete_changes_roster AFTER DELETE ON roles"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER theme_owners_insert_changes_roster AFTER INSERT ON theme_owners"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER theme_owners_update_changes_roster AFTER UPDATE ON theme_owners"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER theme_owners_delete_changes_roster AFTER DELETE ON theme_owners"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER campaigns_insert_changes_roster AFTER INSERT ON campaigns"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER campaigns_update_changes_roster AFTER UPDATE ON campaigns"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+    "CREATE TRIGGER campaigns_delete_changes_roster AFTER DELETE ON campaigns"
+    " BEGIN UPDATE cache_version SET n = n + 1; END",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

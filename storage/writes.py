@@ -18,7 +18,6 @@ from bot.core.domain import (
     Erasure,
     Job,
     OutboxItem,
-    Person,
     PersonKey,
     ThemeOwner,
 )
@@ -120,6 +119,8 @@ def apply_turn(turn: Turn) -> Plan[Applied | None]:
         yield Count(UPSERT_PERSON, person_params(turn.person))
     if turn.state is not None:
         yield Count(UPSERT_STATE, state_params(turn.state))
+    if turn.address is not None:
+        yield from save_address(*turn.address)
     if turn.answers:
         yield Many(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
     if turn.owner_answers:
@@ -283,5 +284,9 @@ def erase_person(key: PersonKey) -> Plan[Erasure]:
     return Erasure(**counts)
 
 
-def upsert_people(people: Sequence[Person]) -> Plan[None]:
-    yield Many(UPSERT_PERSON, [person_params(p) for p in people])
+def save_address(key: PersonKey, address: str) -> Plan[None]:
+    yield Count(
+        "INSERT INTO addresses (platform, tenant, user_id, address) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (platform, tenant, user_id) DO UPDATE SET address = excluded.address",
+        (*_who(key), address),
+    )

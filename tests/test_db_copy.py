@@ -37,7 +37,7 @@ from bot.core.domain import (
 from bot.core.turns import EventKey, Turn
 from storage import open_store
 from storage.copy import CopyError, CopyFailed, copy_store
-from storage.copy_tables import _SqliteTables
+from storage.copy_tables import NOT_COPIED, _SqliteTables
 from tests.stores import BACKENDS, postgres_schema_url
 from tests.test_cli import run
 
@@ -180,13 +180,14 @@ async def next_campaign_id(url: str) -> int:
 
 
 async def rows_of(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but schema_version, sorted, straight from the database."""
+    """Every row of every table but the bookkeeping ones (schema and roster versions), sorted,
+    straight from the database."""
     if url.startswith("sqlite:///"):
         with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
             tables = [
                 t
                 for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                if not t.startswith("sqlite_") and t != "schema_version"
+                if not t.startswith("sqlite_") and t not in NOT_COPIED
             ]
             return {t: sorted(db.execute(f"SELECT * FROM {t}"), key=repr) for t in tables}
     con = await asyncpg.connect(url)
@@ -195,8 +196,9 @@ async def rows_of(url: str) -> dict[str, list[tuple[Any, ...]]]:
             t
             for (t,) in await con.fetch(
                 "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = current_schema() AND table_name != 'schema_version'"
+                " WHERE table_schema = current_schema()"
             )
+            if t not in NOT_COPIED
         ]
         # Columns in SQLite's order: a column added by a migration comes last in both.
         return {

@@ -135,11 +135,11 @@ class TeamsAdapter(Background):
         here = self._reference(activity)
         if not self._personal(activity) and self._starts(activity):
             await self._reach_team(turn, tenant)  # so that `start all` includes the team
-        if self._personal(activity):
-            # Only a personal chat is where the bot may write to this person later: a message in
-            # a team channel must never redirect their poll, reminders or data into that channel.
-            await self.bot.services.store.save_address(person.key, here)
-        event = self._event(activity, person)
+        # Only a personal chat is where the bot may write to this person later: a message in a
+        # team channel must never redirect their poll, reminders or data into that channel. The
+        # address is stored with the turn, and only when it changed.
+        address = here if self._personal(activity) else None
+        event = self._event(activity, person, address)
         if event is None:
             return
         receipt = await self.bot.receive(event)
@@ -149,21 +149,23 @@ class TeamsAdapter(Background):
         # hold up the acknowledgement (Teams re-delivers after 15 s).
         self.later(self._reply(receipt, person.key, here))
 
-    def _event(self, activity: Activity, person: Person) -> InboundEvent | None:
+    def _event(
+        self, activity: Activity, person: Person, address: str | None
+    ) -> InboundEvent | None:
         event_id = str(activity.id or "")
         if not event_id:
             return None
         if activity.value is not None:
             picked = parse_submit(activity.value)
             if picked is None:
-                return Said(event_id, person, "")  # gets the clear "empty message" answer
-            return Clicked(event_id, person, picked[0], picked[1])
+                return Said(event_id, person, "", address)  # the clear "empty message" answer
+            return Clicked(event_id, person, picked[0], picked[1], address)
         text = str(activity.text or "")
         explicit = bool(_MENTION.search(text))
         text = _MENTION.sub(" ", text).strip()
         if explicit:
-            return Commanded(event_id, person, text or "help")
-        return Said(event_id, person, text)
+            return Commanded(event_id, person, text or "help", address)
+        return Said(event_id, person, text, address)
 
     async def _installed(self, turn: TurnContext, tenant: str) -> None:
         """On install: keep where each new member can be reached, and welcome them."""

@@ -59,15 +59,17 @@ class Bot:
         """
         if event.person.is_bot:
             return Receipt()
-        store = self.services.store
         key = event.person.key
+        event_key = EventKey(key.platform, event.event_id)
         async with self.locks.hold(key):
-            if await store.seen(key.platform, event.event_id):
+            session = await self.sessions.load(event.person, event_key)
+            if session.seen:
                 return Receipt()
-            session = await self.sessions.load(event.person)
             outcome = await self._route(event, session)
-            turn = self._turn(EventKey(key.platform, event.event_id), session, outcome)
-            applied = await store.commit_turn(turn)
+            turn = self._turn(event_key, session, outcome)
+            if event.address is not None and event.address != session.address and not turn.erase:
+                turn = replace(turn, address=(key, event.address))
+            applied = await self.services.store.commit_turn(turn)
             if applied is None:
                 return Receipt()
             return Receipt(tuple(outcome.replies), _bound(outcome.after, applied))
@@ -151,7 +153,7 @@ class Bot:
             event=event,
             state=outcome.state,
             answers=step.answers if step is not None else (),
-            person=person,
+            person=person if person != s.known else None,  # nothing rewritten that is the same
             finished=finished,
             at=now,
             owner_answers=outcome.owner_answers,

@@ -111,6 +111,9 @@ class Said:
     event_id: str
     person: Person
     text: str
+    # Where the platform can reach this person later (a Teams conversation reference), when
+    # the event came from their personal chat; stored with the turn if it changed.
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class Clicked:
     person: Person
     context: str
     value: str
+    # Where the platform can reach this person later (a Teams conversation reference), when
+    # the event came from their personal chat; stored with the turn if it changed.
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,9 @@ class Commanded:
     event_id: str
     person: Person
     text: str
+    # Where the platform can reach this person later (a Teams conversation reference), when
+    # the event came from their personal chat; stored with the turn if it changed.
+    address: str | None = None
 
 
 InboundEvent = Said | Clicked | Commanded

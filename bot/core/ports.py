@@ -32,7 +32,8 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import Message
-from bot.core.turns import Applied, Turn
+from bot.core.turns import Applied, EventKey, Turn
+from bot.core.views import PersonView, Roster
 
 
 class Clock(Protocol):
@@ -188,6 +189,19 @@ class Store(Protocol):
 
     # conversation
     async def load_state(self, person: PersonKey) -> ConversationState | None: ...
+
+    async def person_view(
+        self, key: PersonKey, campaign_id: int | None, event: EventKey | None, owner: bool
+    ) -> PersonView:
+        """Everything one event of `key` needs, in one query: their profile and poll state,
+        their place and answers in campaign `campaign_id` (if given), their owner answers (if
+        `owner`), whether `event` was applied before, and the roster's current version."""
+        ...
+
+    async def roster(self) -> Roster:
+        """Roles, theme owners and running campaigns, with the version they are as of (it moves
+        on every change to them, by any process)."""
+        ...
 
     async def seen(self, platform: str, event_id: str) -> bool:
         """Whether an event was already applied."""

@@ -114,6 +114,7 @@ class Turn:
     jobs: tuple[Job, ...] = ()  # planned; a key planned before is ignored
     erase: PersonKey | None = None
     job_done: JobDone | None = None
+    address: tuple[PersonKey, str] | None = None  # where a platform can reach a person now
 
 
 @dataclass(frozen=True)

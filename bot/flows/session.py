@@ -54,6 +54,9 @@ class Session:
     owners: Mapping[str, ThemeOwner] = field(default_factory=dict)  # per theme key
     owner_answers: tuple[OwnerAnswer, ...] = ()
     owner_next: OwnerQuestion | None = None  # the owner question waiting for this person
+    known: Person | None = None  # the person as stored before this event (None: a stranger)
+    seen: bool = False  # the event being handled was applied before
+    address: str | None = None  # where the platform can reach them, as stored
 
     @property
     def msgs(self) -> Messages:

@@ -23,6 +23,8 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.ports import Store
+from bot.core.turns import EventKey
+from bot.core.views import PersonView, Roster
 from bot.flows import owners
 from bot.flows.poll import PollContext
 from bot.flows.services import Services
@@ -77,11 +79,18 @@ def next_owner_question(
 
 
 class Sessions:
-    """Loads the session of the person behind an event; holds the per-person locks."""
+    """Loads the session of the person behind an event; holds the per-person locks and the
+    roster (roles, theme owners, running campaigns) in memory.
+
+    One event costs one read: the person's rows come with the roster's version, and only when
+    that version moved (a role, an ownership or a campaign changed, on any replica) is the
+    roster read again.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.locks = PersonLocks(services.store)
+        self._roster: Roster | None = None
 
     def pack(self, person: Person | None) -> Pack:
         """The language pack of a person (the bot's default language for a stranger)."""
@@ -92,49 +101,69 @@ class Sessions:
         """The sentences in the language of someone who is not the one writing (a notice)."""
         return self.pack(await self.services.store.get_person(key)).messages
 
-    async def roles_of(self, key: PersonKey) -> frozenset[Role]:
-        granted = {role for who, role in await self.services.store.roles() if who == key}
+    def roles(self, roster: Roster, key: PersonKey) -> frozenset[Role]:
+        granted = set(roster.roles_of(key))
         if str(key) in self.services.settings.admins:
             granted.add(Role.CSR_LEAD)
         return frozenset({Role.EMPLOYEE, *granted})
 
-    async def owners(self) -> dict[str, ThemeOwner]:
-        return {o.theme: o for o in await self.services.store.theme_owners()}
+    async def _read(self, key: PersonKey, event: EventKey | None) -> tuple[Roster, PersonView]:
+        """The person's rows and a roster no older than them: one query when nothing changed."""
+        store, roster = self.services.store, self._roster
+        campaign_id, owner = _asked(roster, key)
+        view = await store.person_view(key, campaign_id, event, owner)
+        if roster is None or view.version != roster.version:
+            roster = self._roster = await store.roster()
+            if _asked(roster, key) != (campaign_id, owner):
+                campaign_id, owner = _asked(roster, key)
+                view = await store.person_view(key, campaign_id, event, owner)
+        return roster, view
 
-    async def load(self, incoming: Person) -> Session:
-        store = self.services.store
-        person = merged(incoming, await store.get_person(incoming.key))
-        key, pack = person.key, self.pack(person)
-        by_theme = await self.owners()
-        owner_answers: tuple[OwnerAnswer, ...] = ()
+    async def load(self, incoming: Person, event: EventKey | None = None) -> Session:
+        key = incoming.key
+        roster, view = await self._read(key, event)
+        person = merged(incoming, view.person)
+        pack = self.pack(person)
+        by_theme = {o.theme: o for o in roster.owners}
         owner_next = None
-        if any(o.person == key for o in by_theme.values()):
-            owner_answers = tuple(await store.owner_answers(key))
-            owner_next = next_owner_question(key, pack, by_theme, owner_answers)
+        if view.owner_answers or any(o.person == key for o in roster.owners):
+            owner_next = next_owner_question(key, pack, by_theme, view.owner_answers)
+        campaign = roster.running_campaign(key.platform, key.tenant)
         session = Session(
             person=person,
             pack=pack,
-            roles=await self.roles_of(key),
-            campaign=await store.running_campaign(key.platform, key.tenant),
+            roles=self.roles(roster, key),
+            campaign=campaign,
             owners=by_theme,
-            owner_answers=owner_answers,
+            owner_answers=view.owner_answers,
             owner_next=owner_next,
+            known=view.person,
+            seen=view.seen,
+            address=view.address,
         )
-        campaign = session.campaign
-        if campaign is None or await store.participation(campaign.id, key) is None:
+        if campaign is None or view.participation is None:
             return session
-        state = await store.load_state(key)
+        state = view.state
         if state is None or state.campaign_id != campaign.id:
             # The invitation asked the first question: a reply answers it.
             state = ConversationState(key, campaign.id, 0, Phase.ASKING)
-        answers = await store.answers_of(campaign.id, key)
         context = PollContext(
             person=key,
             campaign_id=campaign.id,
             questions=pack.questions,
-            answers={a.question_id: a for a in answers},
+            answers={a.question_id: a for a in view.answers},
             msgs=pack.messages,
             now=self.services.clock.now(),
             followup=partial(guide.poll_followup, pack.briefings, pack.messages),
         )
         return replace(session, poll=ActivePoll(context, state))
+
+
+def _asked(roster: Roster | None, key: PersonKey) -> tuple[int | None, bool]:
+    """What to read of a person given the roster: the running campaign of their workspace,
+    and whether they own a theme."""
+    if roster is None:
+        return None, False
+    campaign = roster.running_campaign(key.platform, key.tenant)
+    owner = any(o.person == key for o in roster.owners)
+    return (campaign.id if campaign is not None else None), owner
