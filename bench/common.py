@@ -34,6 +34,20 @@ async def wait_healthy(port: int, attempts: int = 100) -> None:
     raise RuntimeError(f"imvo-bot serve did not answer on port {port}")
 
 
+async def wait_listening(port: int, attempts: int = 100) -> None:
+    """Waits until something accepts connections on 127.0.0.1:`port`."""
+    for _ in range(attempts):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 def p50_p99(values: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(values, n=100)
     return cuts[49], cuts[98]

@@ -2,7 +2,11 @@
 
 1. Ack latency: signed Slack DM events at RATE per second for SECONDS against a real
    `imvo-bot serve` process (its Web API pointed at a local fake), and the same load against a
-   bare aiohttp handler beside it. Prints p50/p99. Target: p99 under 250 ms.
+   bare aiohttp server in a process of its own beside it. Prints p50/p99. Target: p99 under
+   250 ms.
+   Then the closed-loop maximum: CLIENTS clients each sending the next request as soon as the
+   last was answered, for SECONDS, against both; prints requests per second and the ratio.
+   Target: the bot at least half of bare aiohttp.
 2. Fan-out: a campaign for PEOPLE colleagues through the same server while the fake Web API
    enforces a chat.postMessage limit (token bucket, HTTP 429 with Retry-After when exceeded).
    Prints the delivery rate against the rate the limit allows (target >= 90 %), duplicates
@@ -33,7 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import measure_fan_out, p50_p99, report_fan_out, serve, wait_healthy  # noqa: E402
+from common import (  # noqa: E402
+    measure_fan_out,
+    p50_p99,
+    report_fan_out,
+    serve,
+    wait_healthy,
+    wait_listening,
+)
 
 from tests.fake_slack import FakeSlack, signed  # noqa: E402
 
@@ -97,6 +108,44 @@ async def load(url: str, rate: int, seconds: float, body_for: Any) -> list[float
     return latencies
 
 
+async def closed_loop(url: str, seconds: float, clients: int, body_for: Any) -> float:
+    """Requests per second that `clients` clients get answered, each sending its next request
+    as soon as the last was answered."""
+    done = 0
+    stop = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
+
+        async def client(first: int) -> None:
+            nonlocal done
+            n = first
+            while time.perf_counter() < stop:
+                body = body_for(n)
+                async with http.post(url, data=body.encode(), headers=signed(body, SECRET)) as r:
+                    await r.read()
+                    if r.status >= 500:
+                        raise RuntimeError(f"HTTP {r.status}")
+                done += 1
+                n += clients
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client(1_000_000 + c) for c in range(clients)))
+    return done / (time.perf_counter() - began)
+
+
+BARE_SERVER = """
+import sys
+from aiohttp import web
+
+async def ok(request):
+    await request.read()
+    return web.Response(text="")
+
+app = web.Application()
+app.router.add_post("/slack/events", ok)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
 def dm(n: int) -> str:
     user = f"UL{n % 50:02d}"
     return json.dumps(
@@ -127,14 +176,9 @@ async def main_async(args: argparse.Namespace) -> int:
         fake.add_user(f"UP{i:05d}", f"Person {i}")
     fake.channels["CALL"] = [f"UP{i:05d}" for i in range(args.people)]
 
-    bare = web.Application()
-
-    async def ok(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(text="")
-
-    bare.router.add_post("/slack/events", ok)
-    bare_runner, bare_port = await serve(bare)
+    # The anchor: a bare aiohttp server, in a process of its own as the bot is.
+    bare_port = args.port + 1
+    bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
 
     tmp = tempfile.mkdtemp(prefix="imvo-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMVO_", "SLACK_"))}
@@ -159,6 +203,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"server log: {tmp}/serve.log")
     try:
         await wait_healthy(port)
+        await wait_listening(bare_port)
         bot_lat = await load(f"http://127.0.0.1:{port}/slack/events", args.rate, args.seconds, dm)
         bare_lat = await load(
             f"http://127.0.0.1:{bare_port}/slack/events", args.rate, args.seconds, dm
@@ -168,6 +213,17 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"ack latency, {args.rate}/s for {args.seconds:.0f} s ({len(bot_lat)} requests)")
         print(f"  imvo-bot serve : p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   (target p99 < 250 ms)")
         print(f"  bare aiohttp   : p50 {b50:6.1f} ms   p99 {b99:6.1f} ms")
+        bot_max = await closed_loop(
+            f"http://127.0.0.1:{port}/slack/events", args.seconds, args.clients, dm
+        )
+        bare_max = await closed_loop(
+            f"http://127.0.0.1:{bare_port}/slack/events", args.seconds, args.clients, dm
+        )
+        ratio = bot_max / bare_max
+        print(f"closed-loop maximum, {args.clients} clients for {args.seconds:.0f} s")
+        print(f"  imvo-bot serve : {bot_max:7.0f} requests/s")
+        print(f"  bare aiohttp   : {bare_max:7.0f} requests/s")
+        print(f"  ratio          : {ratio:7.2f}   (target >= 0.5)")
 
         fake.per_second = args.limit
         fake.tokens = args.limit
@@ -198,11 +254,12 @@ async def main_async(args: argparse.Namespace) -> int:
         duplicates, lost = report_fan_out(
             "fan-out", wanted, posts, elapsed, args.limit, fake.refused
         )
-        return 0 if p99 < 250 and duplicates == 0 and lost == 0 else 1
+        return 0 if p99 < 250 and ratio >= 0.5 and duplicates == 0 and lost == 0 else 1
     finally:
         server.terminate()
         server.wait(timeout=20)
-        await bare_runner.cleanup()
+        bare.terminate()
+        bare.wait(timeout=20)
         await fake_runner.cleanup()
 
 
@@ -214,7 +271,10 @@ def main() -> int:
     parser.add_argument(
         "--limit", type=float, default=20.0, help="the fake's chat.postMessage limit per second"
     )
-    parser.add_argument("--port", type=int, default=39781, help="port for imvo-bot serve")
+    parser.add_argument(
+        "--port", type=int, default=39781, help="port for imvo-bot serve (+1: bare)"
+    )
+    parser.add_argument("--clients", type=int, default=32, help="closed-loop clients")
     return asyncio.run(main_async(parser.parse_args()))
 
 

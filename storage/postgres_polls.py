@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.domain import (
     Answer,
@@ -22,14 +22,15 @@ from bot.core.domain import (
     Phase,
     ThemeOwner,
 )
+from bot.core.tallies import Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
-from storage import views, writes
+from storage import reports, views, writes
 from storage.postgres_rows import (
     ORDER_ANSWERS,
     WHO,
 )
-from storage.sql import run_postgres
+from storage.sql import Plan, run_postgres
 from storage.sqlite_rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -42,6 +43,8 @@ from storage.sqlite_rows import (
     participation_from,
     theme_owner_from,
 )
+
+T = TypeVar("T")
 
 
 class PostgresPolls:
@@ -169,6 +172,15 @@ class PostgresPolls:
         # A concurrent redelivery waits on the events_seen row of the first one's transaction
         # and then finds it: exactly one of them applies the turn.
         return await run_postgres(self._pool, writes.apply_turn(turn))
+
+    async def tally(self, campaign_id: int) -> Collected:
+        return await reports.read_tally(self._read, campaign_id)
+
+    async def figures(self, campaign_id: int) -> Figures:
+        return await self._read(reports.figures(campaign_id))
+
+    async def _read(self, plan: Plan[T]) -> T:
+        return await run_postgres(self._pool, plan, write=False)
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         rows = await self._pool.fetch(

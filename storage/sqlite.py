@@ -38,9 +38,10 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
+from bot.core.tallies import Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
-from storage import sqlite_schema, views, writes
+from storage import reports, sqlite_schema, views, writes
 from storage.sql import Plan, run_sqlite
 from storage.sqlite_queue import SqliteQueues
 from storage.sqlite_rows import (
@@ -68,10 +69,15 @@ T = TypeVar("T")
 class SqliteStore(SqliteQueues):
     """`bot.core.ports.Store` on SQLite (WAL mode, one connection, serialized access)."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: str = ":memory:") -> None:
         """Wraps an open autocommit connection; prefer `SqliteStore.open`."""
         self._db = connection
         self._lock = asyncio.Lock()
+        self._path = path
+        # Reports (a draft, a digest, status) read on a connection of their own: in WAL mode it
+        # reads beside the writer, so a big report never holds up a colleague's answer.
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -90,9 +96,13 @@ class SqliteStore(SqliteQueues):
         except BaseException:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, path)
 
     async def close(self) -> None:
+        async with self._reader_lock:
+            if self._reader is not None:
+                await self._reader.close()
+                self._reader = None
         async with self._lock:
             await self._db.close()
 
@@ -317,6 +327,24 @@ class SqliteStore(SqliteQueues):
 
     async def commit_turn(self, turn: Turn) -> Applied | None:
         return await self._plan(writes.apply_turn(turn))
+
+    async def tally(self, campaign_id: int) -> Collected:
+        return await reports.read_tally(self._read, campaign_id)
+
+    async def figures(self, campaign_id: int) -> Figures:
+        return await self._read(reports.figures(campaign_id))
+
+    async def _read(self, plan: Plan[T]) -> T:
+        """Runs a report's read plan on the reports' own connection (the main one for an
+        in-memory database, which a second connection would not see)."""
+        if self._path == ":memory:":
+            return await self._plan(plan, write=False)
+        async with self._reader_lock:
+            if self._reader is None:
+                self._reader = await aiosqlite.connect(self._path, isolation_level=None)
+                await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await self._reader.execute("PRAGMA query_only = ON")
+            return await run_sqlite(self._reader, plan, write=False)
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         rows = await self._fetch(

@@ -27,6 +27,7 @@ from bot.core.domain import (
 )
 from bot.core.messages import CardSection
 from bot.reporting.digest import Digest, DigestSnapshot, build_digest
+from bot.reporting.draft.collect import collect
 from tests.packs import digest_texts, draft_texts, pack
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -140,10 +141,10 @@ def build(
     hint: Mapping[str, Sequence[str]] | None = None,
     owned: Sequence[ThemeOwner] | None = None,
 ) -> Digest:
+    camp = camp or campaign(lang, deadline=date(2026, 11, 19))
     return build_digest(
-        campaign=camp or campaign(lang, deadline=date(2026, 11, 19)),
-        participants=poll.participants,
-        answers=poll.answers,
+        campaign=camp,
+        collected=collect(camp, poll.participants, poll.answers),
         owners=owners() if owned is None else owned,
         pack=pack(lang),
         now=NOW,

@@ -27,6 +27,7 @@ from bot.core.domain import (
 )
 from bot.reporting.draft.anonymity import MERGED, group_disciplines
 from bot.reporting.draft.builder import build_draft
+from bot.reporting.draft.collect import collect
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import escape_inline, render_markdown
 from bot.reporting.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
@@ -164,10 +165,10 @@ def owner(theme: str, n: int, state: OwnerState, name: str) -> ThemeOwner:
 
 
 def build(poll: Poll, lang: str, owners: tuple[ThemeOwner, ...] = (), **kw: object) -> PolicyDraft:
+    camp = campaign(lang)
     return build_draft(
-        campaign=campaign(lang),
-        participants=poll.participants,
-        answers=poll.answers,
+        campaign=camp,
+        collected=collect(camp, poll.participants, poll.answers),
         owners=owners,
         pack=pack(lang),
         generated_at=T0,

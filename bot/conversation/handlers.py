@@ -230,8 +230,7 @@ async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     store = ctx.services.store
     card = status_card(
         campaign=campaign,
-        participants=await store.participants(campaign.id),
-        answers=await store.answers(campaign.id),
+        figures=await store.figures(campaign.id),
         owners=list(s.owners.values()),
         questions=s.pack.questions,
         msgs=s.msgs,

@@ -32,6 +32,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import Message
+from bot.core.tallies import Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
 
@@ -210,6 +211,15 @@ class Store(Protocol):
     async def commit_turn(self, turn: Turn) -> Applied | None:
         """Applies a turn atomically, in one transaction (bot.core.turns); None, changing
         nothing, if its event was seen before or its finished job's claim was lost."""
+        ...
+
+    async def tally(self, campaign_id: int) -> Collected:
+        """A campaign's participants' answers reduced for reports: counts aggregated in the
+        database, free texts read in batches (never one object per answer)."""
+        ...
+
+    async def figures(self, campaign_id: int) -> Figures:
+        """The counts `status` shows, aggregated in the database."""
         ...
 
     async def answers(self, campaign_id: int) -> list[Answer]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
 from bot.flows.services import Services
@@ -38,30 +39,38 @@ async def compile_draft(
     language: str,
     formats: Sequence[str] = FORMATS,
 ) -> CompiledDraft:
-    """Builds the draft in `language`, renders the requested formats and saves them."""
+    """Builds the draft in `language`, renders the requested formats and saves them.
+
+    The answers come aggregated from the store (`Store.tally`); building and rendering are CPU
+    work and run on a worker thread, so the event loop keeps answering other people meanwhile.
+    """
     store = services.store
-    answers = await store.answers(campaign.id)
+    collected = await store.tally(campaign.id)
+    owners = await store.theme_owners()
+    owner_answers = await store.owner_answers()
     now = services.clock.now()
     pack = services.content.for_language(language)
-    draft = build_draft(
+    build = partial(
+        build_draft,
         campaign=campaign,
-        participants=await store.participants(campaign.id),
-        answers=answers,
-        owners=await store.theme_owners(),
+        collected=collected,
+        owners=owners,
         pack=pack,
         generated_at=now,
         anonymity_min=services.settings.anonymity_min,
-        owner_answers=await store.owner_answers(),
+        owner_answers=owner_answers,
     )
+    draft = await asyncio.to_thread(build)
+    respondents = collected.respondents
+    del collected, build  # the draft holds what it needs; the answers can go
     stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
     files: list[DraftFile] = []
     for fmt in formats:
         if fmt == "docx":
-            # Word rendering is CPU work: keep the event loop free for other people meanwhile.
             data = await asyncio.to_thread(render_docx, draft)
         else:
-            data = render_markdown(draft, pack.draft_template).encode("utf-8")
+            markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template)
+            data = markdown.encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
     locations = await services.sink.save(campaign.id, files)
-    respondents = len({a.person for a in answers if a.has_content})
     return CompiledDraft(draft, tuple(files), locations, respondents)

@@ -22,11 +22,11 @@ from bot.content.digest_texts import DigestTexts
 from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import THEME_KEYS
-from bot.core.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection
 from bot.flows.owners import owner_by_theme
 from bot.reporting.draft.anonymity import MERGED, group_disciplines
-from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected, collect
+from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.reporting.draft.markdown import escape_inline
 from bot.reporting.draft.parts import count_choices
 from bot.reporting.draft.quotes import select_quotes
@@ -111,8 +111,7 @@ class _Part:
 def build_digest(
     *,
     campaign: Campaign,
-    participants: Sequence[Participation],
-    answers: Sequence[Answer],
+    collected: Collected,
     owners: Sequence[ThemeOwner],
     pack: Pack,
     now: datetime,
@@ -123,12 +122,11 @@ def build_digest(
 ) -> Digest:
     """Builds the manager digest of `campaign` as it stands at `now`.
 
-    Only each participant's latest answer per question counts, and answers of people who are
-    not participants are ignored (see `bot.reporting.draft.collect`). `unowned_hint` may give, per
-    theme key, the labels of disciplines worth asking about a theme nobody owns yet.
+    `collected` holds the participants' answers (`Store.tally`, or
+    `bot.reporting.draft.collect` for answers in memory). `unowned_hint` may give, per theme key,
+    the labels of disciplines worth asking about a theme nobody owns yet.
     """
     texts = pack.digest
-    collected = collect(campaign, participants, answers)
     owner_of = owner_by_theme(owners)
     accepted = sum(o.state is OwnerState.ACCEPTED for k, o in owner_of.items() if k in THEME_KEYS)
     snapshot = DigestSnapshot(
@@ -275,8 +273,7 @@ def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: boo
     if question is None or not question.options:
         return None
     title = texts(title_key)
-    picked = [choices for choices, _ in f.collected.question(qid).choices]
-    counts, answered = count_choices(question, picked)
+    counts, answered = count_choices(question, f.collected.question(qid).picked())
     if not answered:
         return _Part(title=title, lines=(texts("choices.none"),))
     if answered < f.minimum:

@@ -3,6 +3,9 @@ Monday digest. Each recipient's last snapshot is kept, so a digest says what cha
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
+
 from bot.core.domain import Campaign, Delivery, Person
 from bot.core.worktime import zone
 from bot.flows.services import Services
@@ -24,10 +27,10 @@ async def compose_digest(
     labels = {o.key: o.label for q in pack.questions if q.id == "discipline" for o in q.options}
     hint = {t.key: [labels[d] for d in t.disciplines if d in labels] for t in pack.themes}
     today = now.astimezone(zone(None, services.settings.timezone)).date()
-    return build_digest(
+    build = partial(
+        build_digest,
         campaign=campaign,
-        participants=await store.participants(campaign.id),
-        answers=await store.answers(campaign.id),
+        collected=await store.tally(campaign.id),
         owners=await store.theme_owners(),
         pack=pack,
         now=now,
@@ -36,6 +39,7 @@ async def compose_digest(
         previous=previous,
         unowned_hint=hint,
     )
+    return await asyncio.to_thread(build)  # CPU work: off the event loop
 
 
 async def remember(services: Services, campaign: Campaign, recipient: str, digest: Digest) -> None:

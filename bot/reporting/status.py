@@ -8,8 +8,9 @@ from datetime import date
 
 from bot.content.loader import Messages
 from bot.content.themes import ThemeText
-from bot.core.domain import Answer, Campaign, OwnerState, Participation, Question, ThemeOwner
+from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection
+from bot.core.tallies import Figures
 from bot.flows.owners import state_text
 
 THEME_COUNT = 9
@@ -18,8 +19,7 @@ THEME_COUNT = 9
 def status_card(
     *,
     campaign: Campaign,
-    participants: Sequence[Participation],
-    answers: Sequence[Answer],
+    figures: Figures,
     owners: Sequence[ThemeOwner],
     questions: Sequence[Question],
     msgs: Messages,
@@ -30,11 +30,8 @@ def status_card(
 ) -> Card:
     """Where a campaign stands: counts only, never who answered what."""
     suggestions = suggestions or {}
-    invited = len(participants)
-    delivered = sum(1 for p in participants if p.delivered)
-    failed = [p for p in participants if p.delivery_error]
-    responded = len({a.person for a in answers if a.has_content})
-    finished = sum(1 for p in participants if p.finished_at is not None)
+    invited, delivered, finished = figures.invited, figures.delivered, figures.finished
+    failed, responded = figures.failures, figures.responded
     rate = round(100 * responded / invited) if invited else 0
     if campaign.deadline is None:
         deadline = msgs("status.no_deadline")
@@ -42,7 +39,7 @@ def status_card(
         days = (campaign.deadline - today).days
         deadline = msgs("status.deadline", date=campaign.deadline.isoformat(), days=days)
     state = msgs("status.running") if campaign.running else msgs("status.closed")
-    figures = CardSection(
+    summary = CardSection(
         title=msgs("status.figures"),
         fields=(
             (msgs("status.invited"), str(invited)),
@@ -54,8 +51,8 @@ def status_card(
             (msgs("status.deadline_label"), deadline),
         ),
     )
-    answered = Counter(a.question_id for a in answers if a.has_content)
-    skipped = Counter(a.question_id for a in answers if a.skipped)
+    answered = Counter(figures.answered)
+    skipped = Counter(figures.skipped)
     per_question = CardSection(
         title=msgs("status.per_question"),
         fields=tuple(
@@ -65,7 +62,7 @@ def status_card(
     )
     accepted = sum(1 for o in owners if o.state is OwnerState.ACCEPTED)
     owner_of = {o.theme: o for o in owners}
-    sections = [figures, per_question]
+    sections = [summary, per_question]
     lines = [msgs("status.owners", owned=accepted, total=THEME_COUNT)]
     for theme in themes:
         line = f"- {theme.name}: {state_text(owner_of.get(theme.key), msgs)}"
@@ -74,7 +71,7 @@ def status_card(
         lines.append(line)
     sections.append(CardSection(title=msgs("status.owners_title"), body="\n".join(lines)))
     if failed:
-        failures = "\n".join(f"- {p.person}: {p.delivery_error}" for p in failed)
+        failures = "\n".join(f"- {f.person}: {f.error}" for f in failed)
         sections.append(CardSection(title=msgs("status.failed_title"), body=failures))
     open_items = [
         msgs("status.open_question", title=q.title) for q in questions if answered[q.id] == 0
@@ -84,7 +81,7 @@ def status_card(
         open_items.append(msgs("status.open_owners", themes=", ".join(unowned)))
     disciplines = next((q for q in questions if q.id == "discipline"), None)
     if disciplines is not None:
-        heard = {a.choices[0] for a in answers if a.question_id == "discipline" and a.choices}
+        heard = figures.disciplines_heard
         unheard = [o.label for o in disciplines.options if o.key != "other" and o.key not in heard]
         if unheard:
             open_items.append(msgs("status.open_disciplines", disciplines=", ".join(unheard)))

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 from bot.content.draft_texts import DraftTexts
 from bot.core.domain import Question
+from bot.core.tallies import Collected, QuestionAnswers
 from bot.reporting.draft.anonymity import Grouping
-from bot.reporting.draft.collect import Collected, QuestionAnswers
 from bot.reporting.draft.model import Block, Heading, Paragraph, Table
 from bot.reporting.draft.parts import (
     count_choices,
@@ -82,7 +82,7 @@ def _choice(
     max_quotes: int,
 ) -> list[Block]:
     """Counts (and quotes of the "why") for one choice question, overall and per shown group."""
-    counts, answered = count_choices(question, [choices for choices, _ in answers.choices])
+    counts, answered = count_choices(question, answers.picked())
     blocks: list[Block] = [
         Heading(question.title, 2),
         Heading(texts.label("all_respondents", count=answered), 3),
@@ -98,18 +98,14 @@ def _choice(
     breakdown = grouping.breakdown() if by_group else ()
     if not breakdown:
         return blocks
-    choices: dict[str, list[tuple[str, ...]]] = {g.key: [] for g in breakdown}
-    for picked, discipline in answers.choices:
-        key = grouping.group_for(discipline)
-        if key in choices:
-            choices[key].append(picked)
+    choices = answers.picked_by(grouping.group_for)
     why: dict[str, list[tuple[str, str]]] = {g.key: [] for g in breakdown}
     for text, discipline in answers.texts:
         key = grouping.group_for(discipline)
         if key in why:
             why[key].append((text, ""))
     for group in breakdown:
-        counts, answered = count_choices(question, choices[group.key])
+        counts, answered = count_choices(question, choices.get(group.key, []))
         blocks.append(Heading(texts.label("group", group=group.label, count=group.size), 3))
         if not answered:
             blocks.append(Paragraph(texts.label("no_answers"), style="note"))

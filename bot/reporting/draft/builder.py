@@ -15,18 +15,16 @@ from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import ThemeText
 from bot.core.domain import (
-    Answer,
     Campaign,
     OwnerAnswer,
     OwnerState,
-    Participation,
     Question,
     ThemeOwner,
 )
 from bot.flows.owners import owner_by_theme
 from bot.reporting.draft.annex import annex_blocks
 from bot.reporting.draft.anonymity import group_disciplines
-from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected, collect
+from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.reporting.draft.model import (
     Block,
     Bullets,
@@ -48,8 +46,7 @@ SIGNOFF_ROWS = 3
 def build_draft(
     *,
     campaign: Campaign,
-    participants: Sequence[Participation],
-    answers: Sequence[Answer],
+    collected: Collected,
     owners: Sequence[ThemeOwner],
     pack: Pack,
     generated_at: datetime,
@@ -68,7 +65,6 @@ def build_draft(
     """
     texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
-    collected = collect(campaign, participants, answers)
     grouping = group_disciplines(
         collected.disciplines,
         _discipline_labels(texts, by_id),

@@ -1,4 +1,6 @@
-"""Reads a campaign's stored answers once into what the draft needs: per question, who said what.
+"""Reduces answers held in memory to what the draft needs (`bot.core.tallies.Collected`): the
+same value a store makes with aggregate queries (`Store.tally`). Used where answers are at hand
+(tests, small tools); reports on a stored campaign ask the store.
 
 Nothing here keeps a name or user id: answers are reduced to their choices, their text and the
 respondent's discipline key, which is all the draft may use.
@@ -7,41 +9,18 @@ respondent's discipline key, which is all the draft may use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from bot.core.domain import Answer, Campaign, Participation
+from bot.core.tallies import (
+    DISCIPLINE_QUESTION,
+    UNKNOWN_DISCIPLINE,
+    Collected,
+    QuestionAnswers,
+)
 
-UNKNOWN_DISCIPLINE = "unknown"
-DISCIPLINE_QUESTION = "discipline"
+__all__ = ["DISCIPLINE_QUESTION", "UNKNOWN_DISCIPLINE", "Collected", "QuestionAnswers", "collect"]
 
 _PersonId = tuple[str, str, str]
-
-
-@dataclass
-class QuestionAnswers:
-    """The answers with content to one question: choices and free texts, each with a discipline."""
-
-    choices: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
-    texts: list[tuple[str, str]] = field(default_factory=list)
-    people: int = 0  # respondents who gave this question any content
-
-
-@dataclass(frozen=True)
-class Collected:
-    """The campaign's answers, reduced and without identities."""
-
-    invited: int
-    completed: int
-    respondents: int
-    disciplines: dict[str, int]  # discipline key -> respondents
-    by_question: dict[str, QuestionAnswers]
-
-    def question(self, question_id: str) -> QuestionAnswers:
-        return self.by_question.get(question_id) or QuestionAnswers()
-
-    def all_texts(self) -> list[tuple[str, str]]:
-        """Every free text of every question, as (text, question id)."""
-        return [(text, qid) for qid, qa in self.by_question.items() for text, _ in qa.texts]
 
 
 def collect(
@@ -100,7 +79,7 @@ def collect(
                 qa = by_question[a.question_id] = QuestionAnswers()
             qa.people += 1
             if a.choices:
-                qa.choices.append((a.choices, discipline))
+                qa.choices[(a.choices, discipline)] += 1
             if a.text:
                 text = a.text.strip()
                 if text:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.content.draft_texts import DraftTexts, SectionText
 from bot.core.domain import Question
@@ -47,18 +47,19 @@ def quote_blocks(
 
 
 def count_choices(
-    question: Question, entries: Sequence[tuple[str, ...]]
+    question: Question, entries: Iterable[tuple[tuple[str, ...], int]]
 ) -> tuple[dict[str, int], int]:
-    """Counts per option key of `question` over answers' choices; also how many answered."""
+    """Counts per option key of `question` over (picks, people who picked them); also how many
+    people answered."""
     counts = {option.key: 0 for option in question.options}
     answered = 0
-    for choices in entries:
+    for choices, people in entries:
         counted = False
         for key in choices:
             if key in counts:
-                counts[key] += 1
+                counts[key] += people
                 counted = True
-        answered += counted
+        answered += people if counted else 0
     return counts, answered
 
 

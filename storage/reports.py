@@ -1,0 +1,196 @@
+"""The reads behind reports, as plans (storage.sql) written once for both stores: a campaign's
+answers reduced in SQL (counts grouped by question, picks and discipline), free texts read in
+batches, and the counts `status` shows. No report loads one object per answer.
+
+Only participants' answers count, and a person's discipline is their (unskipped) answer to the
+discipline question; `bot.reporting.draft.collect` gives the same result for answers in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from bot.core.domain import PersonKey
+from bot.core.tallies import (
+    DISCIPLINE_QUESTION,
+    Choices,
+    Collected,
+    Failure,
+    Figures,
+    QuestionAnswers,
+    discipline_of,
+)
+from storage.sql import Plan, Rows
+
+TEXT_BATCH = 5000
+
+_SAME_PERSON = (
+    "{b}.campaign_id = a.campaign_id AND {b}.platform = a.platform"
+    " AND {b}.tenant = a.tenant AND {b}.user_id = a.user_id"
+)
+_ANSWERS = (
+    " FROM answers a"
+    f" JOIN participants p ON {_SAME_PERSON.format(b='p')}"
+    f" LEFT JOIN answers d ON {_SAME_PERSON.format(b='d')}"
+    f" AND d.question_id = '{DISCIPLINE_QUESTION}' AND d.skipped = 0"
+    " WHERE a.campaign_id = ?"
+)
+_HAS_TEXT = "a.text IS NOT NULL AND a.text <> ''"
+_HAS_CONTENT = f"a.skipped = 0 AND (a.choices <> '[]' OR ({_HAS_TEXT}))"
+
+
+@lru_cache(maxsize=256)
+def _parsed(choices: str | None) -> Choices:
+    return tuple(json.loads(choices)) if choices else ()
+
+
+def _discipline(choices: str | None) -> str:
+    return discipline_of(_parsed(choices))
+
+
+@dataclass
+class Tallying:
+    """A tally under way: the participants' disciplines, and the counts so far."""
+
+    disciplines: dict[tuple[str, str, str], str]  # participant → discipline
+    collected: Collected
+
+
+def tally_counts(campaign_id: int) -> Plan[Tallying]:
+    """Who takes part (with their discipline) and the aggregate counts, in three queries."""
+    people = yield Rows(
+        "SELECT p.platform, p.tenant, p.user_id, p.finished_at, d.choices,"
+        f" EXISTS (SELECT 1 FROM answers a WHERE {_SAME_PERSON.format(b='p')} AND {_HAS_CONTENT})"
+        " FROM participants p"
+        f" LEFT JOIN answers d ON {_SAME_PERSON.format(b='d').replace('a.', 'p.')}"
+        f" AND d.question_id = '{DISCIPLINE_QUESTION}' AND d.skipped = 0"
+        " WHERE p.campaign_id = ?",
+        (campaign_id,),
+    )
+    disciplines: dict[tuple[str, str, str], str] = {}
+    by_discipline: Counter[str] = Counter()
+    completed = 0
+    for platform, tenant, user_id, finished_at, choices, responded in people:
+        discipline = disciplines[(platform, tenant, user_id)] = _discipline(choices)
+        completed += finished_at is not None
+        if responded:
+            by_discipline[discipline] += 1
+    grouped = yield Rows(
+        "SELECT a.question_id, a.choices, d.choices, COUNT(*)"
+        f"{_ANSWERS} AND a.skipped = 0 AND a.choices <> '[]'"
+        " GROUP BY a.question_id, a.choices, d.choices",
+        (campaign_id,),
+    )
+    by_question: dict[str, QuestionAnswers] = {}
+    for question_id, choices, discipline, n in grouped:
+        qa = by_question.setdefault(question_id, QuestionAnswers())
+        qa.people += int(n)
+        qa.choices[(_parsed(choices), _discipline(discipline))] += int(n)
+    collected = Collected(
+        invited=len(people),
+        completed=completed,
+        respondents=sum(by_discipline.values()),
+        disciplines=dict(by_discipline),
+        by_question=by_question,
+    )
+    return Tallying(disciplines, collected)
+
+
+After = tuple[str, str, str, str]
+FIRST: After = ("", "", "", "")
+
+
+def text_batch(
+    campaign_id: int, after: After, limit: int = TEXT_BATCH
+) -> Plan[tuple[list[tuple[str, str, str, str, str, str]], After | None]]:
+    """Up to `limit` answers with a free text after `after` (a person and question, in key
+    order), as (platform, tenant, user id, question id, text, choices); and where the next
+    batch starts (None: no more). Read straight off the answers' key, with no join."""
+    rows: Sequence[Any] = yield Rows(
+        "SELECT a.platform, a.tenant, a.user_id, a.question_id, a.text, a.choices"
+        f" FROM answers a WHERE a.campaign_id = ? AND a.skipped = 0 AND {_HAS_TEXT}"
+        " AND (a.platform, a.tenant, a.user_id, a.question_id) > (?, ?, ?, ?)"
+        " ORDER BY a.platform, a.tenant, a.user_id, a.question_id LIMIT ?",
+        (campaign_id, *after, limit),
+    )
+    last = rows[-1] if len(rows) == limit else None
+    following = None if last is None else (last[0], last[1], last[2], last[3])
+    return list(rows), following
+
+
+def figures(campaign_id: int) -> Plan[Figures]:
+    """The counts of `status`: invitations, deliveries, answers per question, disciplines heard,
+    and the invitations that failed."""
+    people = yield Rows(
+        "SELECT COUNT(*), SUM(delivered), COUNT(finished_at) FROM participants"
+        " WHERE campaign_id = ?",
+        (campaign_id,),
+    )
+    responded = yield Rows(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT a.platform, a.tenant, a.user_id FROM answers a"
+        f" WHERE a.campaign_id = ? AND {_HAS_CONTENT}) AS r",
+        (campaign_id,),
+    )
+    per_question = yield Rows(
+        f"SELECT a.question_id, SUM(CASE WHEN {_HAS_CONTENT} THEN 1 ELSE 0 END),"
+        " SUM(a.skipped) FROM answers a WHERE a.campaign_id = ? GROUP BY a.question_id",
+        (campaign_id,),
+    )
+    heard = yield Rows(
+        "SELECT DISTINCT choices FROM answers WHERE campaign_id = ? AND question_id = ?",
+        (campaign_id, DISCIPLINE_QUESTION),
+    )
+    failed = yield Rows(
+        "SELECT platform, tenant, user_id, delivery_error FROM participants"
+        " WHERE campaign_id = ? AND delivery_error IS NOT NULL"
+        " ORDER BY platform, tenant, user_id",
+        (campaign_id,),
+    )
+    return Figures(
+        invited=int(people[0][0]),
+        delivered=int(people[0][1] or 0),
+        finished=int(people[0][2]),
+        responded=int(responded[0][0]),
+        answered={q: int(n) for q, n, _ in per_question},
+        skipped={q: int(n or 0) for q, _, n in per_question},
+        disciplines_heard=frozenset(c[0] for (text,) in heard if (c := _parsed(text))),
+        failures=tuple(Failure(str(PersonKey(p, t, u)), str(e)) for p, t, u, e in failed),
+    )
+
+
+Runner = Callable[[Plan[Any]], Awaitable[Any]]
+
+
+async def read_tally(run: Runner, campaign_id: int) -> Collected:
+    """The campaign's tally: the counts in one plan, then the free texts batch by batch, each
+    its own short read so that other work on the database goes on in between. A text counts
+    only for a participant, under their discipline; an answer with a text and no picks makes
+    its writer one of the question's people (picks were counted with the choices)."""
+    tallying: Tallying = await run(tally_counts(campaign_id))
+    disciplines, by_question = tallying.disciplines, tallying.collected.by_question
+    after: After | None = FIRST
+    writer: tuple[str, str, str] | None = None
+    discipline: str | None = None
+    while after is not None:
+        rows, after = await run(text_batch(campaign_id, after))
+        for platform, tenant, user_id, question_id, text, choices in rows:
+            if writer is None or writer[2] != user_id or writer != (platform, tenant, user_id):
+                # rows come person by person: look each writer up once
+                writer = (platform, tenant, user_id)
+                discipline = disciplines.get(writer)
+            if discipline is None:
+                continue  # not (any longer) a participant
+            qa = by_question.get(question_id)
+            if qa is None:
+                qa = by_question[question_id] = QuestionAnswers()
+            if choices == "[]":
+                qa.people += 1
+            stripped = text.strip()
+            if stripped:
+                qa.texts.append((stripped, discipline))
+    return tallying.collected
