@@ -80,7 +80,7 @@ async def open_app(
         settings=settings,
         content=content,
     )
-    services = replace(services, outbox=Outbox(services, send_rate))
+    services = replace(services, outbox=Outbox(services, send_rate, PLATFORM_SEND_RATES))
     return App(bot=Bot(services), services=services)
 
 
@@ -88,6 +88,9 @@ async def open_app(
 # second per channel plus a workspace budget of several hundred a minute. The outbox halves its
 # pace on HTTP 429 and honours Retry-After.
 SLACK_SEND_RATE = 4.0
+# Teams allows 50 requests per second per app and tenant (an older revision of its docs: 30), and
+# one invitation to each person never meets its per-conversation limit: start higher there.
+PLATFORM_SEND_RATES = {"teams": 10.0}
 
 
 async def open_platform_app(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -73,9 +73,14 @@ class Outbox:
     """Sends queued invitations, paced per platform budget from `rate` per second upwards (None:
     as fast as the transport takes them)."""
 
-    def __init__(self, services: Services, rate: float | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        rate: float | None = None,
+        platform_rates: Mapping[str, float] | None = None,
+    ) -> None:
         self.services = services
-        self.pace = SharedPace(services.store, rate)
+        self.pace = SharedPace(services.store, rate, platform_rates=platform_rates)
         self.lease = timedelta(seconds=services.settings.lease_seconds)
         self._running = asyncio.Lock()
         self._stopping = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from bot.core.domain import SendBudget
@@ -19,6 +19,10 @@ from bot.core.ports import Store
 
 STEP = 1.0  # sends per second added after each success
 BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
+# How much the ceiling rises after each accepted send: slowly, so that once a refusal taught the
+# pace the platform's limit it stays just under it for a long while (each refusal costs a pause
+# of Retry-After for every sender on the budget).
+CREEP = 1.0001
 TOP = 100.0  # never faster than this, whatever the platform accepts
 FLOOR = 0.2  # never slower than one send in five seconds
 # A next free moment further ahead than this can only come from a clock that jumped back (no
@@ -41,7 +45,7 @@ def speed_up(budget: SendBudget) -> SendBudget:
     return replace(
         budget,
         rate=min(budget.ceiling, budget.rate + STEP),
-        ceiling=min(TOP, budget.ceiling * 1.0005),
+        ceiling=min(TOP, budget.ceiling * CREEP),
     )
 
 
@@ -58,16 +62,27 @@ class SharedPace:
     """Spaces sends per budget at a pace every replica shares (None: no pacing at all)."""
 
     def __init__(
-        self, store: Store, start_rate: float | None, wall: Callable[[], float] = time.time
+        self,
+        store: Store,
+        start_rate: float | None,
+        wall: Callable[[], float] = time.time,
+        platform_rates: Mapping[str, float] | None = None,
     ) -> None:
+        """`start_rate`: sends per second a new budget starts at (None: no pacing at all);
+        `platform_rates`: a platform's own start, where its limits are known to be higher."""
         self.store = store
         self.start_rate = start_rate
+        self.platform_rates = dict(platform_rates or {})
         self.wall = wall  # replicas on several hosts need their clocks in sync (NTP)
+
+    def _start(self, budget: str) -> float:
+        assert self.start_rate is not None
+        return self.platform_rates.get(budget.partition(":")[0], self.start_rate)
 
     async def wait(self, budget: str) -> None:
         if self.start_rate is None:
             return
-        start, now = self.start_rate, self.wall()
+        start, now = self._start(budget), self.wall()
         delay = 0.0
 
         def take(current: SendBudget | None) -> SendBudget:
@@ -81,12 +96,12 @@ class SharedPace:
 
     async def accepted(self, budget: str) -> None:
         if self.start_rate is not None:
-            start, now = self.start_rate, self.wall()
+            start, now = self._start(budget), self.wall()
             await self.store.update_budget(budget, lambda b: speed_up(b or fresh(start, now)))
 
     async def refused(self, budget: str, retry_after: float | None) -> None:
         if self.start_rate is not None:
-            start, now = self.start_rate, self.wall()
+            start, now = self._start(budget), self.wall()
             await self.store.update_budget(
                 budget, lambda b: slow_down(b or fresh(start, now), now, retry_after)
             )
@@ -95,5 +110,5 @@ class SharedPace:
         """The budget's current pace (for status and tests)."""
         if self.start_rate is None:
             return None
-        start, now = self.start_rate, self.wall()
+        start, now = self._start(budget), self.wall()
         return (await self.store.update_budget(budget, lambda b: b or fresh(start, now))).rate
