@@ -10,7 +10,7 @@ from pathlib import Path
 from adapters.app import App, open_app
 from adapters.console.transport import ConsoleTransport, console_key
 from bot.core.domain import Person, Role
-from bot.core.messages import Clicked, Commanded, Message, Said
+from bot.core.messages import Clicked, Commanded, InboundEvent, Message, Said
 from bot.core.settings import Settings
 
 
@@ -36,7 +36,7 @@ class Harness:
     settings: Settings
     replies: list[Message] = field(default_factory=list)
 
-    async def _run(self, event: Said | Clicked | Commanded) -> list[Message]:
+    async def _run(self, event: InboundEvent) -> list[Message]:
         got: list[Message] = []
 
         async def reply(message: Message) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.core.domain import Phase, Role
-from bot.core.messages import Card, Choices, FileShare
+from bot.core.domain import Person, Phase, Role
+from bot.core.messages import Card, Choices, FileShare, StartRequested
 from tests.harness import Harness, make_harness, make_lead, person, texts
 
 
@@ -302,3 +303,21 @@ async def test_messages_from_bots_are_ignored(h: Harness) -> None:
     robot = replace(person("robot"), is_bot=True)
     assert await h.say(robot, "help") == []
     assert await h.app.store.get_person(robot.key) is None
+
+
+async def test_a_start_form_follows_the_rules_of_start(h: Harness) -> None:
+    lead, emp = await make_lead(h), person("emp")
+
+    async def form(
+        who: Person, *audience: str, everyone: bool = False, deadline: date | None = None
+    ) -> str:
+        event = StartRequested(f"form-{len(h.replies)}", who, audience, everyone, deadline)
+        return texts(await h._run(event))
+
+    assert "Only a CSR lead" in await form(emp, "anna")
+    assert "Who should get the poll?" in await form(lead)
+    assert "already passed" in await form(lead, "anna", deadline=date(2020, 1, 1))
+    assert await h.app.store.latest_campaign() is None
+    assert "has started for 2" in await form(lead, "anna", "bram", deadline=date(2026, 12, 18))
+    campaign = await h.app.store.latest_campaign()
+    assert campaign is not None and campaign.deadline == date(2026, 12, 18)

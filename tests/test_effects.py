@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,15 @@ from adapters.app import open_app
 from adapters.console.transport import ConsoleTransport
 from bot.conversation.commands import COMMANDS
 from bot.core.domain import Role
-from bot.core.messages import Choices, Clicked, Commanded, InboundEvent, Message, Said
+from bot.core.messages import (
+    Choices,
+    Clicked,
+    Commanded,
+    InboundEvent,
+    Message,
+    Said,
+    StartRequested,
+)
 from bot.core.settings import Settings
 from bot.flows import privacy
 from storage import writes
@@ -152,7 +161,17 @@ COMMAND_CASES: dict[str, Case] = {
     "digest": Case(running, said(MANAGER, "digest")),
     "owner": Case(running, said(LEAD, "owner living-wage bram")),
 }
+
+
+def start_form() -> Callable[[Harness], Awaitable[InboundEvent]]:
+    async def make(h: Harness) -> InboundEvent:
+        return StartRequested("case-event", LEAD, ("anna", "bram"), deadline=date(2026, 12, 18))
+
+    return make
+
+
 OTHER_CASES: dict[str, Case] = {
+    "start form": Case(nothing, start_form()),
     "poll answer": Case(running, said(ANNA, "We make durable clothes, fairly.")),
     "poll click": Case(running, clicked_last(BRAM, 0)),
     "forget-me confirmed": Case(forget_asked, clicked_last(ANNA, 0, in_inbox=False)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,7 +23,7 @@ from adapters.slack.transport import SlackTransport
 from bot.content.loader import Messages
 from bot.conversation.engine import Bot
 from bot.conversation.home import home_card
-from bot.core.messages import Clicked, Commanded, FileShare, Message, Said
+from bot.core.messages import Clicked, Commanded, FileShare, Message, Said, StartRequested
 from bot.flows.session import Receipt
 
 log = logging.getLogger("imvo.slack")
@@ -204,27 +205,33 @@ class SlackAdapter(Background):
             log.warning("could not open the start form")
 
     async def on_start_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """The submitted start form becomes an ordinary `start` command, so the same rules apply."""
+        """The submitted start form becomes a neutral "start requested" event: the picks stay
+        data (people, channels, everyone, a date), never text for the core to parse again."""
         values = (view.get("state") or {}).get("values") or {}
 
         def picked(block: str, key: str) -> Any:
             return ((values.get(block) or {}).get(block) or {}).get(key)
 
-        words = [f"<@{u}>" for u in picked("people", "selected_users") or []]
-        words += [f"<#{c}>" for c in picked("channels", "selected_conversations") or []]
-        if picked("everyone", "selected_options"):
-            words.append("all")
-        deadline = picked("deadline", "selected_date")
-        if deadline:
-            words += ["deadline", str(deadline)]
+        audience = [f"<@{u}>" for u in picked("people", "selected_users") or []]
+        audience += [f"<#{c}>" for c in picked("channels", "selected_conversations") or []]
+        try:
+            deadline = date.fromisoformat(str(picked("deadline", "selected_date") or ""))
+        except ValueError:
+            deadline = None
         user = (body.get("user") or {}).get("id")
         team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
         if not user or not team:
             await ack()
             return
         person = await self.people.person(str(team), str(user))
-        event_id = f"view:{view.get('id')}:{view.get('hash')}"
-        receipt = await self.bot.receive(Commanded(event_id, person, "start " + " ".join(words)))
+        event = StartRequested(
+            f"view:{view.get('id')}:{view.get('hash')}",
+            person,
+            tuple(str(a) for a in audience),
+            everyone=bool(picked("everyone", "selected_options")),
+            deadline=deadline,
+        )
+        receipt = await self.bot.receive(event)
         await ack()
         self._deliver(receipt, await self.transport.dm_channel(str(user)))
 

@@ -93,6 +93,9 @@ class Registry:
 
         return register
 
+    def __getitem__(self, name: str) -> Command:
+        return self._commands[name]
+
     def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())
 

@@ -21,7 +21,7 @@ from bot.conversation import handlers, owner_handlers
 from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
 from bot.core.domain import Person
-from bot.core.messages import Clicked, Commanded, InboundEvent, Said, Text
+from bot.core.messages import Clicked, Commanded, InboundEvent, Said, StartRequested, Text
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import owners, privacy, steps
@@ -93,6 +93,8 @@ class Bot:
     async def _route(self, event: InboundEvent, s: Session) -> Outcome:
         if isinstance(event, Clicked):
             return await self._click(event, s)
+        if isinstance(event, StartRequested):
+            return await handlers.start_requested(self.context, event, s)
         refusal = check_text(event.text)
         if refusal is not None:
             outcome = Outcome().say(s.msgs(refusal.key, **refusal.values))

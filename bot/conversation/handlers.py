@@ -25,7 +25,7 @@ from bot.conversation.commands import (
 )
 from bot.conversation.suggestions import candidates_by_theme
 from bot.core.domain import LANGUAGES, Campaign, Person, PersonKey
-from bot.core.messages import FileShare, Text
+from bot.core.messages import FileShare, StartRequested, Text
 from bot.core.turns import Applied
 from bot.flows import privacy, steps
 from bot.flows.poll import resume
@@ -158,12 +158,10 @@ async def forget_click(ctx: Context, value: str, s: Session) -> Outcome:
 
 @COMMANDS.command("start", roles=LEADS, takes_args=True)
 async def start(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
-    msgs, services = s.msgs, ctx.services
+    """`start <people…|all> [deadline YYYY-MM-DD]`."""
+    msgs = s.msgs
     if not command.args:
         return Outcome().say(msgs("start.usage"))
-    if s.campaign is not None:
-        return Outcome().say(msgs("start.already_running", id=s.campaign.id))
-    now = services.clock.now()
     deadline: date | None = None
     words: list[str] = []
     for word in command.args:
@@ -173,13 +171,33 @@ async def start(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         if when is None and re.fullmatch(r"[\d-]+", word) and "-" in word:
             return Outcome().say(msgs("start.bad_date", word=word))
         if when is not None:
-            if when < now.date():
-                return Outcome().say(msgs("start.deadline_past", date=when.isoformat()))
             deadline = when
         else:
             words.append(word)
     everyone = any(w.lower() in ctx.words.everyone for w in words)
     named = [w for w in words if w.lower() not in ctx.words.everyone]
+    return await _start_for(ctx, s, named, everyone, deadline)
+
+
+async def start_requested(ctx: Context, event: StartRequested, s: Session) -> Outcome:
+    """The start form: the same rules as `start`, from data rather than text."""
+    if refused := COMMANDS.refusal(COMMANDS["start"], s):
+        return refused
+    if not event.audience and not event.everyone:
+        return Outcome().say(s.msgs("start.usage"))
+    return await _start_for(ctx, s, list(event.audience), event.everyone, event.deadline)
+
+
+async def _start_for(
+    ctx: Context, s: Session, named: list[str], everyone: bool, deadline: date | None
+) -> Outcome:
+    """A campaign for the people `named` (and everyone, if asked) until `deadline`."""
+    msgs, services = s.msgs, ctx.services
+    if s.campaign is not None:
+        return Outcome().say(msgs("start.already_running", id=s.campaign.id))
+    now = services.clock.now()
+    if deadline is not None and deadline < now.date():
+        return Outcome().say(msgs("start.deadline_past", date=deadline.isoformat()))
     key = s.person.key
     found = await services.directory.resolve_audience(key.platform, key.tenant, named, everyone)
     people = _unique(p for p in found.people if not p.is_bot)

@@ -12,6 +12,7 @@ an event id seen before has no effect a second time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from bot.core.domain import DraftFile, Person
@@ -141,4 +142,18 @@ class Commanded:
     address: str | None = None
 
 
-InboundEvent = Said | Clicked | Commanded
+@dataclass(frozen=True)
+class StartRequested:
+    """A lead asked for a campaign through a form: whom and until when, as data (no text to
+    parse). `audience` holds the platform's own references to people and groups, as its
+    directory resolves them (Slack: `<@U123>`, `<#C123>`)."""
+
+    event_id: str
+    person: Person
+    audience: tuple[str, ...] = ()
+    everyone: bool = False
+    deadline: date | None = None
+    address: str | None = None
+
+
+InboundEvent = Said | Clicked | Commanded | StartRequested
