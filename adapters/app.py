@@ -103,7 +103,10 @@ async def open_platform_app(
     from adapters.slack.people import SlackPeople
     from adapters.slack.transport import SlackTransport, close_client, make_client
     from adapters.teams.bot import TeamsAdapter
+    from adapters.teams.connection import TeamsConnection
     from adapters.teams.people import TeamsPeople
+    from adapters.teams.transport import TeamsTransport
+    from adapters.teams.uploader import DraftUploader
 
     content = load_content(content_source(settings.content_dir))  # a bad edit stops us here
     store = await open_store(settings.database_url, pool_size=settings.db_pool_size)
@@ -124,7 +127,10 @@ async def open_platform_app(
         transports["slack"] = slack_transport
         directories["slack"] = people
         slack_parts = (client, people, slack_transport)
+    teams_connection = None
     if not socket_mode:
+        teams_connection = TeamsConnection(settings)
+        transports["teams"] = TeamsTransport(teams_connection, store, content, settings.language)
         directories["teams"] = TeamsPeople(store)
     router = PlatformRouter(transports, directories)
     app = await open_app(
@@ -141,7 +147,9 @@ async def open_platform_app(
             partial(close_client, slack_transport.client),
         ]
     teams = None
-    if not socket_mode:
-        teams = TeamsAdapter(app.bot, settings)
-        transports["teams"] = teams  # the router holds this dict: Teams sends from now on
+    if teams_connection is not None:
+        uploader = DraftUploader(teams_connection, settings.draft_dir)
+        teams_transport = transports["teams"]
+        assert isinstance(teams_transport, TeamsTransport)
+        teams = TeamsAdapter(app.bot, teams_connection, teams_transport, uploader)
     return app, slack, teams

@@ -12,7 +12,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from adapters.app import App, open_platform_app
 from adapters.slack.bolt_app import SlackAdapter
-from adapters.teams.bot import TeamsAdapter, is_loopback
+from adapters.teams.bot import TeamsAdapter
+from adapters.teams.connection import is_loopback
 from bot.core.settings import Settings, SettingsError
 
 log = logging.getLogger("imvo.server")
