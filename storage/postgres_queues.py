@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.domain import Job, OutboxItem, OutboxState, PersonKey, SendBudget
-from storage import writes
 from storage.postgres_rows import (
     CLAIM_JOBS,
     CLAIM_OUTBOX,
@@ -22,9 +21,9 @@ from storage.postgres_rows import (
     INSERT_OUTBOX,
     advisory_key,
 )
-from storage.sql import changed, run_postgres
+from storage.rows import iso, job_params
+from storage.sql import changed
 from storage.sqlite_queue import job_from, outbox_item
-from storage.sqlite_rows import iso, job_params
 from storage.writes import OUTBOX_LOCK
 
 
@@ -53,9 +52,6 @@ class PostgresQueues:
             rows = await con.fetch(CLAIM_JOBS, stamp, limit, owner, until)
         # RETURNING has no order: sort as the claim picked them (str order is byte order).
         return [job_from(row) for row in sorted(rows, key=lambda r: (r[2], r[0]))]
-
-    async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
-        return await run_postgres(self._pool, writes.finish_job(key, outcome, iso(at), owner))
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
         stamp = iso(run_at)

@@ -1,6 +1,6 @@
 """SQL text and small helpers of the PostgreSQL store (kept apart to keep postgres.py short).
 
-Row conversions are shared with the SQLite store (`storage.sqlite_rows`): both stores keep the
+Row conversions are shared with the SQLite store (`storage.rows`): both stores keep the
 same value representation, and asyncpg Records index and unpack by position like sqlite3 rows.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from storage import sqlite_rows, writes
+from storage import rows as sqlite_rows
+from storage import writes
 from storage.sql import numbered
 
 WHO = " WHERE platform = $1 AND tenant = $2 AND user_id = $3"

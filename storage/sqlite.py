@@ -13,60 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.core.domain import (
-    Answer,
-    Campaign,
-    CampaignState,
-    ConversationState,
-    Delivery,
-    Erasure,
-    OwnerAnswer,
-    Participation,
-    Person,
-    PersonData,
-    PersonKey,
-    Phase,
-    Role,
-    ThemeOwner,
+from storage import sqlite_schema
+from storage.planned import PlannedStore
+from storage.rows import (
+    iso,
 )
-from bot.core.tallies import Collected, Figures
-from bot.core.turns import Applied, EventKey, Turn
-from bot.core.views import PersonView, Roster
-from storage import reports, sqlite_schema, views, writes
 from storage.sql import Plan, run_sqlite
 from storage.sqlite_queue import SqliteQueues
-from storage.sqlite_rows import (
-    ANSWER_COLUMNS,
-    CAMPAIGN_COLUMNS,
-    PARTICIPANT_COLUMNS,
-    PERSON_COLUMNS,
-    PERSON_TABLES,
-    THEME_OWNER_COLUMNS,
-    UPSERT_PERSON,
-    answers_from,
-    campaign_from,
-    dt_opt,
-    iso,
-    participation_from,
-    person_from,
-    person_params,
-    theme_owner_from,
-)
 
 BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
 
 
-class SqliteStore(SqliteQueues):
+class SqliteStore(PlannedStore, SqliteQueues):
     """`bot.core.ports.Store` on SQLite (WAL mode, one connection, serialized access)."""
 
     def __init__(self, connection: aiosqlite.Connection, path: str = ":memory:") -> None:
@@ -133,6 +100,12 @@ class SqliteStore(SqliteQueues):
         async with self._lock:
             return await run_sqlite(self._db, plan, write=write)
 
+    async def _query(self, plan: Plan[T]) -> T:
+        return await self._plan(plan, write=False)
+
+    async def _apply(self, plan: Plan[T]) -> T:
+        return await self._plan(plan, write=True)
+
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:
             return list(await self._db.execute_fetchall(sql, params))
@@ -165,176 +138,7 @@ class SqliteStore(SqliteQueues):
                     (version, now),
                 )
 
-    # people and roles
-
-    async def upsert_person(self, person: Person) -> Person:
-        key = person.key
-        async with self._transaction() as db:
-            await db.execute(UPSERT_PERSON, person_params(person))
-            rows = await db.execute_fetchall(
-                f"SELECT {PERSON_COLUMNS} FROM persons"
-                " WHERE platform = ? AND tenant = ? AND user_id = ?",
-                (key.platform, key.tenant, key.user_id),
-            )
-        return person_from(next(iter(rows)))
-
-    async def get_person(self, key: PersonKey) -> Person | None:
-        rows = await self._fetch(
-            f"SELECT {PERSON_COLUMNS} FROM persons"
-            " WHERE platform = ? AND tenant = ? AND user_id = ?",
-            (key.platform, key.tenant, key.user_id),
-        )
-        return person_from(rows[0]) if rows else None
-
-    async def people(self, platform: str, tenant: str) -> list[Person]:
-        rows = await self._fetch(
-            f"SELECT {PERSON_COLUMNS} FROM persons WHERE platform = ? AND tenant = ?"
-            " ORDER BY lower(display_name), display_name, user_id",
-            (platform, tenant),
-        )
-        return [person_from(row) for row in rows]
-
-    async def set_role(self, key: PersonKey, role: Role, granted: bool) -> bool:
-        if role is Role.EMPLOYEE:
-            return False  # everyone is an employee; nothing to store or take away
-        params = (key.platform, key.tenant, key.user_id, role.value)
-        async with self._transaction() as db:
-            if granted:
-                sql = (
-                    "INSERT INTO roles (platform, tenant, user_id, role) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT DO NOTHING"
-                )
-            else:
-                sql = (
-                    "DELETE FROM roles"
-                    " WHERE platform = ? AND tenant = ? AND user_id = ? AND role = ?"
-                )
-            return await self._changes(db, sql, params) > 0
-
-    async def roles(self) -> list[tuple[PersonKey, Role]]:
-        rows = await self._fetch(
-            "SELECT platform, tenant, user_id, role FROM roles"
-            " ORDER BY platform, tenant, user_id, role"
-        )
-        return [(PersonKey(r[0], r[1], r[2]), Role(r[3])) for r in rows]
-
-    # campaigns
-
-    async def create_campaign(
-        self,
-        *,
-        platform: str,
-        tenant: str,
-        started_by: PersonKey,
-        started_at: datetime,
-        language: str,
-        deadline: date | None,
-        audience: Sequence[PersonKey],
-    ) -> Campaign:
-        return await self._plan(
-            writes.create_campaign(
-                platform, tenant, started_by, started_at, language, deadline, audience
-            )
-        )
-
-    async def get_campaign(self, campaign_id: int) -> Campaign | None:
-        rows = await self._fetch(
-            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)
-        )
-        return campaign_from(rows[0]) if rows else None
-
-    async def running_campaign(self, platform: str, tenant: str) -> Campaign | None:
-        rows = await self._fetch(
-            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns"
-            " WHERE platform = ? AND tenant = ? AND state = ? ORDER BY id DESC LIMIT 1",
-            (platform, tenant, CampaignState.RUNNING.value),
-        )
-        return campaign_from(rows[0]) if rows else None
-
-    async def latest_campaign(self) -> Campaign | None:
-        rows = await self._fetch(
-            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1"
-        )
-        return campaign_from(rows[0]) if rows else None
-
-    async def close_campaign(self, campaign_id: int, at: datetime) -> bool:
-        return await self._plan(writes.close_campaign(campaign_id, iso(at)))
-
-    async def participants(self, campaign_id: int) -> list[Participation]:
-        rows = await self._fetch(
-            f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE campaign_id = ?"
-            " ORDER BY platform, tenant, user_id",
-            (campaign_id,),
-        )
-        return [participation_from(r) for r in rows]
-
-    async def participation(self, campaign_id: int, person: PersonKey) -> Participation | None:
-        rows = await self._fetch(
-            f"SELECT {PARTICIPANT_COLUMNS} FROM participants"
-            " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?",
-            (campaign_id, person.platform, person.tenant, person.user_id),
-        )
-        return participation_from(rows[0]) if rows else None
-
-    async def mark_delivery(self, campaign_id: int, person: PersonKey, delivery: Delivery) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE participants SET delivered = ?, delivery_error = ?"
-                " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?",
-                (
-                    int(delivery.ok),
-                    None if delivery.ok else delivery.error,
-                    campaign_id,
-                    person.platform,
-                    person.tenant,
-                    person.user_id,
-                ),
-            )
-
-    # conversation
-
-    async def load_state(self, person: PersonKey) -> ConversationState | None:
-        rows = await self._fetch(
-            "SELECT campaign_id, step, phase, updated_at, offered FROM conversation_state"
-            " WHERE platform = ? AND tenant = ? AND user_id = ?",
-            (person.platform, person.tenant, person.user_id),
-        )
-        if not rows:
-            return None
-        campaign_id, step, phase, updated_at, offered = rows[0]
-        return ConversationState(
-            person=person,
-            campaign_id=campaign_id,
-            step=step,
-            phase=Phase(phase),
-            updated_at=dt_opt(updated_at),
-            offered=frozenset(json.loads(offered)),
-        )
-
-    async def person_view(
-        self, key: PersonKey, campaign_id: int | None, event: EventKey | None, owner: bool
-    ) -> PersonView:
-        return await self._plan(views.person_view(key, campaign_id, event, owner), write=False)
-
-    async def roster(self) -> Roster:
-        return await self._plan(views.roster(), write=False)
-
-    async def seen(self, platform: str, event_id: str) -> bool:
-        rows = await self._fetch(
-            "SELECT 1 FROM events_seen WHERE platform = ? AND event_id = ?", (platform, event_id)
-        )
-        return bool(rows)
-
-    async def commit_turn(self, turn: Turn) -> Applied | None:
-        return await self._plan(writes.apply_turn(turn))
-
-    async def tally(self, campaign_id: int) -> Collected:
-        return await reports.read_tally(self._read, campaign_id)
-
-    async def figures(self, campaign_id: int) -> Figures:
-        return await self._read(reports.figures(campaign_id))
-
-    async def _read(self, plan: Plan[T]) -> T:
+    async def _report(self, plan: Plan[T]) -> T:
         """Runs a report's read plan on the reports' own connection (the main one for an
         in-memory database, which a second connection would not see)."""
         if self._path == ":memory:":
@@ -345,110 +149,3 @@ class SqliteStore(SqliteQueues):
                 await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 await self._reader.execute("PRAGMA query_only = ON")
             return await run_sqlite(self._reader, plan, write=False)
-
-    async def answers(self, campaign_id: int) -> list[Answer]:
-        rows = await self._fetch(
-            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE campaign_id = ?"
-            " ORDER BY answered_at NULLS FIRST, platform, tenant, user_id, question_id",
-            (campaign_id,),
-        )
-        return answers_from(rows)
-
-    async def answers_of(self, campaign_id: int, person: PersonKey) -> list[Answer]:
-        rows = await self._fetch(
-            f"SELECT {ANSWER_COLUMNS} FROM answers"
-            " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?"
-            " ORDER BY answered_at NULLS FIRST, question_id",
-            (campaign_id, person.platform, person.tenant, person.user_id),
-        )
-        return answers_from(rows)
-
-    # theme owners
-
-    async def theme_owners(self) -> list[ThemeOwner]:
-        rows = await self._fetch(f"SELECT {THEME_OWNER_COLUMNS} FROM theme_owners ORDER BY theme")
-        return [theme_owner_from(r) for r in rows]
-
-    async def set_theme_owner(self, owner: ThemeOwner) -> None:
-        await self._plan(writes.set_theme_owner(owner))
-
-    async def remove_theme_owner(self, theme: str) -> bool:
-        return await self._plan(writes.remove_theme_owner(theme))
-
-    async def owner_answers(self, person: PersonKey | None = None) -> list[OwnerAnswer]:
-        sql = (
-            "SELECT theme, platform, tenant, user_id, question_id, text, skipped, answered_at"
-            " FROM owner_answers"
-        )
-        params: tuple[str, ...] = ()
-        if person is not None:
-            sql += " WHERE platform = ? AND tenant = ? AND user_id = ?"
-            params = (person.platform, person.tenant, person.user_id)
-        rows = await self._fetch(
-            sql + " ORDER BY theme, answered_at, question_id, platform, tenant, user_id", params
-        )
-        return [
-            OwnerAnswer(r[0], PersonKey(r[1], r[2], r[3]), r[4], r[5], bool(r[6]), dt_opt(r[7]))
-            for r in rows
-        ]
-
-    async def person_data(self, key: PersonKey) -> PersonData:
-        who = (key.platform, key.tenant, key.user_id)
-        where = " WHERE platform = ? AND tenant = ? AND user_id = ?"
-        participations = await self._fetch(
-            f"SELECT {PARTICIPANT_COLUMNS} FROM participants{where} ORDER BY campaign_id", who
-        )
-        answers = await self._fetch(
-            f"SELECT {ANSWER_COLUMNS} FROM answers{where}"
-            " ORDER BY campaign_id, answered_at, question_id",
-            who,
-        )
-        return PersonData(
-            key=key,
-            person=await self.get_person(key),
-            roles=tuple(role for k, role in await self.roles() if k == key),
-            participations=tuple(participation_from(r) for r in participations),
-            answers=tuple(answers_from(answers)),
-            state=await self.load_state(key),
-            ownerships=tuple(o for o in await self.theme_owners() if o.person == key),
-            owner_answers=tuple(await self.owner_answers(key)),
-        )
-
-    async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:
-
-        union = " UNION ".join(
-            f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in PERSON_TABLES
-        )
-        rows = await self._fetch(f"{union} ORDER BY 1", (platform, user_id) * len(PERSON_TABLES))
-        return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
-
-    async def erase_person(self, key: PersonKey) -> Erasure:
-        return await self._plan(writes.erase_person(key))
-
-    async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
-        rows = await self._fetch(
-            "SELECT snapshot FROM digests WHERE campaign_id = ? AND recipient = ?",
-            (campaign_id, recipient),
-        )
-        return str(rows[0][0]) if rows else None
-
-    async def record_digest(
-        self, campaign_id: int, recipient: str, at: datetime, snapshot: str
-    ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO digests (campaign_id, recipient, at, snapshot) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (campaign_id, recipient) DO UPDATE SET at = excluded.at,"
-                " snapshot = excluded.snapshot",
-                (campaign_id, recipient, iso(at), snapshot),
-            )
-
-    async def save_address(self, person: PersonKey, address: str) -> None:
-        await self._plan(writes.save_address(person, address))
-
-    async def address(self, person: PersonKey) -> str | None:
-        rows = await self._fetch(
-            "SELECT address FROM addresses WHERE platform = ? AND tenant = ? AND user_id = ?",
-            (person.platform, person.tenant, person.user_id),
-        )
-        return str(rows[0][0]) if rows else None

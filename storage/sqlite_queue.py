@@ -15,8 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
-from storage import writes
-from storage.sqlite_rows import dt, dt_opt, iso, job_params
+from storage.rows import dt, dt_opt, iso, job_params
 
 # An item can be claimed when it is pending and due, or when its claim has run out (a replica
 # died); an old `sending` row from before leases has no lease and counts as run out.
@@ -91,9 +90,6 @@ class SqliteQueues:
                 [(owner, iso(lease_until), row[0]) for row in rows],
             )
         return [job_from(row) for row in rows]
-
-    async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
-        return bool(await self._plan(writes.finish_job(key, outcome, iso(at), owner)))
 
     async def reschedule_job(self, key: str, run_at: datetime) -> None:
         async with self._transaction() as db:

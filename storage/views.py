@@ -26,13 +26,13 @@ from bot.core.domain import (
 )
 from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
-from storage.sql import Plan, Rows
-from storage.sqlite_rows import (
+from storage.rows import (
     CAMPAIGN_COLUMNS,
     THEME_OWNER_COLUMNS,
     campaign_from,
     theme_owner_from,
 )
+from storage.sql import Plan, Rows
 
 _WHO = "platform = ? AND tenant = ? AND user_id = ?"
 

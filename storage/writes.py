@@ -15,16 +15,19 @@ from datetime import UTC, date, datetime
 from bot.core.domain import (
     Campaign,
     CampaignState,
+    Delivery,
     Erasure,
     Job,
     OutboxItem,
+    Person,
     PersonKey,
+    Role,
     ThemeOwner,
 )
 from bot.core.turns import Applied, NewCampaign, Turn
-from storage.sql import Abort, Count, Lock, Many, Plan, Rows
-from storage.sqlite_rows import (
+from storage.rows import (
     CAMPAIGN_COLUMNS,
+    PERSON_COLUMNS,
     UPSERT_ANSWER,
     UPSERT_PERSON,
     UPSERT_STATE,
@@ -33,9 +36,11 @@ from storage.sqlite_rows import (
     iso,
     job_params,
     owner_answer_params,
+    person_from,
     person_params,
     state_params,
 )
+from storage.sql import Abort, Count, Lock, Many, Plan, Rows
 
 OUTBOX_LOCK = 0x494D_564F_4F55_5458
 """The lock a plan holds while it numbers invitations after the highest `seq`, so two batches
@@ -289,4 +294,43 @@ def save_address(key: PersonKey, address: str) -> Plan[None]:
         "INSERT INTO addresses (platform, tenant, user_id, address) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (platform, tenant, user_id) DO UPDATE SET address = excluded.address",
         (*_who(key), address),
+    )
+
+
+# ------------------------------------------------------------------- people and deliveries
+
+
+def upsert_person(person: Person) -> Plan[Person]:
+    """Inserts or updates a person (an empty field keeps what was stored); returns the row."""
+    yield Count(UPSERT_PERSON, person_params(person))
+    rows = yield Rows(f"SELECT {PERSON_COLUMNS} FROM persons{WHO}", _who(person.key))
+    return person_from(rows[0])
+
+
+def set_role(key: PersonKey, role: Role, granted: bool) -> Plan[bool]:
+    if granted:
+        sql = (
+            "INSERT INTO roles (platform, tenant, user_id, role) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING"
+        )
+    else:
+        sql = f"DELETE FROM roles{WHO} AND role = ?"
+    changed = yield Count(sql, (*_who(key), role.value))
+    return bool(changed)
+
+
+def mark_delivery(campaign_id: int, key: PersonKey, delivery: Delivery) -> Plan[None]:
+    yield Count(
+        "UPDATE participants SET delivered = ?, delivery_error = ?"
+        " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?",
+        (int(delivery.ok), None if delivery.ok else delivery.error, campaign_id, *_who(key)),
+    )
+
+
+def record_digest(campaign_id: int, recipient: str, at: str, snapshot: str) -> Plan[None]:
+    yield Count(
+        "INSERT INTO digests (campaign_id, recipient, at, snapshot) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (campaign_id, recipient) DO UPDATE SET at = excluded.at,"
+        " snapshot = excluded.snapshot",
+        (campaign_id, recipient, at, snapshot),
     )

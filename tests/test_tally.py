@@ -40,15 +40,8 @@ def shape(collected: Collected) -> object:
 
 
 async def campaign(store: Store, people: list[PersonKey]) -> int:
-    made = await store.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=LEAD,
-        started_at=T0,
-        language="en",
-        deadline=None,
-        audience=people,
-    )
+    fields = {"platform": "slack", "tenant": "T1", "started_by": LEAD, "started_at": T0}
+    made = await store.create_campaign(**fields, language="en", deadline=None, audience=people)
     return made.id
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from bot.core.domain import SendBudget
-from bot.core.ports import Store
+from bot.core.ports import OutboxStore
 
 STEP = 1.0  # sends per second added after each success
 BACKOFF = 0.95  # the new ceiling after a refusal, as a share of the refused rate
@@ -63,7 +63,7 @@ class SharedPace:
 
     def __init__(
         self,
-        store: Store,
+        store: OutboxStore,
         start_rate: float | None,
         wall: Callable[[], float] = time.time,
         platform_rates: Mapping[str, float] | None = None,

@@ -112,9 +112,7 @@ class Said:
     event_id: str
     person: Person
     text: str
-    # Where the platform can reach this person later (a Teams conversation reference), when
-    # the event came from their personal chat; stored with the turn if it changed.
-    address: str | None = None
+    address: str | None = None  # see InboundEvent
 
 
 @dataclass(frozen=True)
@@ -125,9 +123,7 @@ class Clicked:
     person: Person
     context: str
     value: str
-    # Where the platform can reach this person later (a Teams conversation reference), when
-    # the event came from their personal chat; stored with the turn if it changed.
-    address: str | None = None
+    address: str | None = None  # see InboundEvent
 
 
 @dataclass(frozen=True)
@@ -137,9 +133,7 @@ class Commanded:
     event_id: str
     person: Person
     text: str
-    # Where the platform can reach this person later (a Teams conversation reference), when
-    # the event came from their personal chat; stored with the turn if it changed.
-    address: str | None = None
+    address: str | None = None  # see InboundEvent
 
 
 @dataclass(frozen=True)
@@ -157,3 +151,6 @@ class StartRequested:
 
 
 InboundEvent = Said | Clicked | Commanded | StartRequested
+"""Every event a platform can bring. Each carries `address`: where the platform can reach the
+person later (a Teams conversation reference) when the event came from their personal chat; the
+engine stores it with the turn, and only when it changed."""

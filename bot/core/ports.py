@@ -117,22 +117,9 @@ class DraftSink(Protocol):
     async def save(self, campaign_id: int, files: Sequence[DraftFile]) -> tuple[str, ...]: ...
 
 
-class Store(Protocol):
-    """Durable, query-shaped storage of everything the bot knows.
+class PeopleStore(Protocol):
+    """People and their roles (employee is implicit and never stored)."""
 
-    Semantics every store keeps (the storage contract tests check them):
-    - every write method commits before it returns;
-    - `commit_turn` is atomic and applies a turn's event at most once;
-    - no method depends on SQLite- or PostgreSQL-only behaviour.
-    """
-
-    async def migrate(self) -> None:
-        """Creates or upgrades the schema to the current version."""
-        ...
-
-    async def close(self) -> None: ...
-
-    # people and roles
     async def upsert_person(self, person: Person) -> Person:
         """Inserts or updates a person; a None/empty field keeps what was stored."""
         ...
@@ -151,7 +138,10 @@ class Store(Protocol):
         """Every granted role (employee is implicit and never listed)."""
         ...
 
-    # campaigns
+
+class CampaignStore(Protocol):
+    """Campaigns and their audience."""
+
     async def create_campaign(
         self,
         *,
@@ -188,8 +178,10 @@ class Store(Protocol):
         self, campaign_id: int, person: PersonKey, delivery: Delivery
     ) -> None: ...
 
-    # conversation
-    async def load_state(self, person: PersonKey) -> ConversationState | None: ...
+
+class ConversationStore(Protocol):
+    """The hot path: one read for the person behind an event, one transaction for what it
+    changed (bot.core.turns), and the lock that keeps one person's events in order."""
 
     async def person_view(
         self, key: PersonKey, campaign_id: int | None, event: EventKey | None, owner: bool
@@ -213,14 +205,7 @@ class Store(Protocol):
         nothing, if its event was seen before or its finished job's claim was lost."""
         ...
 
-    async def tally(self, campaign_id: int) -> Collected:
-        """A campaign's participants' answers reduced for reports: counts aggregated in the
-        database, free texts read in batches (never one object per answer)."""
-        ...
-
-    async def figures(self, campaign_id: int) -> Figures:
-        """The counts `status` shows, aggregated in the database."""
-        ...
+    async def load_state(self, person: PersonKey) -> ConversationState | None: ...
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         """Every stored answer of a campaign, skipped ones included."""
@@ -228,7 +213,15 @@ class Store(Protocol):
 
     async def answers_of(self, campaign_id: int, person: PersonKey) -> list[Answer]: ...
 
-    # theme owners
+    def person_lock(self, key: PersonKey) -> AbstractAsyncContextManager[None]:
+        """Held while one event of a person is handled, across every process on this store, so
+        two events of one person never interleave, whichever replica receives them."""
+        ...
+
+
+class OwnerStore(Protocol):
+    """Theme owners and their questionnaires."""
+
     async def theme_owners(self) -> list[ThemeOwner]:
         """Every theme that has an owner (proposed or accepted), ordered by theme key."""
         ...
@@ -245,7 +238,10 @@ class Store(Protocol):
         """The stored answers of the owner questionnaires (of one person, if given)."""
         ...
 
-    # scheduled jobs: claimed under a lease, so several replicas never run one job twice
+
+class JobStore(Protocol):
+    """Scheduled jobs, claimed under a lease, so several replicas never run one job twice."""
+
     async def schedule(self, jobs: Sequence[Job]) -> int:
         """Adds jobs; a job whose key exists already is ignored. Returns how many were added."""
         ...
@@ -268,7 +264,11 @@ class Store(Protocol):
         claim."""
         ...
 
-    # the outbox of poll invitations: claimed under a lease, sent once
+
+class OutboxStore(Protocol):
+    """The outbox of poll invitations (claimed under a lease, sent once) and the send budgets
+    every replica shares."""
+
     async def enqueue(self, items: Sequence[OutboxItem]) -> int:
         """Adds invitations; a key that exists already is ignored. Returns how many were added."""
         ...
@@ -303,7 +303,6 @@ class Store(Protocol):
         """How many invitations of a campaign are in each state."""
         ...
 
-    # rate budgets and locks shared by every replica on this store
     async def update_budget(
         self, key: str, change: Callable[[SendBudget | None], SendBudget]
     ) -> SendBudget:
@@ -311,17 +310,19 @@ class Store(Protocol):
         other replica changing it in between; returns what was stored."""
         ...
 
-    def person_lock(self, key: PersonKey) -> AbstractAsyncContextManager[None]:
-        """Held while one event of a person is handled, across every process on this store, so
-        two events of one person never interleave, whichever replica receives them."""
+
+class ReportStore(Protocol):
+    """What reports read: aggregates, never one object per answer; each recipient's last digest."""
+
+    async def tally(self, campaign_id: int) -> Collected:
+        """A campaign's participants' answers reduced for reports: counts aggregated in the
+        database, free texts read in batches (never one object per answer)."""
         ...
 
-    # where a platform can reach a person later (a Teams conversation reference, as JSON)
-    async def save_address(self, person: PersonKey, address: str) -> None: ...
+    async def figures(self, campaign_id: int) -> Figures:
+        """The counts `status` shows, aggregated in the database."""
+        ...
 
-    async def address(self, person: PersonKey) -> str | None: ...
-
-    # digests
     async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
         """The snapshot (JSON) of the last digest of a campaign for a recipient, if any."""
         ...
@@ -332,7 +333,15 @@ class Store(Protocol):
         """Keeps the snapshot of the digest just sent, replacing the previous one."""
         ...
 
-    # people's own data
+
+class PrivacyStore(Protocol):
+    """A person's own data and where a platform can reach them (a Teams conversation
+    reference, as JSON): exported, and erased as a whole."""
+
+    async def save_address(self, person: PersonKey, address: str) -> None: ...
+
+    async def address(self, person: PersonKey) -> str | None: ...
+
     async def person_data(self, key: PersonKey) -> PersonData:
         """Everything stored about one person, across campaigns."""
         ...
@@ -345,3 +354,30 @@ class Store(Protocol):
         """Deletes a person's profile, roles, answers, participations, ownerships and state in
         one transaction; returns what was removed. Event ids (no personal data) stay."""
         ...
+
+
+class Store(
+    PeopleStore,
+    CampaignStore,
+    ConversationStore,
+    OwnerStore,
+    JobStore,
+    OutboxStore,
+    ReportStore,
+    PrivacyStore,
+    Protocol,
+):
+    """Durable, query-shaped storage of everything the bot knows: every role port above, plus
+    its schema. Code that needs one concern can ask for that port alone.
+
+    Semantics every store keeps (the storage contract tests check them):
+    - every write method commits before it returns;
+    - `commit_turn` is atomic and applies a turn's event at most once;
+    - no method depends on SQLite- or PostgreSQL-only behaviour.
+    """
+
+    async def migrate(self) -> None:
+        """Creates or upgrades the schema to the current version."""
+        ...
+
+    async def close(self) -> None: ...

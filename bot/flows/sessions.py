@@ -22,7 +22,7 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
-from bot.core.ports import Store
+from bot.core.ports import ConversationStore
 from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
 from bot.flows import owners
@@ -35,7 +35,7 @@ class PersonLocks:
     """One lock per person: an asyncio lock within this process (dropped when nobody holds or
     waits for it), then the store's lock across every replica on the same database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ConversationStore) -> None:
         self.store = store
         self.locks: dict[PersonKey, tuple[asyncio.Lock, int]] = {}
 

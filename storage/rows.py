@@ -1,4 +1,6 @@
-"""SQL statements and row conversions of the SQLite store (kept apart to keep sqlite.py short)."""
+"""Row conversions and shared statements of both stores: they keep the same value
+representation (ISO text for datetimes, 0/1 for booleans, JSON text for choices), and asyncpg
+Records index and unpack by position like sqlite3 rows."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from bot.core.domain import (
     Participation,
     Person,
     PersonKey,
+    Phase,
     ThemeOwner,
 )
 
@@ -200,6 +203,18 @@ def theme_owner_from(r: Sequence[Any]) -> ThemeOwner:
         since=dt(r[5]),
         display_name=r[6],
         invited_by=PersonKey(r[7], r[8], r[9]) if r[7] is not None else None,
+    )
+
+
+def state_from(key: PersonKey, row: Sequence[Any]) -> ConversationState:
+    campaign_id, step, phase, updated_at, offered = row
+    return ConversationState(
+        person=key,
+        campaign_id=campaign_id,
+        step=step,
+        phase=Phase(phase),
+        updated_at=dt_opt(updated_at),
+        offered=frozenset(json.loads(offered)),
     )
 
 

@@ -1,0 +1,214 @@
+"""The store's plain reads, by concern, as plans (storage.sql) written once for both stores.
+
+Orders on a nullable column say NULLS FIRST (SQLite's default, not PostgreSQL's), and text
+columns are byte-ordered in both (COLLATE "C" in PostgreSQL), so both stores return the same
+rows in the same order.
+"""
+
+from __future__ import annotations
+
+from bot.core.domain import (
+    Answer,
+    Campaign,
+    CampaignState,
+    ConversationState,
+    OwnerAnswer,
+    Participation,
+    Person,
+    PersonKey,
+    Role,
+    ThemeOwner,
+)
+from storage.rows import (
+    ANSWER_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    PERSON_COLUMNS,
+    PERSON_TABLES,
+    THEME_OWNER_COLUMNS,
+    answers_from,
+    campaign_from,
+    dt_opt,
+    participation_from,
+    person_from,
+    state_from,
+    theme_owner_from,
+)
+from storage.sql import Plan, Rows
+
+WHO = " WHERE platform = ? AND tenant = ? AND user_id = ?"
+
+
+def _who(key: PersonKey) -> tuple[str, str, str]:
+    return (key.platform, key.tenant, key.user_id)
+
+
+# ---------------------------------------------------------------------- people and roles
+
+
+def person(key: PersonKey) -> Plan[Person | None]:
+    rows = yield Rows(f"SELECT {PERSON_COLUMNS} FROM persons{WHO}", _who(key))
+    return person_from(rows[0]) if rows else None
+
+
+def people(platform: str, tenant: str) -> Plan[list[Person]]:
+    rows = yield Rows(
+        f"SELECT {PERSON_COLUMNS} FROM persons WHERE platform = ? AND tenant = ?"
+        " ORDER BY lower(display_name), display_name, user_id",
+        (platform, tenant),
+    )
+    return [person_from(row) for row in rows]
+
+
+def roles() -> Plan[list[tuple[PersonKey, Role]]]:
+    rows = yield Rows(
+        "SELECT platform, tenant, user_id, role FROM roles ORDER BY platform, tenant, user_id, role"
+    )
+    return [(PersonKey(r[0], r[1], r[2]), Role(r[3])) for r in rows]
+
+
+# ------------------------------------------------------------------------------ campaigns
+
+
+def campaign(campaign_id: int) -> Plan[Campaign | None]:
+    rows = yield Rows(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,))
+    return campaign_from(rows[0]) if rows else None
+
+
+def running_campaign(platform: str, tenant: str) -> Plan[Campaign | None]:
+    rows = yield Rows(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns"
+        " WHERE platform = ? AND tenant = ? AND state = ? ORDER BY id DESC LIMIT 1",
+        (platform, tenant, CampaignState.RUNNING.value),
+    )
+    return campaign_from(rows[0]) if rows else None
+
+
+def latest_campaign() -> Plan[Campaign | None]:
+    rows = yield Rows(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1")
+    return campaign_from(rows[0]) if rows else None
+
+
+def participants(campaign_id: int) -> Plan[list[Participation]]:
+    rows = yield Rows(
+        f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE campaign_id = ?"
+        " ORDER BY platform, tenant, user_id",
+        (campaign_id,),
+    )
+    return [participation_from(r) for r in rows]
+
+
+def participation(campaign_id: int, key: PersonKey) -> Plan[Participation | None]:
+    rows = yield Rows(
+        f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE campaign_id = ? AND"
+        f"{WHO.removeprefix(' WHERE')}",
+        (campaign_id, *_who(key)),
+    )
+    return participation_from(rows[0]) if rows else None
+
+
+# --------------------------------------------------------------------------- conversation
+
+
+def state(key: PersonKey) -> Plan[ConversationState | None]:
+    rows = yield Rows(
+        f"SELECT campaign_id, step, phase, updated_at, offered FROM conversation_state{WHO}",
+        _who(key),
+    )
+    return state_from(key, rows[0]) if rows else None
+
+
+def seen(platform: str, event_id: str) -> Plan[bool]:
+    rows = yield Rows(
+        "SELECT 1 FROM events_seen WHERE platform = ? AND event_id = ?", (platform, event_id)
+    )
+    return bool(rows)
+
+
+def answers(campaign_id: int) -> Plan[list[Answer]]:
+    rows = yield Rows(
+        f"SELECT {ANSWER_COLUMNS} FROM answers WHERE campaign_id = ?"
+        " ORDER BY answered_at NULLS FIRST, platform, tenant, user_id, question_id",
+        (campaign_id,),
+    )
+    return answers_from(rows)
+
+
+def answers_of(campaign_id: int, key: PersonKey) -> Plan[list[Answer]]:
+    rows = yield Rows(
+        f"SELECT {ANSWER_COLUMNS} FROM answers WHERE campaign_id = ? AND"
+        f"{WHO.removeprefix(' WHERE')} ORDER BY answered_at NULLS FIRST, question_id",
+        (campaign_id, *_who(key)),
+    )
+    return answers_from(rows)
+
+
+# --------------------------------------------------------------------------- theme owners
+
+
+def theme_owners() -> Plan[list[ThemeOwner]]:
+    rows = yield Rows(f"SELECT {THEME_OWNER_COLUMNS} FROM theme_owners ORDER BY theme")
+    return [theme_owner_from(r) for r in rows]
+
+
+def owner_answers(key: PersonKey | None) -> Plan[list[OwnerAnswer]]:
+    sql = (
+        "SELECT theme, platform, tenant, user_id, question_id, text, skipped, answered_at"
+        " FROM owner_answers"
+    )
+    params: tuple[str, ...] = ()
+    if key is not None:
+        sql += WHO
+        params = _who(key)
+    rows = yield Rows(
+        sql + " ORDER BY theme, answered_at NULLS FIRST, question_id, platform, tenant, user_id",
+        params,
+    )
+    return [
+        OwnerAnswer(r[0], PersonKey(r[1], r[2], r[3]), r[4], r[5], bool(r[6]), dt_opt(r[7]))
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- a person's own data
+
+
+def participations_of(key: PersonKey) -> Plan[list[Participation]]:
+    rows = yield Rows(
+        f"SELECT {PARTICIPANT_COLUMNS} FROM participants{WHO} ORDER BY campaign_id", _who(key)
+    )
+    return [participation_from(r) for r in rows]
+
+
+def all_answers_of(key: PersonKey) -> Plan[list[Answer]]:
+    rows = yield Rows(
+        f"SELECT {ANSWER_COLUMNS} FROM answers{WHO}"
+        " ORDER BY campaign_id, answered_at NULLS FIRST, question_id",
+        _who(key),
+    )
+    return answers_from(rows)
+
+
+def keys_of(platform: str, user_id: str) -> Plan[list[PersonKey]]:
+    """Every stored key of a user id on a platform, whatever the tenant."""
+    union = " UNION ".join(
+        f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in PERSON_TABLES
+    )
+    rows = yield Rows(f"{union} ORDER BY 1", (platform, user_id) * len(PERSON_TABLES))
+    return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
+
+
+# ------------------------------------------------------------------ digests and addresses
+
+
+def last_digest(campaign_id: int, recipient: str) -> Plan[str | None]:
+    rows = yield Rows(
+        "SELECT snapshot FROM digests WHERE campaign_id = ? AND recipient = ?",
+        (campaign_id, recipient),
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def address(key: PersonKey) -> Plan[str | None]:
+    rows = yield Rows(f"SELECT address FROM addresses{WHO}", _who(key))
+    return str(rows[0][0]) if rows else None
