@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -46,6 +47,17 @@ async def wait_listening(port: int, attempts: int = 100) -> None:
         await writer.wait_closed()
         return
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+def stop_server(server: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds, saying so (a container platform would)."""
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        print(f"imvo-bot serve had not stopped {grace:.0f} s after SIGTERM; killed")
+        server.kill()
+        server.wait()
 
 
 def p50_p99(values: list[float]) -> tuple[float, float]:

@@ -42,6 +42,7 @@ from common import (  # noqa: E402
     p50_p99,
     report_fan_out,
     serve,
+    stop_server,
     wait_healthy,
     wait_listening,
 )
@@ -256,8 +257,7 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         return 0 if p99 < 250 and ratio >= 0.5 and duplicates == 0 and lost == 0 else 1
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)
         bare.terminate()
         bare.wait(timeout=20)
         await fake_runner.cleanup()

@@ -29,7 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import measure_fan_out, p50_p99, report_fan_out, serve, wait_healthy  # noqa: E402
+from common import (  # noqa: E402
+    measure_fan_out,
+    p50_p99,
+    report_fan_out,
+    serve,
+    stop_server,
+    wait_healthy,
+)
 
 from tests.fake_teams import FakeConnector, activity  # noqa: E402
 
@@ -174,8 +181,7 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         return 0 if p99 < 500 and duplicates == 0 and lost == 0 else 1
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)
         await bare_runner.cleanup()
         await fake_runner.cleanup()
 
