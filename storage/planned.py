@@ -7,6 +7,7 @@ dialect (migrations, claims under leases, batch inserts, locks) stays in each st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -119,8 +120,8 @@ class PlannedStore:
 
     # reports
 
-    async def tally(self, campaign_id: int) -> Collected:
-        return await reports.read_tally(self._report, campaign_id)
+    async def tally(self, campaign_id: int, texts_of: Sequence[str] | None = None) -> Collected:
+        return await reports.read_tally(self._report, campaign_id, texts_of)
 
     async def figures(self, campaign_id: int) -> Figures:
         return await self._report(reports.figures(campaign_id))

@@ -105,18 +105,26 @@ After = tuple[str, str, str, str]
 FIRST: After = ("", "", "", "")
 
 
+def _among(questions: Sequence[str] | None, negate: bool = False) -> str:
+    if questions is None:
+        return ""
+    marks = ", ".join("?" * len(questions))
+    return f" AND a.question_id {'NOT IN' if negate else 'IN'} ({marks})"
+
+
 def text_batch(
-    campaign_id: int, after: After, limit: int = TEXT_BATCH
+    campaign_id: int, after: After, questions: Sequence[str] | None, limit: int = TEXT_BATCH
 ) -> Plan[tuple[list[tuple[str, str, str, str, str, str]], After | None]]:
-    """Up to `limit` answers with a free text after `after` (a person and question, in key
-    order), as (platform, tenant, user id, question id, text, choices); and where the next
-    batch starts (None: no more). Read straight off the answers' key, with no join."""
+    """Up to `limit` answers with a free text (to `questions`, if given) after `after` (a person
+    and question, in key order), as (platform, tenant, user id, question id, text, choices); and
+    where the next batch starts (None: no more). Read straight off the answers' key, no join."""
     rows: Sequence[Any] = yield Rows(
         "SELECT a.platform, a.tenant, a.user_id, a.question_id, a.text, a.choices"
         f" FROM answers a WHERE a.campaign_id = ? AND a.skipped = 0 AND {_HAS_TEXT}"
+        f"{_among(questions)}"
         " AND (a.platform, a.tenant, a.user_id, a.question_id) > (?, ?, ?, ?)"
         " ORDER BY a.platform, a.tenant, a.user_id, a.question_id LIMIT ?",
-        (campaign_id, *after, limit),
+        (campaign_id, *(questions or ()), *after, limit),
     )
     last = rows[-1] if len(rows) == limit else None
     following = None if last is None else (last[0], last[1], last[2], last[3])
@@ -166,18 +174,37 @@ def figures(campaign_id: int) -> Plan[Figures]:
 Runner = Callable[[Plan[Any]], Awaitable[Any]]
 
 
-async def read_tally(run: Runner, campaign_id: int) -> Collected:
-    """The campaign's tally: the counts in one plan, then the free texts batch by batch, each
-    its own short read so that other work on the database goes on in between. A text counts
-    only for a participant, under their discipline; an answer with a text and no picks makes
-    its writer one of the question's people (picks were counted with the choices)."""
+def text_only_people(campaign_id: int, besides: Sequence[str]) -> Plan[dict[str, int]]:
+    """Per question (but those `besides`), the participants who answered it with a text and no
+    picks: counted in SQL where the texts themselves are not wanted."""
+    rows = yield Rows(
+        f"SELECT a.question_id, COUNT(*) FROM answers a JOIN participants p"
+        f" ON {_SAME_PERSON.format(b='p')} WHERE a.campaign_id = ? AND a.skipped = 0"
+        f" AND a.choices = '[]' AND {_HAS_TEXT}{_among(besides, negate=True)}"
+        " GROUP BY a.question_id",
+        (campaign_id, *besides),
+    )
+    return {question_id: int(n) for question_id, n in rows}
+
+
+async def read_tally(
+    run: Runner, campaign_id: int, texts_of: Sequence[str] | None = None
+) -> Collected:
+    """The campaign's tally: the counts in one plan, then the free texts (of the questions
+    `texts_of`, or all) batch by batch, each its own short read so that other work on the
+    database goes on in between. A text counts only for a participant, under their discipline;
+    an answer with a text and no picks makes its writer one of the question's people (picks
+    were counted with the choices)."""
     tallying: Tallying = await run(tally_counts(campaign_id))
     disciplines, by_question = tallying.disciplines, tallying.collected.by_question
+    if texts_of is not None:
+        for question_id, n in (await run(text_only_people(campaign_id, texts_of))).items():
+            by_question.setdefault(question_id, QuestionAnswers()).people += n
     after: After | None = FIRST
     writer: tuple[str, str, str] | None = None
     discipline: str | None = None
     while after is not None:
-        rows, after = await run(text_batch(campaign_id, after))
+        rows, after = await run(text_batch(campaign_id, after, texts_of))
         for platform, tenant, user_id, question_id, text, choices in rows:
             if writer is None or writer[2] != user_id or writer != (platform, tenant, user_id):
                 # rows come person by person: look each writer up once

@@ -117,3 +117,21 @@ async def test_an_empty_campaign_tallies_to_nothing(store: Store) -> None:
     assert (tally.invited, tally.respondents, tally.by_question) == (0, 0, {})
     figures = await store.figures(cid)
     assert (figures.invited, figures.responded, figures.failures) == (0, 0, ())
+
+
+async def test_a_tally_of_some_texts_counts_the_same_people(store: Store) -> None:
+    rng = random.Random(3)
+    people = [PersonKey("slack", "T1", f"U{n:03d}") for n in range(40)]
+    cid = await campaign(store, people)
+    answers = random_answers(rng, cid, people)
+    for key in people:
+        mine = tuple(a for a in answers if a.person == key)
+        await store.commit_turn(Turn(event=None, answers=mine, at=T0))
+    whole = await store.tally(cid)
+    some = await store.tally(cid, texts_of=("resistance",))
+    assert some.respondents == whole.respondents and some.disciplines == whole.disciplines
+    for question in QUESTIONS:
+        assert some.question(question).people == whole.question(question).people, question
+        assert some.question(question).choices == whole.question(question).choices
+        wanted = whole.question(question).texts if question == "resistance" else []
+        assert sorted(some.question(question).texts) == sorted(wanted)

@@ -314,9 +314,10 @@ class OutboxStore(Protocol):
 class ReportStore(Protocol):
     """What reports read: aggregates, never one object per answer; each recipient's last digest."""
 
-    async def tally(self, campaign_id: int) -> Collected:
+    async def tally(self, campaign_id: int, texts_of: Sequence[str] | None = None) -> Collected:
         """A campaign's participants' answers reduced for reports: counts aggregated in the
-        database, free texts read in batches (never one object per answer)."""
+        database, free texts (only those of the questions `texts_of`, if given) read in
+        batches; never one object per answer."""
         ...
 
     async def figures(self, campaign_id: int) -> Figures:

@@ -34,6 +34,7 @@ from bot.reporting.draft.safety import strip_invalid
 
 DRIVERS = "drivers"
 RESISTANCE = "resistance"
+QUOTED = (RESISTANCE,)  # the only question whose free texts a digest reads (for its one quote)
 TOP_DRIVERS = 3
 # The discipline option that is a catch-all, not a part of the company to hear from.
 CATCH_ALL = "other"

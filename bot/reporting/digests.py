@@ -9,7 +9,7 @@ from functools import partial
 from bot.core.domain import Campaign, Delivery, Person
 from bot.core.worktime import zone
 from bot.flows.services import Services
-from bot.reporting.digest import Digest, DigestSnapshot, build_digest
+from bot.reporting.digest import QUOTED, Digest, DigestSnapshot, build_digest
 
 
 async def compose_digest(
@@ -30,7 +30,7 @@ async def compose_digest(
     build = partial(
         build_digest,
         campaign=campaign,
-        collected=await store.tally(campaign.id),
+        collected=await store.tally(campaign.id, texts_of=QUOTED),
         owners=await store.theme_owners(),
         pack=pack,
         now=now,
