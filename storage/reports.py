@@ -29,14 +29,18 @@ from storage.sql import Plan, Rows
 
 TEXT_BATCH = 5000
 
-_SAME_PERSON = (
-    "{b}.campaign_id = a.campaign_id AND {b}.platform = a.platform"
-    " AND {b}.tenant = a.tenant AND {b}.user_id = a.user_id"
-)
+
+def _same_person(b: str, a: str = "a") -> str:
+    """Rows `b` and `a` belong to one person in one campaign."""
+    return " AND ".join(
+        f"{b}.{c} = {a}.{c}" for c in ("campaign_id", "platform", "tenant", "user_id")
+    )
+
+
 _ANSWERS = (
     " FROM answers a"
-    f" JOIN participants p ON {_SAME_PERSON.format(b='p')}"
-    f" LEFT JOIN answers d ON {_SAME_PERSON.format(b='d')}"
+    f" JOIN participants p ON {_same_person('p')}"
+    f" LEFT JOIN answers d ON {_same_person('d')}"
     f" AND d.question_id = '{DISCIPLINE_QUESTION}' AND d.skipped = 0"
     " WHERE a.campaign_id = ?"
 )
@@ -65,9 +69,9 @@ def tally_counts(campaign_id: int) -> Plan[Tallying]:
     """Who takes part (with their discipline) and the aggregate counts, in three queries."""
     people = yield Rows(
         "SELECT p.platform, p.tenant, p.user_id, p.finished_at, d.choices,"
-        f" EXISTS (SELECT 1 FROM answers a WHERE {_SAME_PERSON.format(b='p')} AND {_HAS_CONTENT})"
+        f" EXISTS (SELECT 1 FROM answers a WHERE {_same_person('p')} AND {_HAS_CONTENT})"
         " FROM participants p"
-        f" LEFT JOIN answers d ON {_SAME_PERSON.format(b='d').replace('a.', 'p.')}"
+        f" LEFT JOIN answers d ON {_same_person('d', 'p')}"
         f" AND d.question_id = '{DISCIPLINE_QUESTION}' AND d.skipped = 0"
         " WHERE p.campaign_id = ?",
         (campaign_id,),
@@ -179,7 +183,7 @@ def text_only_people(campaign_id: int, besides: Sequence[str]) -> Plan[dict[str,
     picks: counted in SQL where the texts themselves are not wanted."""
     rows = yield Rows(
         f"SELECT a.question_id, COUNT(*) FROM answers a JOIN participants p"
-        f" ON {_SAME_PERSON.format(b='p')} WHERE a.campaign_id = ? AND a.skipped = 0"
+        f" ON {_same_person('p')} WHERE a.campaign_id = ? AND a.skipped = 0"
         f" AND a.choices = '[]' AND {_HAS_TEXT}{_among(besides, negate=True)}"
         " GROUP BY a.question_id",
         (campaign_id, *besides),
