@@ -8,6 +8,7 @@ discipline question; `bot.reporting.draft.collect` gives the same result for ans
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -59,14 +60,14 @@ def _discipline(choices: str | None) -> str:
 
 @dataclass
 class Tallying:
-    """A tally under way: the participants' disciplines, and the counts so far."""
+    """A tally under way: the participants' disciplines, and what is counted so far."""
 
     disciplines: dict[tuple[str, str, str], str]  # participant → discipline
     collected: Collected
 
 
-def tally_counts(campaign_id: int) -> Plan[Tallying]:
-    """Who takes part (with their discipline) and the aggregate counts, in three queries."""
+def tally_people(campaign_id: int) -> Plan[Tallying]:
+    """Who takes part, with their discipline, and how many of each discipline answered."""
     people = yield Rows(
         "SELECT p.platform, p.tenant, p.user_id, p.finished_at, d.choices,"
         f" EXISTS (SELECT 1 FROM answers a WHERE {_same_person('p')} AND {_HAS_CONTENT})"
@@ -84,25 +85,25 @@ def tally_counts(campaign_id: int) -> Plan[Tallying]:
         completed += finished_at is not None
         if responded:
             by_discipline[discipline] += 1
+    collected = Collected(
+        invited=len(people),
+        completed=completed,
+        respondents=sum(by_discipline.values()),
+        disciplines=dict(by_discipline),
+        by_question={},
+    )
+    return Tallying(disciplines, collected)
+
+
+def tally_picks(campaign_id: int) -> Plan[list[tuple[str, Choices, str, int]]]:
+    """How many participants picked what, per question and discipline, grouped in SQL."""
     grouped = yield Rows(
         "SELECT a.question_id, a.choices, d.choices, COUNT(*)"
         f"{_ANSWERS} AND a.skipped = 0 AND a.choices <> '[]'"
         " GROUP BY a.question_id, a.choices, d.choices",
         (campaign_id,),
     )
-    by_question: dict[str, QuestionAnswers] = {}
-    for question_id, choices, discipline, n in grouped:
-        qa = by_question.setdefault(question_id, QuestionAnswers())
-        qa.people += int(n)
-        qa.choices[(_parsed(choices), _discipline(discipline))] += int(n)
-    collected = Collected(
-        invited=len(people),
-        completed=completed,
-        respondents=sum(by_discipline.values()),
-        disciplines=dict(by_discipline),
-        by_question=by_question,
-    )
-    return Tallying(disciplines, collected)
+    return [(q, _parsed(choices), _discipline(d), int(n)) for q, choices, d, n in grouped]
 
 
 After = tuple[str, str, str, str]
@@ -199,8 +200,10 @@ async def read_tally(
     database goes on in between. A text counts only for a participant, under their discipline;
     an answer with a text and no picks makes its writer one of the question's people (picks
     were counted with the choices)."""
-    tallying: Tallying = await run(tally_counts(campaign_id))
+    tallying: Tallying = await run(tally_people(campaign_id))
     disciplines, by_question = tallying.disciplines, tallying.collected.by_question
+    # The picks are grouped in SQL while the texts are read: two connections, two cores.
+    picks = asyncio.ensure_future(run(tally_picks(campaign_id)))
     if texts_of is not None:
         for question_id, n in (await run(text_only_people(campaign_id, texts_of))).items():
             by_question.setdefault(question_id, QuestionAnswers()).people += n
@@ -224,4 +227,8 @@ async def read_tally(
             stripped = text.strip()
             if stripped:
                 qa.texts.append((stripped, discipline))
+    for question_id, choices, discipline, n in await picks:
+        qa = by_question.setdefault(question_id, QuestionAnswers())
+        qa.people += n
+        qa.choices[(choices, discipline)] += n
     return tallying.collected

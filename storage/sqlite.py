@@ -30,6 +30,7 @@ from storage.sql import Plan, run_sqlite
 from storage.sqlite_queue import SqliteQueues
 
 BUSY_TIMEOUT_MS = 5000
+READERS = 2  # connections for reports
 T = TypeVar("T")
 
 
@@ -41,9 +42,11 @@ class SqliteStore(PlannedStore, SqliteQueues):
         self._db = connection
         self._lock = asyncio.Lock()
         self._path = path
-        # Reports (a draft, a digest, status) read on a connection of their own: in WAL mode it
-        # reads beside the writer, so a big report never holds up a colleague's answer.
-        self._reader: aiosqlite.Connection | None = None
+        # Reports (a draft, a digest, status) read on connections of their own: in WAL mode they
+        # read beside the writer, so a big report never holds up a colleague's answer, and two
+        # of them let a report's grouping and its text reads run on both cores.
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._reader_lock = asyncio.Lock()
 
     @classmethod
@@ -67,9 +70,9 @@ class SqliteStore(PlannedStore, SqliteQueues):
 
     async def close(self) -> None:
         async with self._reader_lock:
-            if self._reader is not None:
-                await self._reader.close()
-                self._reader = None
+            for reader in self._readers:
+                await reader.close()
+            self._readers.clear()
         async with self._lock:
             await self._db.close()
 
@@ -144,8 +147,14 @@ class SqliteStore(PlannedStore, SqliteQueues):
         if self._path == ":memory:":
             return await self._plan(plan, write=False)
         async with self._reader_lock:
-            if self._reader is None:
-                self._reader = await aiosqlite.connect(self._path, isolation_level=None)
-                await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await self._reader.execute("PRAGMA query_only = ON")
-            return await run_sqlite(self._reader, plan, write=False)
+            if self._idle.empty() and len(self._readers) < READERS:
+                reader = await aiosqlite.connect(self._path, isolation_level=None)
+                await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await reader.execute("PRAGMA query_only = ON")
+                self._readers.append(reader)
+                self._idle.put_nowait(reader)
+        reader = await self._idle.get()
+        try:
+            return await run_sqlite(reader, plan, write=False)
+        finally:
+            self._idle.put_nowait(reader)
