@@ -195,15 +195,33 @@ def text_only_people(campaign_id: int, besides: Sequence[str]) -> Plan[dict[str,
 async def read_tally(
     run: Runner, campaign_id: int, texts_of: Sequence[str] | None = None
 ) -> Collected:
-    """The campaign's tally: the counts in one plan, then the free texts (of the questions
-    `texts_of`, or all) batch by batch, each its own short read so that other work on the
-    database goes on in between. A text counts only for a participant, under their discipline;
-    an answer with a text and no picks makes its writer one of the question's people (picks
-    were counted with the choices)."""
+    """The campaign's tally: the participants and the picks in aggregate queries, the free
+    texts (of the questions `texts_of`, or all) batch by batch, each its own short read so that
+    other work on the database goes on in between."""
+    # The picks are grouped in SQL while the participants and the texts are read: two
+    # connections, two cores.
+    picks = asyncio.ensure_future(run(tally_picks(campaign_id)))
+    try:
+        tallying = await _people_and_texts(run, campaign_id, texts_of)
+    except BaseException:
+        picks.cancel()
+        raise
+    by_question = tallying.collected.by_question
+    for question_id, choices, discipline, n in await picks:
+        qa = by_question.setdefault(question_id, QuestionAnswers())
+        qa.people += n
+        qa.choices[(choices, discipline)] += n
+    return tallying.collected
+
+
+async def _people_and_texts(
+    run: Runner, campaign_id: int, texts_of: Sequence[str] | None
+) -> Tallying:
+    """The participants, then their free texts. A text counts only for a participant, under
+    their discipline; an answer with a text and no picks makes its writer one of the question's
+    people (picks are counted with the choices)."""
     tallying: Tallying = await run(tally_people(campaign_id))
     disciplines, by_question = tallying.disciplines, tallying.collected.by_question
-    # The picks are grouped in SQL while the texts are read: two connections, two cores.
-    picks = asyncio.ensure_future(run(tally_picks(campaign_id)))
     if texts_of is not None:
         for question_id, n in (await run(text_only_people(campaign_id, texts_of))).items():
             by_question.setdefault(question_id, QuestionAnswers()).people += n
@@ -227,8 +245,4 @@ async def read_tally(
             stripped = text.strip()
             if stripped:
                 qa.texts.append((stripped, discipline))
-    for question_id, choices, discipline, n in await picks:
-        qa = by_question.setdefault(question_id, QuestionAnswers())
-        qa.people += n
-        qa.choices[(choices, discipline)] += n
-    return tallying.collected
+    return tallying
