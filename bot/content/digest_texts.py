@@ -7,13 +7,12 @@ else is refused with a ContentError that names the file and key at fault.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, ContentRoot, read_toml
+from bot.content.loader import ContentError, ContentRoot, placeholders, read_toml
 from bot.core.domain import LANGUAGES
 
 _NONE: frozenset[str] = frozenset()
@@ -94,16 +93,6 @@ def _flatten(prefix: str, raw: Mapping[str, Any], out: dict[str, Any]) -> None:
             out[full] = value
 
 
-def _placeholders(text: str, where: str) -> frozenset[str]:
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        raise ContentError(f"{where}: {exc}") from exc
-    if any(not name.isidentifier() for name in names):
-        raise ContentError(f"{where}: placeholders must look like {{name}}")
-    return frozenset(names)
-
-
 def parse_digest_texts(language: str, raw: Mapping[str, Any]) -> DigestTexts:
     """Checks a parsed `digest.toml`: every key present, a non-empty text, right placeholders."""
     flat: dict[str, Any] = {}
@@ -119,7 +108,7 @@ def parse_digest_texts(language: str, raw: Mapping[str, Any]) -> DigestTexts:
             raise ContentError(f"{where}{key}: missing")
         if not isinstance(value, str) or not value.strip():
             raise ContentError(f"{where}{key}: must be a non-empty text")
-        if _placeholders(value, where + key) != expected:
+        if placeholders(value, where + key) != expected:
             wanted = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "none"
             raise ContentError(f"{where}{key}: placeholders must be exactly: {wanted}")
         strings[key] = " ".join(value.split())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, ContentRoot, read_toml
+from bot.content.loader import ContentError, ContentRoot, placeholders, read_toml
 from bot.content.themes import ThemeText, parse_instruments, parse_themes
 from bot.core.domain import LANGUAGES
 
@@ -205,23 +205,13 @@ def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _placeholders(text: str, where: str) -> frozenset[str]:
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        raise ContentError(f"{where}: {exc}") from exc
-    if any(not name.isidentifier() for name in names):
-        raise ContentError(f"{where}: placeholders must look like {{name}}")
-    return frozenset(names)
-
-
 def _checked(
     raw: Mapping[str, Any], spec: Mapping[str, frozenset[str]], where: str
 ) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, expected in spec.items():
         text = _text(raw, key, where)
-        found = _placeholders(text, _at(where, key))
+        found = placeholders(text, _at(where, key))
         if found != expected:
             wanted = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "none"
             raise ContentError(f"{_at(where, key)}: placeholders must be exactly: {wanted}")

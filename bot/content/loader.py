@@ -208,17 +208,22 @@ def _flatten(prefix: str, raw: Mapping[str, Any], out: dict[str, str], where: st
             raise ContentError(f"{where}: {full}: must be a text")
 
 
-def placeholders(template: str) -> frozenset[str]:
-    return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
+def placeholders(text: str, where: str = "") -> frozenset[str]:
+    """The `{name}`s a text uses; ContentError (naming `where`) for a malformed one."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise ContentError(f"{where}: {exc}") from exc
+    if any(not name.isidentifier() for name in names):
+        raise ContentError(f"{where}: placeholders must look like {{name}}")
+    return frozenset(names)
 
 
 def parse_messages(language: str, raw: Mapping[str, Any]) -> Messages:
     flat: dict[str, str] = {}
     _flatten("", raw, flat, f"content/{language}/messages.toml")
     for key, template in flat.items():
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
-        if any(not n.isidentifier() for n in names):
-            raise ContentError(_where(language, "messages", key) + ": placeholders must be {name}")
+        placeholders(template, _where(language, "messages", key))
     return Messages(language, flat)
 
 
