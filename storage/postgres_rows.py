@@ -9,33 +9,6 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from storage import rows as sqlite_rows
-from storage import writes
-from storage.sql import numbered
-
-WHO = " WHERE platform = $1 AND tenant = $2 AND user_id = $3"
-"""Selects one person's rows of any table keyed by person; the key is `$1, $2, $3`."""
-
-UPSERT_PERSON = numbered(sqlite_rows.UPSERT_PERSON)
-UPSERT_STATE = numbered(sqlite_rows.UPSERT_STATE)
-UPSERT_ANSWER = numbered(sqlite_rows.UPSERT_ANSWER)
-
-# Text columns are COLLATE "C" in the schema (see postgres_schema), so these orders are byte
-# orders, as in SQLite, and lower() changes ASCII letters only, as SQLite's does. PostgreSQL
-# sorts NULLs last by default and SQLite first: orders on a nullable column say NULLS FIRST.
-ORDER_PEOPLE = " ORDER BY lower(display_name), display_name, user_id"
-ORDER_ANSWERS = " ORDER BY answered_at NULLS FIRST, platform, tenant, user_id, question_id"
-
-UPSERT_OWNER_ANSWER = numbered(writes.UPSERT_OWNER_ANSWER)
-UPSERT_THEME_OWNER = numbered(writes.UPSERT_THEME_OWNER)
-
-INSERT_CAMPAIGN = """
-INSERT INTO campaigns (platform, tenant, started_by_platform, started_by_tenant,
-    started_by_user_id, started_at, language, deadline, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id
-"""
-
 # One statement for a whole batch: its command status counts the rows inserted, which is what
 # SQLite's `total_changes` difference gives there. A key repeated within the batch is ignored
 # after its first row, as SQLite's executemany does.

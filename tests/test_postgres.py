@@ -23,7 +23,8 @@ from bot.core.ports import Store
 from bot.core.turns import EventKey, Turn
 from storage import StoreConfigError, open_store, postgres_schema, sqlite_schema
 from storage.postgres import PostgresStore
-from storage.postgres_rows import numbered, redacted, scrubbed
+from storage.postgres_rows import redacted, scrubbed
+from storage.sql import numbered
 from tests.stores import postgres_schema_url, postgres_server_url
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

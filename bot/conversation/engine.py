@@ -78,8 +78,11 @@ class Bot:
         """Greets a person who opens the conversation, re-asking what waits for them if any."""
         async with self.locks.hold(person.key):
             session = await self.sessions.load(person)
-            now = self.services.clock.now()
-            await self.services.store.commit_turn(Turn(event=None, person=session.person, at=now))
+            if session.person != session.known:
+                now = self.services.clock.now()
+                await self.services.store.commit_turn(
+                    Turn(event=None, person=session.person, at=now)
+                )
             question = steps.waiting(session)
             if question is not None:
                 await reply(Text(session.msgs("poll.welcome_back")))

@@ -9,8 +9,7 @@ answers and owner answers, whether the event was seen, and the roster's version,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.core.domain import (
     Answer,
@@ -32,19 +31,10 @@ class Roster:
     version: int
     roles: tuple[tuple[PersonKey, Role], ...] = ()
     owners: tuple[ThemeOwner, ...] = ()
-    running: tuple[Campaign, ...] = ()  # the running campaign of each workspace, newest first
-    _by_workspace: Mapping[tuple[str, str], Campaign] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def __post_init__(self) -> None:
-        by_workspace: dict[tuple[str, str], Campaign] = {}
-        for campaign in self.running:
-            by_workspace.setdefault((campaign.platform, campaign.tenant), campaign)
-        object.__setattr__(self, "_by_workspace", by_workspace)
+    running: tuple[Campaign, ...] = ()  # running campaigns (one per workspace), newest first
 
     def running_campaign(self, platform: str, tenant: str) -> Campaign | None:
-        return self._by_workspace.get((platform, tenant))
+        return next((c for c in self.running if (c.platform, c.tenant) == (platform, tenant)), None)
 
     def roles_of(self, key: PersonKey) -> frozenset[Role]:
         return frozenset(role for who, role in self.roles if who == key)
