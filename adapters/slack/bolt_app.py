@@ -8,15 +8,19 @@ A redelivered event carries the same `event_id` and has no effect a second time.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import failures
 from adapters.background import Background
+from adapters.slack.edge import START_VIEW
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import escape, parse_action_id, render
 from adapters.slack.transport import SlackTransport
@@ -29,7 +33,6 @@ from bot.flows.session import Receipt
 log = logging.getLogger("imvo.slack")
 
 HOME_BLOCKS = 100  # Slack's limit for a Home tab view
-START_VIEW = "imvo_start"
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -58,10 +61,13 @@ class SlackAdapter(Background):
         }
         self.people = people
         self.transport = transport
+        # The signature is checked at the edge (`adapters.server`, `adapters.slack.edge`),
+        # before the body is parsed; Bolt gets only what passed.
+        self.signing_secret = signing_secret
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
-            request_verification_enabled=signing_secret is not None,
+            request_verification_enabled=False,
             process_before_response=True,
         )
         self.app.event("message")(self.on_message)
@@ -235,8 +241,11 @@ class SlackAdapter(Background):
         await ack()
         self._deliver(receipt, await self.transport.dm_channel(str(user)))
 
-    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        log.exception("Slack listener failed", exc_info=error)
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse:
+        """A listener that raised: 503 when the database is away (Slack delivers the event
+        again), else 400; either way an error id in the log, never Bolt's bare 500."""
+        status, answer, headers = failures.answer(error, "a Slack listener")
+        return BoltResponse(status=status, body=json.dumps(answer), headers=headers)
 
 
 def start_form(msgs: Messages) -> dict[str, Any]:
