@@ -18,6 +18,8 @@ class FakeConnector:
     uploads: dict[str, bytes] = field(default_factory=dict)  # what the bot PUT to an uploadUrl
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     created: list[dict[str, Any]] = field(default_factory=list)  # conversations the bot opened
+    # The identity provider's OpenID metadata (`/openid`); its key set (`/keys`) knows one key.
+    identity: dict[str, Any] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -28,7 +30,16 @@ class FakeConnector:
         app.router.add_put("/upload/{name}", self.upload)
         app.router.add_get("/v3/conversations/{conversation}/members", self.members)
         app.router.add_post("/v3/conversations", self.create)
+        app.router.add_get("/openid", self.openid)
+        app.router.add_get("/keys", self.keys)
         return app
+
+    async def openid(self, request: web.Request) -> web.Response:
+        return web.json_response(self.identity)
+
+    async def keys(self, request: web.Request) -> web.Response:
+        key = {"kid": "another-key", "kty": "RSA", "n": "sXch", "e": "AQAB", "endorsements": []}
+        return web.json_response({"keys": [key]})
 
     async def post(self, request: web.Request) -> web.Response:
         self.sent.append((request.match_info["conversation"], await request.json()))

@@ -265,3 +265,59 @@ async def test_start_all_in_a_team_channel_reaches_the_team_members(teams: Teams
     assert await store.address(PersonKey("teams", "tenant-1", "aad-kim")) is not None
     kim = teams.fake.to("conv-new-29:aad-kim")
     assert kim and "1/9" in json.dumps(kim[-1])
+
+
+async def test_a_personal_install_welcomes_once_and_start_all_reaches_the_person(
+    teams: Teams,
+) -> None:
+    # A personal install: Teams adds only the bot (the person is `from`), then sends an
+    # installationUpdate; either may come again.
+    bot = {"id": "28:imvo-bot", "name": "IMVO bot"}
+    added = activity("conversationUpdate", teams.fake_url, user="aad-bram", name="Bram",
+                     locale="nl-NL", members_added=[bot])  # fmt: skip
+    installed = activity("installationUpdate", teams.fake_url, user="aad-bram", name="Bram",
+                         locale="nl-NL") | {"action": "add"}  # fmt: skip
+    for body in (added, installed, added, installed):
+        assert (await teams.post(body)).status in (200, 201)
+    welcomes = teams.fake.to("conv-aad-bram")
+    assert len(welcomes) == 1 and "IMVO" in cards(welcomes)
+    assert teams.fake.to("conv-aad-bram")[0]["text"].startswith(("Hoi", "Welkom", "Hallo"))
+
+    await teams.post(teams.install("aad-lead", "Sanne"))
+    start = activity("message", teams.fake_url, user="aad-lead", name="Sanne", text="start all")
+    await teams.post(start)
+    assert "has started for 2 people" in cards(teams.fake.to("conv-aad-lead"))  # Sanne, Bram
+    assert "1/9" in cards(teams.fake.to("conv-aad-bram")[1:])
+
+
+async def test_universal_actions_answer_and_refresh_the_card(teams: Teams) -> None:
+    await teams.post(teams.install("aad-lead", "Sanne"))
+    await teams.post(teams.install("aad-anna", "Anna"))
+    start = activity("message", teams.fake_url, user="aad-lead", name="Sanne", text="start all")
+    await teams.post(start)
+    card = teams.fake.to("conv-aad-anna")[-1]["attachments"][0]["content"]
+    submit = next(a for a in card.get("actions", []) if a["type"] == "Action.Submit")
+    execute = activity("invoke", teams.fake_url, activity_id="inv-1") | {
+        "name": "adaptiveCard/action",
+        "value": {
+            "action": {"type": "Action.Execute", "verb": "answer",
+                       "data": {**submit["data"], "value": "sales"}},
+            "trigger": "manual",
+        },
+    }  # fmt: skip
+    response = await teams.post(execute)
+    assert response.status == 200
+    refreshed = await response.json()
+    assert refreshed["statusCode"] == 200
+    assert refreshed["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "sales" in json.dumps(refreshed["value"]) and "actions" not in refreshed["value"]
+    assert (await answers(teams, "aad-anna"))["discipline"].choices == ("sales",)
+    assert "2/9" in cards(teams.fake.to("conv-aad-anna")[-1:])
+    sent = len(teams.fake.sent)
+    assert (await teams.post(execute)).status == 200  # redelivered: no second effect
+    assert len(teams.fake.sent) == sent
+
+    forged = execute | {"id": "inv-2", "value": {"action": {"data": "x"}}}
+    response = await teams.post(forged)
+    assert response.status == 400
+    assert (await response.json())["statusCode"] == 400

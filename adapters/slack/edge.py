@@ -23,6 +23,8 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from adapters.nesting import depth
+
 SIGNATURE_WINDOW = 5 * 60  # seconds; Slack's own rule for a stale request
 MAX_FORM_FIELDS = 100
 MAX_DEPTH = 20  # the deepest real Block Kit we read (rich text in a message) is about 8
@@ -187,20 +189,6 @@ def signed(secret: str, raw: bytes, timestamp: str | None, signature: str | None
     return hmac.compare_digest("v0=" + mac.hexdigest(), signature)
 
 
-def depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """How deeply `value` nests lists and objects (stops counting past `limit`)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if deepest > limit:
-                return deepest
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
 def _problem(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
@@ -274,7 +262,10 @@ def _interaction(payload: str, text: str) -> Verdict:
     if interaction.type == "block_actions":
         if not interaction.actions:
             return Verdict(400, "block_actions without actions")
-        if interaction.message is not None and depth(interaction.message.blocks) > MAX_DEPTH:
+        if (
+            interaction.message is not None
+            and depth(interaction.message.blocks, MAX_DEPTH) > MAX_DEPTH
+        ):
             return Verdict(400, "the clicked message's blocks are nested too deeply")
     elif interaction.view is None or interaction.view.state is None:
         return Verdict(400, "view_submission without the view's state")
@@ -283,6 +274,9 @@ def _interaction(payload: str, text: str) -> Verdict:
     else:
         for block in interaction.view.state.values.values():
             for picked in block.values():
-                if picked.selected_options and depth(picked.selected_options) > MAX_DEPTH:
+                if (
+                    picked.selected_options
+                    and depth(picked.selected_options, MAX_DEPTH) > MAX_DEPTH
+                ):
                     return Verdict(400, "the form's options are nested too deeply")
     return Verdict(None, text=text)

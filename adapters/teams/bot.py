@@ -6,6 +6,7 @@ share `adapters.teams.connection`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -13,11 +14,18 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationParameters,
+    InvokeResponse,
+)
 
 from adapters.background import Background
+from adapters.teams import edge
 from adapters.teams.connection import PLATFORM, TeamsConnection, reference_of
-from adapters.teams.render import parse_submit
+from adapters.teams.render import escape_markdown, parse_submit
 from adapters.teams.transport import TeamsTransport
 from adapters.teams.uploader import DraftUploader
 from bot.conversation.engine import Bot
@@ -28,6 +36,25 @@ from bot.flows.session import Receipt
 log = logging.getLogger("imvo.teams")
 
 _MENTION = re.compile(r"<at>.*?</at>", re.S)
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+ERROR_TYPE = "application/vnd.microsoft.error"
+
+
+async def _invoke_response(turn: TurnContext, status: int, body: Any = None) -> None:
+    await turn.send_activity(
+        Activity(type="invokeResponse", value=InvokeResponse(status=status, body=body))
+    )
+
+
+def answered_card(value: str) -> dict[str, Any]:
+    """The card an answered Universal Action card becomes: the choice, nothing to click."""
+    text = f"\u2713 {escape_markdown(value)}"
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": [{"type": "TextBlock", "text": text, "wrap": True}],
+    }
 
 
 def language_of(locale: str | None) -> str | None:
@@ -59,13 +86,18 @@ class TeamsAdapter(Background):
     # ------------------------------------------------------------------ inbound
 
     async def process(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.Response(status=400, text="the body is not JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return web.Response(status=400, text="not an activity")
-        if not self.connection.may_reach(body.get("serviceUrl")):
+        """The token's form and the activity's shape are checked at the edge
+        (`adapters.teams.edge`); botbuilder then checks the token and runs the turn."""
+        if self.authenticated and not edge.bearer_ok(request.headers.get("Authorization")):
+            return web.Response(status=401, text="a Bot Framework bearer token is required")
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415, text="an activity is sent as application/json")
+        raw = await request.read()
+        verdict = edge.inspect(raw)
+        if not verdict.passes:
+            log.warning("Teams request not handled (%s): %s", verdict.status, verdict.reason)
+            return web.Response(status=verdict.status or 400, text=verdict.reason)
+        if not self.connection.may_reach(json.loads(raw).get("serviceUrl")):
             return web.Response(
                 status=403, text="unauthenticated mode accepts only loopback serviceUrls"
             )
@@ -73,9 +105,6 @@ class TeamsAdapter(Background):
             response = await self.connection.adapter.process(request, self)
         except web.HTTPException as exc:
             return web.Response(status=exc.status, text=exc.reason)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            log.warning("Teams activity of an unexpected shape", exc_info=True)
-            return web.Response(status=400, text="malformed activity")
         return response or web.Response(status=200)
 
     async def on_turn(self, turn: TurnContext) -> None:
@@ -87,8 +116,17 @@ class TeamsAdapter(Background):
         if activity.type == "conversationUpdate":
             await self._installed(turn, tenant)
             return
+        if activity.type == "installationUpdate":
+            if activity.action in ("add", "add-upgrade") and self._personal(activity):
+                await self._welcome(turn, sender, tenant)
+            return
         if activity.type == "invoke":
-            await self.uploader.invoke(turn)
+            if activity.name == "fileConsent/invoke":
+                await self.uploader.invoke(turn)
+            elif activity.name == "adaptiveCard/action":
+                await self._universal_action(turn, tenant)
+            else:  # an invoke this bot does not offer: acknowledged, nothing done
+                await _invoke_response(turn, 200)
             return
         if activity.type != "message" or (sender.role or "") == "bot":
             return
@@ -131,23 +169,58 @@ class TeamsAdapter(Background):
     async def _installed(self, turn: TurnContext, tenant: str) -> None:
         """On install: keep where each new member can be reached, and welcome them."""
         activity = turn.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        added = activity.members_added or []
         if not self._personal(activity):
             # A team install: reach its members through personal chats with each of them.
-            if any(
-                m.id == (activity.recipient.id if activity.recipient else None)
-                for m in activity.members_added or []
-            ):
+            if any(m.id == bot_id for m in added):
                 await self._reach_team(turn, tenant)
             return
-        bot_id = activity.recipient.id if activity.recipient else None
-        for member in activity.members_added or []:
-            if member.id == bot_id:
-                continue
-            person = self._person(member, tenant, activity.locale)
-            await self.bot.services.store.save_address(person.key, reference_of(activity))
-            await self.bot.services.store.upsert_person(person)
+        people = [m for m in added if m.id != bot_id]
+        if not people and any(m.id == bot_id for m in added):
+            # A personal install: only the bot is added; the person is the sender.
+            people = [activity.from_property]
+        for member in people:
+            await self._welcome(turn, member, tenant)
+
+    async def _welcome(self, turn: TurnContext, member: Any, tenant: str) -> None:
+        """Keeps where the person can be reached and welcomes them, once: Teams sends both a
+        `conversationUpdate` and an `installationUpdate` for one personal install, and may
+        deliver either again."""
+        activity = turn.activity
+        if member is None or (getattr(member, "role", None) or "") == "bot":
+            return
+        person = self._person(member, tenant, activity.locale)
+        store = self.bot.services.store
+        known = await store.address(person.key)
+        await store.save_address(person.key, reference_of(activity))
+        await store.upsert_person(person)
+        if known is None:
             msgs = self.bot.sessions.pack(person).messages
             await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
+
+    async def _universal_action(self, turn: TurnContext, tenant: str) -> None:
+        """`Action.Execute` (Universal Actions): the pick is answered like `Action.Submit`,
+        and the invoke response is the card refreshed to show the choice, so it cannot be
+        clicked again."""
+        activity = turn.activity
+        action = activity.value.get("action") if isinstance(activity.value, dict) else None
+        picked = parse_submit(action.get("data") if isinstance(action, dict) else None)
+        if picked is None or not activity.id:
+            error = {"message": "not an answer of this bot"}
+            await _invoke_response(turn, 400, AdaptiveCardInvokeResponse(
+                status_code=400, type=ERROR_TYPE, value=error))  # fmt: skip
+            return
+        person = self._person(activity.from_property, tenant, activity.locale)
+        here = reference_of(activity)
+        address = here if self._personal(activity) else None
+        event = Clicked(str(activity.id), person, picked[0], picked[1], address)
+        receipt = await self.bot.receive(event)
+        card = answered_card(picked[1])
+        await _invoke_response(
+            turn, 200, AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+        )
+        self.later(self._reply(receipt, person.key, here))
 
     async def _mark_answered(self, turn: TurnContext, card_id: str, value: str) -> None:
         """Replaces an answered card by the choice, so a second click cannot answer twice."""
