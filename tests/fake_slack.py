@@ -33,6 +33,7 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     rate_limited: int = 0  # answer this many next calls with HTTP 429
     rate_limited_for: dict[str, int] = field(default_factory=dict)  # per method, the same
+    refusing: dict[str, dict[str, Any]] = field(default_factory=dict)  # method -> error answer
     base: str = ""
     post_delay: float = 0.0  # seconds before chat.postMessage answers
     # Socket Mode: envelopes to push to the bot, and what the bot sent back over the socket.
@@ -117,6 +118,8 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         self.calls.append(Call(method, params))
+        if method in self.refusing:
+            return web.json_response({"ok": False, **self.refusing[method]})
         answer = self.answer(method, params)
         if method == "chat.postMessage" and self.post_delay:
             # Slack has the message; its answer is still on the way (a real round trip).

@@ -442,3 +442,24 @@ async def test_an_invitation_in_doubt_is_looked_up_in_the_dm_before_it_is_sent(
     assert len(world.fake.called("chat.postMessage")) == before + 1
     assert await store.outbox_counts(campaign.id) == {"sent": 2}
     assert len(world.fake.called("conversations.history")) == 2
+
+
+async def test_a_platform_refusal_during_a_command_is_explained_and_changes_nothing(
+    world: World,
+) -> None:
+    world.fake.refusing["users.list"] = {"error": "missing_scope", "needed": "users:read"}
+    response = await world.command("ULEAD", "start all")
+    assert response.status == 200
+    said = json.dumps(world.fake.responses[-1])
+    assert "Slack refused to list the workspace's people" in said
+    assert "missing_scope" in said and "users:read" in said and "reinstall" in said
+    assert await world.server.app.store.latest_campaign() is None
+
+    world.fake.refusing = {"conversations.members": {"error": "ratelimited"}}
+    await world.command("ULEAD", "start <#CTEAM|team>")
+    assert "try again in a minute" in json.dumps(world.fake.responses[-1])
+    assert await world.server.app.store.latest_campaign() is None
+
+    world.fake.refusing = {"conversations.members": {"error": "channel_not_found"}}
+    await world.command("ULEAD", "start <#CGONE|gone>")
+    assert "not recognised: &lt;#CGONE|gone&gt;" in json.dumps(world.fake.responses[-1])

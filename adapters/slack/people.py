@@ -6,15 +6,30 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.domain import AudienceResolution, Person, PersonKey
+from bot.core.ports import PlatformRefused
 
 PLATFORM = "slack"
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{6,})$")
+# Errors that mean "this word names nothing the bot can use", not "the call failed".
+_NOT_FOUND = frozenset({"channel_not_found", "user_not_found", "not_in_channel", "users_not_found"})
+
+
+def refused(action: str, exc: Exception) -> PlatformRefused:
+    """A failed Web API call as the core's PlatformRefused: the error code and, for a missing
+    permission, the scope Slack says is needed."""
+    if isinstance(exc, SlackApiError):
+        answer = exc.response
+        error = str(answer.get("error") or "error") if answer is not None else "error"
+        needed = str(answer.get("needed") or "") if answer is not None else ""
+        return PlatformRefused(PLATFORM, action, error, needed)
+    return PlatformRefused(PLATFORM, action, f"unreachable: {type(exc).__name__}")
 
 
 def language_of(locale: str | None) -> str | None:
@@ -60,7 +75,12 @@ class SlackPeople:
     async def _everyone(self, team: str) -> AsyncIterator[Person]:
         cursor = None
         while True:
-            response = await self.client.users_list(limit=200, cursor=cursor, include_locale=True)
+            try:
+                response = await self.client.users_list(
+                    limit=200, cursor=cursor, include_locale=True
+                )
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                raise refused("list_people", exc) from exc
             for user in response.get("members") or []:
                 if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
                     continue
@@ -103,6 +123,10 @@ class SlackPeople:
                         people.append(await self.person(tenant, member))
                 else:
                     unknown.append(word)
-            except SlackApiError:
+            except SlackApiError as exc:
+                if exc.response is None or exc.response.get("error") not in _NOT_FOUND:
+                    raise refused("list_members", exc) from exc
                 unknown.append(word)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise refused("list_members", exc) from exc
         return AudienceResolution(tuple(p for p in people if not p.is_bot), tuple(unknown))

@@ -22,6 +22,7 @@ from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
 from bot.core.domain import Person
 from bot.core.messages import Clicked, Commanded, InboundEvent, Said, StartRequested, Text
+from bot.core.ports import PlatformRefused
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import owners, privacy, steps
@@ -65,7 +66,10 @@ class Bot:
             session = await self.sessions.load(event.person, event_key)
             if session.seen:
                 return Receipt()
-            outcome = await self._route(event, session)
+            try:
+                outcome = await self._route(event, session)
+            except PlatformRefused as refused:
+                outcome = Outcome().say(refusal(session, refused))
             turn = self._turn(event_key, session, outcome)
             if event.address is not None and event.address != session.address and not turn.erase:
                 turn = replace(turn, address=(key, event.address))
@@ -179,3 +183,26 @@ def _bound(work: Work | None, applied: Applied) -> After | None:
         await work(reply, applied)
 
     return after
+
+
+ADVICE = {
+    "missing_scope": "platform.advice_scope",
+    "invalid_auth": "platform.advice_auth",
+    "not_authed": "platform.advice_auth",
+    "token_revoked": "platform.advice_auth",
+    "account_inactive": "platform.advice_auth",
+    "ratelimited": "platform.advice_busy",
+}
+
+
+def refusal(s: Session, refused: PlatformRefused) -> str:
+    """What a person is told when a platform refused a call their command needed."""
+    msgs = s.msgs
+    advice = msgs(ADVICE.get(refused.error, "platform.advice_other"), needed=refused.needed or "?")
+    return msgs(
+        "platform.refused",
+        platform=msgs(f"platform.name_{refused.platform}"),
+        action=msgs(f"platform.action_{refused.action}"),
+        error=refused.error,
+        advice=advice,
+    )

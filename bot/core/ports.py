@@ -77,6 +77,19 @@ class Invitations(Protocol):
         ...
 
 
+class PlatformRefused(Exception):
+    """A platform's API refused (or did not answer) a call a command needed: a missing
+    permission, a rate limit, an outage. The engine tells the person what failed and why,
+    and the command changes nothing."""
+
+    def __init__(self, platform: str, action: str, error: str, needed: str = "") -> None:
+        super().__init__(f"{platform} refused {action}: {error} {needed}".rstrip())
+        self.platform = platform  # "slack", "teams"
+        self.action = action  # what was asked: `platform.action_<action>` in messages
+        self.error = error  # the platform's own error code, e.g. missing_scope
+        self.needed = needed  # for missing_scope: the permission the app lacks
+
+
 class PlatformRouter:
     """One Transport and Directory for all platforms: each call goes to the platform's own."""
 
