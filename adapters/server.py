@@ -23,7 +23,7 @@ from bot.core.settings import Settings, SettingsError
 log = logging.getLogger("imvo.server")
 # Slack's own payloads are small; a generous cap still refuses absurd bodies with 413.
 MAX_BODY = 1024 * 1024
-DRAIN_SECONDS = 10
+SHUTDOWN_SECONDS = 8.0  # SIGTERM to exit; under the usual 10 s grace period
 HEALTH_TIMEOUT = 2.0  # seconds the database may take to answer a health check
 
 
@@ -140,11 +140,47 @@ def check_unauthenticated(settings: Settings, host: str) -> None:
     )
 
 
+async def shut_down(
+    server: Server, runner: web.AppRunner, site: web.TCPSite, ticking: asyncio.Task[None]
+) -> None:
+    """Stops within SHUTDOWN_SECONDS of SIGTERM (container platforms kill after a grace period
+    of often 10 s), handing back what this replica holds: no new requests; the invitations
+    in flight given part of the time, then the scheduler stopped and every claimed job and
+    invitation that was not started handed back; replies in flight given what time is left."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_SECONDS
+
+    def left(share: float = 1.0) -> float:
+        return max(0.05, (deadline - loop.time()) * share)
+
+    started = loop.time()
+    await site.stop()  # no new connections; requests under way still finish
+    outbox = server.app.services.outbox
+    if outbox is not None:
+        await outbox.stop(left(0.5))
+    ticking.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(ticking, left(0.2))
+    store = server.app.store
+    with contextlib.suppress(Exception):
+        released = await asyncio.wait_for(store.release_claims(server.app.services.replica), 1.0)
+        log.info("handed back %d claimed invitations and jobs", released)
+    for adapter in (server.slack, server.teams):
+        if adapter is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(adapter.drain(), left(0.5))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(runner.cleanup(), left())
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.app.close(), max(0.5, left()))
+    log.info("stopped in %.1f s", loop.time() - started)
+
+
 async def serve(settings: Settings, host: str, port: int) -> int:
     """Runs until SIGINT/SIGTERM; the scheduler ticks alongside."""
     check_unauthenticated(settings, host)
     server = await build_server(settings)
-    runner = web.AppRunner(server.web)
+    runner = web.AppRunner(server.web, shutdown_timeout=SHUTDOWN_SECONDS / 4)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -160,15 +196,5 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     try:
         await stop.wait()
     finally:
-        # Settle the invitations in flight before the scheduler is cancelled mid-send.
-        if server.app.services.outbox is not None:
-            await server.app.services.outbox.stop(DRAIN_SECONDS)
-        ticking.cancel()
-        # Let replies in flight finish, but never hang a shutdown on them.
-        for adapter in (server.slack, server.teams):
-            if adapter is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(adapter.drain(), DRAIN_SECONDS)
-        await runner.cleanup()
-        await server.app.close()
+        await shut_down(server, runner, site, ticking)
     return 0

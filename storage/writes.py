@@ -259,6 +259,21 @@ def finish_job(key: str, outcome: str, at: str, owner: str) -> Plan[bool]:
     return bool(changed)
 
 
+def release_claims(owner: str) -> Plan[int]:
+    """Hands back the jobs and invitations `owner` claimed and did not start."""
+    jobs = yield Count(
+        "UPDATE jobs SET state = 'pending', owner = NULL, lease_until = NULL"
+        " WHERE state = 'claimed' AND owner = ?",
+        (owner,),
+    )
+    invitations = yield Count(
+        "UPDATE outbox SET state = 'pending', owner = NULL, lease_until = NULL"
+        " WHERE state = 'claimed' AND owner = ?",
+        (owner,),
+    )
+    return int(jobs) + int(invitations)
+
+
 def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
     """Queues invitations after the highest sequence number, ignoring keys queued before."""
     if not items:

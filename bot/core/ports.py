@@ -277,6 +277,13 @@ class JobStore(Protocol):
         claim."""
         ...
 
+    async def release_claims(self, owner: str) -> int:
+        """Hands back every job and invitation `owner` claimed and did not start (a replica
+        shutting down), so another replica takes them at once instead of after the lease.
+        Invitations whose send was under way stay `sending`: only the platform can tell
+        whether they arrived. Returns how many were handed back."""
+        ...
+
 
 class OutboxStore(Protocol):
     """The outbox of poll invitations (claimed under a lease, sent once) and the send budgets
