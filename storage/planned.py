@@ -145,6 +145,9 @@ class PlannedStore:
     async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
         return await self._apply(writes.finish_job(key, outcome, iso(at), owner))
 
+    async def prune(self, before: datetime, batch: int) -> dict[str, int]:
+        return await self._apply(writes.prune(iso(before), batch))
+
     async def release_claims(self, owner: str) -> int:
         return await self._apply(writes.release_claims(owner))
 

@@ -274,6 +274,27 @@ def release_claims(owner: str) -> Plan[int]:
     return int(jobs) + int(invitations)
 
 
+def prune(before: str, batch: int) -> Plan[dict[str, int]]:
+    """Forgets what is past the retention period, at most `batch` rows of each kind."""
+    events = yield Count(
+        "DELETE FROM events_seen WHERE (platform, event_id) IN"
+        " (SELECT platform, event_id FROM events_seen WHERE seen_at < ? LIMIT ?)",
+        (before, batch),
+    )
+    jobs = yield Count(
+        "DELETE FROM jobs WHERE key IN"
+        " (SELECT key FROM jobs WHERE state = 'done' AND finished_at < ? LIMIT ?)",
+        (before, batch),
+    )
+    sends = yield Count(
+        "DELETE FROM outbox WHERE key IN (SELECT key FROM outbox"
+        " WHERE state IN ('sent', 'failed', 'uncertain') AND campaign_id IN"
+        " (SELECT id FROM campaigns WHERE closed_at IS NOT NULL AND closed_at < ?) LIMIT ?)",
+        (before, batch),
+    )
+    return {"events": int(events), "jobs": int(jobs), "sends": int(sends)}
+
+
 def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
     """Queues invitations after the highest sequence number, ignoring keys queued before."""
     if not items:

@@ -11,6 +11,7 @@ import docx
 import pytest
 
 from adapters.cli import main
+from bot.core.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,3 +165,19 @@ def test_chat_reads_piped_input_line_by_line(tmp_path: Path) -> None:
 def test_content_check_passes_on_the_shipped_content(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "check"]) == 0
     assert "complete" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", "IMVO_RETENTION_DAYS must be a whole number of days, not 'soon'"),
+        ("0", "IMVO_RETENTION_DAYS must be between 1 and 3650, not 0"),
+        ("99999", "IMVO_RETENTION_DAYS must be between 1 and 3650, not 99999"),
+    ],
+)
+def test_a_bad_retention_is_refused_with_its_reason(value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"IMVO_RETENTION_DAYS": value})
+    assert str(refused.value).startswith(message)
+    assert load_settings({}).retention_days == 30
+    assert load_settings({"IMVO_RETENTION_DAYS": "7"}).retention_days == 7

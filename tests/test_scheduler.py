@@ -167,3 +167,28 @@ async def test_an_owner_gets_one_nudge_and_an_uncontested_claim_stands(h: Harnes
     kim = [m.plain() for _, to, m in sent if to == person("kim").key]
     assert any("Nobody objected, so you are now the owner of Living wage" in t for t in kim)
     assert any("[Living wage 1/5]" in t for t in kim)
+
+
+async def test_the_scheduler_prunes_past_retention_hourly_and_never_answers(h: Harness) -> None:
+    await start(h, "anna bram cees")
+    await h.click(person("anna"), "discipline", "sales")
+    store = h.app.store
+    campaign = await store.latest_campaign()
+    assert campaign is not None
+    pruned: list[dict[str, int]] = []
+    original = store.prune
+
+    async def prune(before: datetime, batch: int) -> dict[str, int]:
+        pruned.append(gone := await original(before, batch))
+        assert before == h.clock.now() - timedelta(days=h.app.services.settings.retention_days)
+        return gone
+
+    store.prune = prune  # type: ignore[method-assign]
+    await h.app.bot.scheduler.run_due()
+    await h.app.bot.scheduler.run_due()  # within the hour: not again
+    assert len(pruned) == 1 and pruned[0]["events"] == 0  # nothing is 30 days old yet
+    h.clock.advance(seconds=31 * 24 * 3600)
+    await h.app.bot.scheduler.run_due()
+    assert len(pruned) == 2 and pruned[1]["events"] > 0  # the start and the click are forgotten
+    answers = await store.answers_of(campaign.id, person("anna").key)
+    assert [a.choices for a in answers] == [("sales",)]  # answers are never pruned

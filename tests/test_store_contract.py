@@ -24,6 +24,8 @@ from bot.core.domain import (
     DraftFile,
     Job,
     JobKind,
+    OutboxItem,
+    OutboxState,
     OwnerAnswer,
     OwnerState,
     Person,
@@ -662,3 +664,39 @@ async def test_addresses_are_kept_replaced_and_erased(store: Store) -> None:
     assert await store.address(ANN) == '{"conversation": {"id": "b"}}'
     await store.erase_person(ANN)
     assert await store.address(ANN) is None
+
+
+async def test_prune_forgets_only_what_is_past_retention(store: Store) -> None:
+    old, recent = T0, T0 + timedelta(days=40)
+    cutoff = T0 + timedelta(days=10)
+    for n in range(7):
+        await store.commit_turn(Turn(event=EventKey("slack", f"old{n}"), at=old))
+    await store.commit_turn(Turn(event=EventKey("slack", "new"), at=recent))
+    # Two jobs done long ago, one done recently, one still pending.
+    jobs = [Job(f"j{n}", JobKind.REMINDER, old, ANN, 1) for n in range(4)]
+    await store.schedule(jobs)
+    claimed = await store.claim_jobs(old, old + timedelta(minutes=1), "me", 10)
+    assert len(claimed) == 4
+    for key, at in (("j0", old), ("j1", old), ("j2", recent)):
+        assert await store.finish_job(key, "sent", at, "me")
+    # A closed campaign's settled invitations go; a running campaign's stay.
+    closed, running = await new_campaign(store), await new_campaign(store, tenant="T2")
+    await store.enqueue([OutboxItem(f"i{closed}:{p}", closed, p, next_at=old) for p in (ANN, BOB)])
+    await store.enqueue([OutboxItem(f"i{running}:{ANN}", running, ANN, next_at=old)])
+    for item in await store.claim_outbox(old, old + timedelta(minutes=1), "me", 10):
+        await store.settle_outbox(item.key, "me", OutboxState.SENT, None, None)
+    await store.close_campaign(closed, old)
+
+    first = await store.prune(cutoff, batch=5)  # batches: at most 5 of each kind at once
+    assert first == {"events": 5, "jobs": 2, "sends": 2}
+    assert await store.prune(cutoff, batch=5) == {"events": 2, "jobs": 0, "sends": 0}
+    assert await store.prune(cutoff, batch=5) == {"events": 0, "jobs": 0, "sends": 0}
+    assert await store.seen("slack", "new")
+    assert not await store.seen("slack", "old0")
+    assert await store.outbox_counts(running) == {"sent": 1}
+    assert await store.outbox_counts(closed) == {}
+    # The job done recently and the pending one are still there: a pending one can be claimed.
+    await store.release_claims("me")
+    assert [j.key for j in await store.claim_jobs(recent, recent, "you", 10)] == ["j3"]
+    # A pruned event id is a new event again: its redelivery window is long over.
+    assert await store.commit_turn(Turn(event=EventKey("slack", "old0"), at=recent)) is not None

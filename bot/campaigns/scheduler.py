@@ -9,13 +9,17 @@ than risking a duplicate. Jobs only act in the recipient's working hours (09:00-
 Monday to Friday); a job that comes due outside them (say, after a weekend outage) is moved to
 the next working moment. The clock is injected, so tests can move time across weekends and
 daylight-saving changes.
+
+Once an hour it also forgets what is past the retention period (`IMVO_RETENTION_DAYS`): handled
+event ids, done jobs, the settled invitations of closed campaigns. Never answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.campaigns.planning import managers_of, owner_nudge
@@ -32,7 +36,11 @@ if TYPE_CHECKING:
 
     from bot.flows.sessions import Sessions
 
+log = logging.getLogger("imvo.scheduler")
+
 BATCH = 50
+PRUNE_EVERY = timedelta(hours=1)  # how often a process forgets what is past retention
+PRUNE_BATCH = 5_000  # rows of each kind per transaction, so no prune holds the store for long
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Scheduler:
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
         self.services = sessions.services
+        self._pruned_at: datetime | None = None
 
     async def _zone(self, key: PersonKey) -> ZoneInfo:
         person = await self.services.store.get_person(key)
@@ -70,6 +79,7 @@ class Scheduler:
         outbox = services.outbox
         if outbox is not None and not outbox.busy:
             await outbox.run()  # invitations left by a restart or another replica, and retries
+        await self.prune()
         lease = timedelta(seconds=services.settings.lease_seconds)
         sent = 0
         while jobs := await store.claim_jobs(now, now + lease, me, BATCH):
@@ -101,6 +111,27 @@ class Scheduler:
             if decision.digest is not None:
                 await deliver_digest(self.services, decision.digest, await self._person(job.person))
         return int(bool(decision.messages))
+
+    async def prune(self) -> dict[str, int]:
+        """Forgets handled event ids, done jobs and the settled invitations of closed campaigns
+        older than `IMVO_RETENTION_DAYS`, at most once per PRUNE_EVERY, in small batches.
+        Several replicas may prune at once: deleting what is gone already is harmless."""
+        now = self.services.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return {}
+        self._pruned_at = now
+        before = now - timedelta(days=self.services.settings.retention_days)
+        total: dict[str, int] = {}
+        while True:
+            gone = await self.services.store.prune(before, PRUNE_BATCH)
+            for kind, n in gone.items():
+                total[kind] = total.get(kind, 0) + n
+            if max(gone.values(), default=0) < PRUNE_BATCH:
+                break
+            await asyncio.sleep(0)  # let conversations in between batches
+        if any(total.values()):
+            log.info("pruned past retention: %s", total)
+        return total
 
     async def run_forever(self, every: float = 5.0) -> None:
         """For a long-running process: a tick every `every` seconds."""

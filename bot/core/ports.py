@@ -377,6 +377,17 @@ class PrivacyStore(Protocol):
         ...
 
 
+class Housekeeping(Protocol):
+    """What the store may forget after the retention period (`IMVO_RETENTION_DAYS`)."""
+
+    async def prune(self, before: datetime, batch: int) -> dict[str, int]:
+        """Deletes, up to `batch` rows of each in one transaction: handled event ids seen
+        before `before`, jobs done before it, and the settled invitations of campaigns closed
+        before it. Answers, people, campaigns and pending work are never touched. Returns how
+        many rows of each went ({"events": n, "jobs": n, "sends": n})."""
+        ...
+
+
 class Store(
     PeopleStore,
     CampaignStore,
@@ -386,6 +397,7 @@ class Store(
     OutboxStore,
     ReportStore,
     PrivacyStore,
+    Housekeeping,
     Protocol,
 ):
     """Durable, query-shaped storage of everything the bot knows: every role port above, plus

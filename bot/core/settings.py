@@ -24,6 +24,9 @@ class Settings:
     db_pool_size: int = 10
     # How long a replica's claim on an invitation or job lasts before others may take it over.
     lease_seconds: int = 60
+    # How long handled event ids, done jobs and the settled invitations of closed campaigns
+    # are kept (answers are never pruned). At least a day: far beyond any redelivery.
+    retention_days: int = 30
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     admins: tuple[str, ...] = ()
@@ -108,6 +111,18 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         ) from None
     if not 2 <= lease_seconds <= 3600:
         raise SettingsError(f"IMVO_LEASE_SECONDS must be between 2 and 3600, not {lease_seconds}")
+    raw_retention = get("IMVO_RETENTION_DAYS", "30")
+    try:
+        retention_days = int(raw_retention)
+    except ValueError:
+        raise SettingsError(
+            f"IMVO_RETENTION_DAYS must be a whole number of days, not {raw_retention!r}"
+        ) from None
+    if not 1 <= retention_days <= 3650:
+        raise SettingsError(
+            f"IMVO_RETENTION_DAYS must be between 1 and 3650, not {retention_days}: a handled"
+            " event must be remembered for at least a day, longer than any platform redelivers it"
+        )
     admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if ":" not in admin:
@@ -125,6 +140,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
         db_pool_size=db_pool_size,
         lease_seconds=lease_seconds,
+        retention_days=retention_days,
         language=language,
         timezone=timezone,
         admins=admins,
