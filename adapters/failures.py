@@ -33,13 +33,15 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+_AIOSQLITE_GONE = frozenset({"no active connection", "Connection closed"})
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` says a service the bot needs is away (so a retry later may succeed)."""
     if isinstance(exc, _UNAVAILABLE):
         return True
-    # aiosqlite raises ValueError("no active connection") once its connection is gone.
-    text = str(exc).lower()
-    return isinstance(exc, ValueError) and ("no active connection" in text or "closed" in text)
+    # aiosqlite raises exactly these ValueErrors once its connection is gone.
+    return type(exc) is ValueError and str(exc) in _AIOSQLITE_GONE
 
 
 def answer(exc: BaseException, where: str) -> tuple[int, dict[str, Any], dict[str, Any]]:

@@ -33,6 +33,7 @@ from bot.flows.session import Receipt
 log = logging.getLogger("imvo.slack")
 
 HOME_BLOCKS = 100  # Slack's limit for a Home tab view
+KEPT_BLOCKS = frozenset({"section", "header", "context", "divider"})
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -175,7 +176,9 @@ class SlackAdapter(Background):
         label = (action.get("text") or {}).get("text") or (action.get("selected_option") or {}).get(
             "text", {}
         ).get("text", "")
-        blocks = [b for b in message.get("blocks") or [] if b.get("type") not in ("actions",)]
+        # Slack's copy of the bot's own message, put back without its buttons: only the block
+        # kinds the renderer makes are kept.
+        blocks = [b for b in message.get("blocks") or [] if b.get("type") in KEPT_BLOCKS]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ {label}"}]})
         try:
             await client.chat_update(

@@ -237,7 +237,7 @@ def _form(text: str) -> Verdict:
     if any(len(values) != 1 for values in fields.values()):
         return Verdict(400, "a form field given more than once")
     form = {key: values[0] for key, values in fields.items()}
-    if "ssl_check" in form:
+    if "ssl_check" in form and "payload" not in form:
         return Verdict(None, text=text)  # Slack's check of the certificate: Bolt answers it
     if "payload" in form:
         return _interaction(form["payload"], text)

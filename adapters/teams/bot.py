@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from aiohttp import web
+from azure.core.exceptions import DeserializationError
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
@@ -105,6 +106,9 @@ class TeamsAdapter(Background):
             response = await self.connection.adapter.process(request, self)
         except web.HTTPException as exc:
             return web.Response(status=exc.status, text=exc.reason)
+        except DeserializationError as exc:  # a field botbuilder types strictly (a timestamp…)
+            log.warning("Teams request not handled (400): %s", str(exc)[:200])
+            return web.Response(status=400, text="not an activity: a field of the wrong form")
         return response or web.Response(status=200)
 
     async def on_turn(self, turn: TurnContext) -> None:

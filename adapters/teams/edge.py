@@ -22,8 +22,9 @@ from adapters.nesting import depth
 MAX_DEPTH = 20  # an Adaptive Card's submitted data or channel data nests a few levels at most
 
 # Ids, names and addresses: printable, bounded. A control character is never in a real one and
-# must never reach the database or a log.
-Id = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]{1,512}$")]
+# must never reach the database or a log; ids (which the bot echoes back in its replies) hold no
+# spaces, brackets or quotes either.
+Id = Annotated[str, msgspec.Meta(pattern=r"^[^\s\x00-\x1f\x7f<>\[\]()\"'`]{1,512}$")]
 Name = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]{0,256}$")]
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s\x00-\x1f\x7f]{1,1000}$")]
 Short = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]{0,100}$")]
