@@ -148,7 +148,7 @@ async def open_platform_app(
         ]
     teams = None
     if teams_connection is not None:
-        uploader = DraftUploader(teams_connection, settings.draft_dir)
+        uploader = DraftUploader(teams_connection, app.store)
         teams_transport = transports["teams"]
         assert isinstance(teams_transport, TeamsTransport)
         teams = TeamsAdapter(app.bot, teams_connection, teams_transport, uploader)

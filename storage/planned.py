@@ -16,6 +16,7 @@ from bot.core.domain import (
     Campaign,
     ConversationState,
     Delivery,
+    DraftFile,
     Erasure,
     OwnerAnswer,
     Participation,
@@ -144,6 +145,14 @@ class PlannedStore:
 
     async def finish_job(self, key: str, outcome: str, at: datetime, owner: str) -> bool:
         return await self._apply(writes.finish_job(key, outcome, iso(at), owner))
+
+    async def save_drafts(
+        self, campaign_id: int, files: Sequence[DraftFile], at: datetime
+    ) -> tuple[int, ...]:
+        return await self._apply(writes.save_drafts(campaign_id, files, iso(at)))
+
+    async def draft_file(self, draft_id: int) -> DraftFile | None:
+        return await self._query(reads.draft_file(draft_id))
 
     async def prune(self, before: datetime, batch: int) -> dict[str, int]:
         return await self._apply(writes.prune(iso(before), batch))

@@ -12,6 +12,7 @@ from bot.core.domain import (
     Campaign,
     CampaignState,
     ConversationState,
+    DraftFile,
     OwnerAnswer,
     Participation,
     Person,
@@ -207,6 +208,13 @@ def last_digest(campaign_id: int, recipient: str) -> Plan[str | None]:
         (campaign_id, recipient),
     )
     return str(rows[0][0]) if rows else None
+
+
+def draft_file(draft_id: int) -> Plan[DraftFile | None]:
+    rows = yield Rows(
+        "SELECT name, media_type, data FROM draft_files WHERE id = ?", (int(draft_id),)
+    )
+    return DraftFile(str(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
 
 
 def address(key: PersonKey) -> Plan[str | None]:

@@ -266,7 +266,23 @@ _V9: Sequence[str] = (
     " BEGIN UPDATE cache_version SET n = n + 1; END",
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+# Version 10: compiled drafts kept in the database, so every replica can hand out any of them
+# (a Teams file-consent accept may land on another replica than the one that compiled it).
+_V10: Sequence[str] = (
+    """
+    CREATE TABLE draft_files (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        media_type  TEXT NOT NULL,
+        data        BLOB NOT NULL,
+        created_at  TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX draft_files_created ON draft_files (created_at)",
+)
+
+MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from bot.core.domain import (
     Campaign,
     CampaignState,
     Delivery,
+    DraftFile,
     Erasure,
     Job,
     OutboxItem,
@@ -292,7 +293,25 @@ def prune(before: str, batch: int) -> Plan[dict[str, int]]:
         " (SELECT id FROM campaigns WHERE closed_at IS NOT NULL AND closed_at < ?) LIMIT ?)",
         (before, batch),
     )
-    return {"events": int(events), "jobs": int(jobs), "sends": int(sends)}
+    drafts = yield Count(
+        "DELETE FROM draft_files WHERE id IN"
+        " (SELECT id FROM draft_files WHERE created_at < ? LIMIT ?)",
+        (before, batch),
+    )
+    return {"events": int(events), "jobs": int(jobs), "sends": int(sends), "drafts": int(drafts)}
+
+
+def save_drafts(campaign_id: int, files: Sequence[DraftFile], at: str) -> Plan[tuple[int, ...]]:
+    """Keeps a compiled draft's files; their ids in order."""
+    ids: list[int] = []
+    for file in files:
+        rows = yield Rows(
+            "INSERT INTO draft_files (campaign_id, name, media_type, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (campaign_id, file.name, file.media_type, file.data, at),
+        )
+        ids.append(int(rows[0][0]))
+    return tuple(ids)
 
 
 def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:

@@ -21,6 +21,7 @@ from bot.core.domain import (
     Answer,
     ConversationState,
     Delivery,
+    DraftFile,
     Job,
     JobKind,
     OutboxItem,
@@ -122,6 +123,8 @@ async def fill(url: str) -> list[int]:
         await store.settle_outbox(sending.key, "replica-1", OutboxState.SENT, None, None)
         await store.record_digest(second.id, "slack:U2", T0, '{"answers": 2, "themes": []}')
         await store.save_address(EVA, '{"conversation": {"id": "a:1"}, "serviceUrl": "x"}')
+        draft = DraftFile("d.docx", "application/octet-stream", bytes(range(256)) * 4)
+        await store.save_drafts(second.id, [draft], T0)  # binary: BLOB and BYTEA both ways
         await store.update_budget("slack:T1", lambda _: BUDGET)
         return [first.id, second.id]
     finally:

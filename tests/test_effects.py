@@ -156,7 +156,8 @@ COMMAND_CASES: dict[str, Case] = {
     "claim": Case(running, commanded(BRAM, "claim living-wage")),
     "start": Case(nothing, said(LEAD, "start anna bram deadline 2026-12-18")),
     "status": Case(changes=False, setup=running, event=said(LEAD, "status")),
-    "draft": Case(changes=False, setup=running, event=said(LEAD, "draft")),
+    # The compiled files are kept in the database (draft_files) after the turn.
+    "draft": Case(changes=True, setup=running, event=said(LEAD, "draft")),
     "stop": Case(running, said(LEAD, "stop")),
     "digest": Case(running, said(MANAGER, "digest")),
     "owner": Case(running, said(LEAD, "owner living-wage bram")),

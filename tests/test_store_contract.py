@@ -688,9 +688,9 @@ async def test_prune_forgets_only_what_is_past_retention(store: Store) -> None:
     await store.close_campaign(closed, old)
 
     first = await store.prune(cutoff, batch=5)  # batches: at most 5 of each kind at once
-    assert first == {"events": 5, "jobs": 2, "sends": 2}
-    assert await store.prune(cutoff, batch=5) == {"events": 2, "jobs": 0, "sends": 0}
-    assert await store.prune(cutoff, batch=5) == {"events": 0, "jobs": 0, "sends": 0}
+    assert first == {"events": 5, "jobs": 2, "sends": 2, "drafts": 0}
+    assert await store.prune(cutoff, batch=5) == {"events": 2, "jobs": 0, "sends": 0, "drafts": 0}
+    assert await store.prune(cutoff, batch=5) == {"events": 0, "jobs": 0, "sends": 0, "drafts": 0}
     assert await store.seen("slack", "new")
     assert not await store.seen("slack", "old0")
     assert await store.outbox_counts(running) == {"sent": 1}
@@ -700,3 +700,19 @@ async def test_prune_forgets_only_what_is_past_retention(store: Store) -> None:
     assert [j.key for j in await store.claim_jobs(recent, recent, "you", 10)] == ["j3"]
     # A pruned event id is a new event again: its redelivery window is long over.
     assert await store.commit_turn(Turn(event=EventKey("slack", "old0"), at=recent)) is not None
+
+
+async def test_drafts_are_kept_for_every_replica_until_retention(store: Store) -> None:
+    campaign = await new_campaign(store)
+    word = DraftFile("d.docx", "application/vnd.openxmlformats", bytes(range(256)) * 100)
+    markdown = DraftFile("d.md", "text/markdown", "# Beleid ✓\n".encode())
+    ids = await store.save_drafts(campaign, [word, markdown], T0)
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert await store.draft_file(ids[0]) == word  # bytes come back exactly
+    assert await store.draft_file(ids[1]) == markdown
+    assert await store.draft_file(max(ids) + 100) is None
+    later = await store.save_drafts(campaign, [markdown], T0 + timedelta(days=40))
+    gone = await store.prune(T0 + timedelta(days=10), batch=100)
+    assert gone["drafts"] == 2
+    assert await store.draft_file(ids[0]) is None
+    assert await store.draft_file(later[0]) == markdown

@@ -4,6 +4,7 @@ against a local fake Bot Framework connector that records what the bot sends."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +207,9 @@ async def test_the_draft_reaches_the_lead_through_a_file_consent_card(teams: Tea
             "fileType": "docx",
         },
     }
+    # The accept may land on another replica, without the draft folder: the file comes from the
+    # database.
+    shutil.rmtree(teams.server.app.services.settings.draft_dir)
     response = await teams.post(accept)
     assert response.status == 200
     text = "\n".join(
@@ -218,6 +222,17 @@ async def test_the_draft_reaches_the_lead_through_a_file_consent_card(teams: Tea
     forged = dict(accept, value=dict(accept["value"], context={"path": "/etc/passwd"}))
     forged["id"] = "forged-1"
     assert (await teams.post(forged)).status == 400
+    elsewhere = dict(accept["value"]["uploadInfo"], uploadUrl="https://evil.example/upload")
+    forged = dict(accept, id="forged-2", value=dict(accept["value"], uploadInfo=elsewhere))
+    assert (await teams.post(forged)).status == 400  # unauthenticated: loopback uploads only
+
+    gone = dict(accept, id="accept-2", value=dict(accept["value"], context={"draft": 99999}))
+    assert (await teams.post(gone)).status == 200
+    assert "no longer kept" in cards(teams.fake.to("conv-aad-lead")[-1:])
+    refused = dict(accept["value"]["uploadInfo"], uploadUrl=f"{teams.fake_url}/refuse/x")
+    again = dict(accept, id="accept-3", value=dict(accept["value"], uploadInfo=refused))
+    assert (await teams.post(again)).status == 200
+    assert "Teams did not take the file" in cards(teams.fake.to("conv-aad-lead")[-1:])
 
 
 async def test_a_message_in_a_team_channel_never_moves_the_personal_chat(teams: Teams) -> None:

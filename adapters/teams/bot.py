@@ -126,7 +126,8 @@ class TeamsAdapter(Background):
             return
         if activity.type == "invoke":
             if activity.name == "fileConsent/invoke":
-                await self.uploader.invoke(turn)
+                person = self._person(sender, tenant, activity.locale)
+                await self.uploader.invoke(turn, self.bot.sessions.pack(person).messages)
             elif activity.name == "adaptiveCard/action":
                 await self._universal_action(turn, tenant)
             else:  # an invoke this bot does not offer: acknowledged, nothing done

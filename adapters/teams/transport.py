@@ -90,11 +90,12 @@ def consents(message: Message) -> list[Activity]:
                     content={
                         "description": file.name,
                         "sizeInBytes": len(file.data),
-                        "acceptContext": {"path": path},
-                        "declineContext": {"path": path},
+                        # The stored draft's id: any replica can fetch it when Teams asks.
+                        "acceptContext": {"draft": draft_id},
+                        "declineContext": {"draft": draft_id},
                     },
                 )
             ],
         )
-        for file, path in zip(message.files, message.locations, strict=False)
+        for file, draft_id in zip(message.files, message.stored, strict=False)
     ]

@@ -1,10 +1,11 @@
 """Teams file consent: when a person accepts the draft's consent card, the file goes to the
-upload address Teams gave, and a file card shows it. Only drafts this bot wrote, and only to
-the address Teams gave (loopback only when unauthenticated)."""
+upload address Teams gave, and a file card shows it. The file comes from the store by the id on
+the card, so the accept may land on any replica; only drafts this bot compiled, and only to the
+address Teams gave (loopback only when unauthenticated)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import logging
 from typing import Any
 
 import aiohttp
@@ -12,49 +13,66 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, Attachment, InvokeResponse
 
 from adapters.teams.connection import TeamsConnection
+from bot.content.loader import Messages
+from bot.core.ports import DraftStore
+
+log = logging.getLogger("imvo.teams")
 
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
 class DraftUploader:
     """Answers `fileConsent/invoke` activities."""
 
-    def __init__(self, connection: TeamsConnection, drafts: Path) -> None:
+    def __init__(self, connection: TeamsConnection, drafts: DraftStore) -> None:
         self.connection = connection
         self.drafts = drafts
 
-    async def invoke(self, turn: TurnContext) -> None:
-        """fileConsent/invoke: on accept, upload the file to Teams' uploadUrl and show it."""
+    async def invoke(self, turn: TurnContext, msgs: Messages) -> None:
+        """fileConsent/invoke: on accept, upload the file to Teams' uploadUrl and show it;
+        `msgs` speaks the person's language when it cannot."""
         activity = turn.activity
         status = 200
-        if activity.name == "fileConsent/invoke" and isinstance(activity.value, dict):
-            value = activity.value
-            context = value.get("context") or {}
-            info = value.get("uploadInfo") or {}
-            if value.get("action") == "accept":
-                status = await self._upload(turn, str(context.get("path", "")), info)
-        else:
+        value = activity.value if isinstance(activity.value, dict) else None
+        if value is None:
             status = 400
+        elif value.get("action") == "accept":
+            context, info = value.get("context"), value.get("uploadInfo")
+            if isinstance(context, dict) and isinstance(info, dict):
+                status = await self._upload(turn, context.get("draft"), info, msgs)
+            else:
+                status = 400
         await turn.send_activity(
             Activity(type="invokeResponse", value=InvokeResponse(status=status))
         )
 
-    async def _upload(self, turn: TurnContext, path: str, info: dict[str, Any]) -> int:
-        drafts = self.drafts.resolve()
-        file = Path(path).resolve()
+    async def _upload(
+        self, turn: TurnContext, draft_id: Any, info: dict[str, Any], msgs: Messages
+    ) -> int:
         upload_url = str(info.get("uploadUrl") or "")
-        if not file.is_file() or drafts not in file.parents or not upload_url.startswith("http"):
-            return 400  # only drafts this bot wrote, only to the address Teams gave
+        if type(draft_id) is not int or not upload_url.startswith("http"):
+            return 400  # only drafts this bot compiled, only to the address Teams gave
         if not self.connection.may_reach(upload_url):
             return 400
-        data = file.read_bytes()
-        headers = {"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.put(upload_url, data=data, headers=headers) as response,
-        ):
-            if response.status >= 300:
-                return 502
+        file = await self.drafts.draft_file(draft_id)
+        if file is None:
+            await turn.send_activity(msgs("teams.draft_gone"))
+            return 200  # answered: the person is told to compile the draft again
+        headers = {"Content-Range": f"bytes 0-{len(file.data) - 1}/{len(file.data)}"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=UPLOAD_TIMEOUT) as http,
+                http.put(upload_url, data=file.data, headers=headers) as response,
+            ):
+                uploaded = response.status < 300
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("uploading draft %s to Teams failed: %s", draft_id, exc)
+            uploaded = False
+        if not uploaded:
+            # Teams' upload address refused it: the person hears so, and may accept again.
+            await turn.send_activity(msgs("teams.upload_failed"))
+            return 200
         card = Attachment(
             content_type=FILE_INFO,
             content_url=str(info.get("contentUrl") or ""),

@@ -273,7 +273,7 @@ async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         text = msgs("draft.ready", id=campaign.id, respondents=result.respondents)
         if missing:
             text += "\n" + msgs("draft.missing", items=missing)
-        await reply(FileShare(text=text, files=result.files, locations=result.locations))
+        await reply(FileShare(text, result.files, result.locations, result.stored))
 
     outcome = Outcome().say(msgs("draft.compiling", id=campaign.id))
     outcome.after = compile_and_share

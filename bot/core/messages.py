@@ -94,6 +94,7 @@ class FileShare:
     text: str
     files: tuple[DraftFile, ...]
     locations: tuple[str, ...] = ()
+    stored: tuple[int, ...] = ()  # each file's id in the store (`Store.draft_file`)
 
     def plain(self) -> str:
         return "\n".join([self.text, *[f"  {loc}" for loc in self.locations]])

@@ -377,14 +377,30 @@ class PrivacyStore(Protocol):
         ...
 
 
+class DraftStore(Protocol):
+    """Compiled drafts, kept in the database so that any replica can hand any of them out (the
+    draft folder is an export beside it)."""
+
+    async def save_drafts(
+        self, campaign_id: int, files: Sequence[DraftFile], at: datetime
+    ) -> tuple[int, ...]:
+        """Keeps the files of one compiled draft; returns an id for each, in order."""
+        ...
+
+    async def draft_file(self, draft_id: int) -> DraftFile | None:
+        """A kept file, or None when there is none with that id (or it was pruned)."""
+        ...
+
+
 class Housekeeping(Protocol):
     """What the store may forget after the retention period (`IMVO_RETENTION_DAYS`)."""
 
     async def prune(self, before: datetime, batch: int) -> dict[str, int]:
         """Deletes, up to `batch` rows of each in one transaction: handled event ids seen
-        before `before`, jobs done before it, and the settled invitations of campaigns closed
-        before it. Answers, people, campaigns and pending work are never touched. Returns how
-        many rows of each went ({"events": n, "jobs": n, "sends": n})."""
+        before `before`, jobs done before it, the settled invitations of campaigns closed
+        before it, and drafts compiled before it. Answers, people, campaigns and pending work
+        are never touched. Returns how many rows of each went
+        ({"events": n, "jobs": n, "sends": n, "drafts": n})."""
         ...
 
 
@@ -397,6 +413,7 @@ class Store(
     OutboxStore,
     ReportStore,
     PrivacyStore,
+    DraftStore,
     Housekeeping,
     Protocol,
 ):

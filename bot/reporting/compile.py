@@ -31,6 +31,7 @@ class CompiledDraft:
     files: tuple[DraftFile, ...]
     locations: tuple[str, ...]
     respondents: int
+    stored: tuple[int, ...] = ()  # the files' ids in the store, in the same order
 
 
 async def compile_draft(
@@ -72,5 +73,6 @@ async def compile_draft(
             markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template)
             data = markdown.encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
-    locations = await services.sink.save(campaign.id, files)
-    return CompiledDraft(draft, tuple(files), locations, respondents)
+    stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
+    locations = await services.sink.save(campaign.id, files)  # the folder: an export
+    return CompiledDraft(draft, tuple(files), locations, respondents, stored)
