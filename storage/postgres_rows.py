@@ -36,14 +36,15 @@ CLAIM_JOBS = """
 WITH picked AS MATERIALIZED (
     SELECT key AS chosen FROM jobs
     WHERE (state = 'pending' AND run_at <= $1)
-       OR (state = 'claimed' AND (lease_until IS NULL OR lease_until <= $1))
+       OR (state IN ('claimed', 'sending') AND (lease_until IS NULL OR lease_until <= $1))
     ORDER BY run_at, key
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
-UPDATE jobs SET state = 'claimed', owner = $3, lease_until = $4
+UPDATE jobs SET state = 'claimed', owner = $3, lease_until = $4,
+    in_doubt = CASE WHEN state = 'sending' THEN 1 ELSE in_doubt END
 FROM picked WHERE key = chosen
-RETURNING key, kind, run_at, platform, tenant, user_id, campaign_id, theme
+RETURNING key, kind, run_at, platform, tenant, user_id, campaign_id, theme, in_doubt = 1
 """
 
 # As in SQLite, taking over an item that was being sent marks it in doubt: SET reads the old

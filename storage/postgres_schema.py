@@ -279,7 +279,13 @@ _V10: Sequence[str] = (
     "CREATE INDEX draft_files_created ON draft_files (created_at)",
 )
 
-MIGRATIONS: Sequence[Sequence[str]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+# Version 11: a job whose messages were being sent when its replica died is `in_doubt`: the
+# replica taking it over asks the platform whether they arrived before sending them again.
+_V11: Sequence[str] = ("ALTER TABLE jobs ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: Sequence[Sequence[str]] = (
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+)  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -25,7 +25,7 @@ _CLAIMABLE_OUTBOX = (
 )
 _CLAIMABLE_JOB = (
     "(state = 'pending' AND run_at <= ?)"
-    " OR (state = 'claimed' AND (lease_until IS NULL OR lease_until <= ?))"
+    " OR (state IN ('claimed', 'sending') AND (lease_until IS NULL OR lease_until <= ?))"
 )
 OUTBOX_COLUMNS = (
     "key, campaign_id, platform, tenant, user_id, attempts, next_at, state, last_error, in_doubt"
@@ -47,7 +47,13 @@ def outbox_item(row: Sequence[Any]) -> OutboxItem:
 
 def job_from(row: Sequence[Any]) -> Job:
     return Job(
-        row[0], JobKind(row[1]), dt(row[2]), PersonKey(row[3], row[4], row[5]), row[6], row[7]
+        row[0],
+        JobKind(row[1]),
+        dt(row[2]),
+        PersonKey(row[3], row[4], row[5]),
+        row[6],
+        row[7],
+        in_doubt=bool(row[8]),
     )
 
 
@@ -80,13 +86,16 @@ class SqliteQueues:
         async with self._transaction() as db:
             rows = list(
                 await db.execute_fetchall(
-                    "SELECT key, kind, run_at, platform, tenant, user_id, campaign_id, theme"
+                    "SELECT key, kind, run_at, platform, tenant, user_id, campaign_id, theme,"
+                    " in_doubt OR state = 'sending'"
                     f" FROM jobs WHERE {_CLAIMABLE_JOB} ORDER BY run_at, key LIMIT ?",
                     (stamp, stamp, limit),
                 )
             )
+            # Taking over a job that was being sent marks it in doubt (see `Job.in_doubt`).
             await db.executemany(
-                "UPDATE jobs SET state = 'claimed', owner = ?, lease_until = ? WHERE key = ?",
+                "UPDATE jobs SET in_doubt = CASE WHEN state = 'sending' THEN 1 ELSE in_doubt END,"
+                " state = 'claimed', owner = ?, lease_until = ? WHERE key = ?",
                 [(owner, iso(lease_until), row[0]) for row in rows],
             )
         return [job_from(row) for row in rows]

@@ -117,7 +117,13 @@ def apply_turn(turn: Turn) -> Plan[Applied | None]:
             raise Abort(None)
     if turn.job_done is not None:
         done = turn.job_done
-        if not (yield from finish_job(done.key, done.outcome, at, done.owner)):
+        if done.sending_until is not None:
+            finished = yield from start_sending_job(
+                done.key, done.outcome, iso(done.sending_until), done.owner
+            )
+        else:
+            finished = yield from finish_job(done.key, done.outcome, at, done.owner)
+        if not finished:
             raise Abort(None)
     if turn.erase is not None:
         return Applied(erasure=(yield from erase_person(turn.erase)))
@@ -251,11 +257,22 @@ def schedule(jobs: Sequence[Job]) -> Plan[None]:
 
 
 def finish_job(key: str, outcome: str, at: str, owner: str) -> Plan[bool]:
-    """Marks a job that `owner` holds done; False if the claim was lost or it is done already."""
+    """Marks a job that `owner` holds (claimed, or sending its messages) done; False if the
+    claim was lost or it is done already."""
     changed = yield Count(
         "UPDATE jobs SET state = 'done', outcome = ?, finished_at = ?, lease_until = NULL"
-        " WHERE key = ? AND state = 'claimed' AND owner = ?",
+        " WHERE key = ? AND state IN ('claimed', 'sending') AND owner = ?",
         (outcome, at, key, owner),
+    )
+    return bool(changed)
+
+
+def start_sending_job(key: str, outcome: str, until: str, owner: str) -> Plan[bool]:
+    """A job that `owner` holds now sends its messages, under a lease until `until`."""
+    changed = yield Count(
+        "UPDATE jobs SET state = 'sending', outcome = ?, lease_until = ?"
+        " WHERE key = ? AND state = 'claimed' AND owner = ?",
+        (outcome, until, key, owner),
     )
     return bool(changed)
 

@@ -3,6 +3,8 @@ owner nudges, claims that stand, and the weekly manager digest."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -192,3 +194,49 @@ async def test_the_scheduler_prunes_past_retention_hourly_and_never_answers(h: H
     assert len(pruned) == 2 and pruned[1]["events"] > 0  # the start and the click are forgotten
     answers = await store.answers_of(campaign.id, person("anna").key)
     assert [a.choices for a in answers] == [("sales",)]  # answers are never pruned
+
+
+@pytest.mark.parametrize(
+    ("arrived", "sent_again", "outcome"),
+    [
+        (True, 0, "sent (confirmed)"),  # the platform has it: not sent again
+        (False, 1, "sent"),  # the platform says it never arrived: sent once more
+        (None, 0, "uncertain: not sent again"),  # the platform cannot tell: never twice
+    ],
+)
+async def test_a_reminder_whose_replica_died_mid_send_is_confirmed_before_it_is_resent(
+    h: Harness, arrived: bool | None, sent_again: int, outcome: str
+) -> None:
+    await start(h, "anna")
+    anna = person("anna").key
+    original = h.transport.send
+    refs: list[str] = []
+
+    async def dies(to: PersonKey, message: Message, ref: str = ""):  # type: ignore[no-untyped-def]
+        if "friendly reminder" in message.plain():
+            refs.append(ref)
+            raise asyncio.CancelledError  # the process is killed while the reminder is sent
+        return await original(to, message, ref)
+
+    h.transport.send = dies  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await run_until(h, datetime(2026, 10, 30, tzinfo=UTC))
+    assert refs and refs[0].startswith("reminder:")  # the reminder carries its job's key
+
+    asked: list[str] = []
+
+    async def confirm(to: PersonKey, ref: str) -> bool | None:
+        asked.append(ref)
+        return arrived
+
+    await h.reopen()  # another process, with another replica id
+    h.transport.confirm = confirm  # type: ignore[method-assign]
+    sent = record(h)
+    h.clock.advance(seconds=h.app.services.settings.lease_seconds + 1)  # the lease runs out
+    await h.app.bot.scheduler.run_due()
+    assert asked == refs[:1]
+    assert len(reminders(sent, anna)) == sent_again
+    path = h.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        state = db.execute("SELECT state, outcome FROM jobs WHERE key = ?", refs[:1]).fetchone()
+    assert state == ("done", outcome)

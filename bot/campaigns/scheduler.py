@@ -4,11 +4,13 @@ Jobs live in the store, so a restart loses none; they are planned in the same tu
 caused them (bot.campaigns.planning). Each job has a key that names its reason ("reminder 1 of
 campaign 3 for anna"): the store schedules a key once and hands it out once, so nothing is sent
 twice. A job is finished in one turn with whatever it changes (a claim that stands, the next
-weekly digest) *before* its message goes out; a crash in between costs that one message rather
-than risking a duplicate. Jobs only act in the recipient's working hours (09:00-17:00 local,
-Monday to Friday); a job that comes due outside them (say, after a weekend outage) is moved to
-the next working moment. The clock is injected, so tests can move time across weekends and
-daylight-saving changes.
+weekly digest) *before* its message goes out, and stays `sending` until the message did. A job
+whose replica died in between is in doubt: the replica taking it over asks the platform (the
+message carries the job's key) and sends it again only if it did not arrive; where the platform
+cannot tell, it is not sent again, so nothing goes out twice. Jobs only act in the recipient's
+working hours (09:00-17:00 local, Monday to Friday); a job that comes due outside them (say,
+after a weekend outage) is moved to the next working moment. The clock is injected, so tests
+can move time across weekends and daylight-saving changes.
 
 Once an hour it also forgets what is past the retention period (`IMVO_RETENTION_DAYS`): handled
 event ids, done jobs, the settled invitations of closed campaigns. Never answers.
@@ -70,9 +72,8 @@ class Scheduler:
         """Runs every job that is due now; returns how many sent something.
 
         Jobs are claimed under a lease, so replicas sharing a store split them and never run
-        one twice; a job whose replica died is taken over once its lease has run out. A job is
-        marked done just before its messages go out: a crash in between costs that message
-        rather than risking a duplicate.
+        one twice; a job whose replica died is taken over once its lease has run out, and one
+        that was sending is confirmed with the platform before it is sent again.
         """
         services = self.services
         store, now, me = services.store, services.clock.now(), services.replica
@@ -90,26 +91,41 @@ class Scheduler:
         return sent
 
     async def _run_job(self, job: Job) -> int:
-        store, now, me = self.services.store, self.services.clock.now(), self.services.replica
+        services = self.services
+        store, now, me = services.store, services.clock.now(), services.replica
         tz = await self._zone(job.person)
         if not is_working_time(now, tz):
             await store.reschedule_job(job.key, next_working_moment(now, tz))
             return 0
+        if job.in_doubt:
+            # Its replica died while sending: ask the platform before sending it again. Where
+            # the platform cannot tell (None), it is not sent again: never twice.
+            arrived = await services.transport.confirm(job.person, job.key)
+            if arrived is not False:
+                outcome = "sent (confirmed)" if arrived else "uncertain: not sent again"
+                await store.finish_job(job.key, outcome, now, me)
+                return 0
         async with self.sessions.locks.hold(job.person):
             decision = await self._decide(job)
+            sends = bool(decision.messages) or decision.digest is not None
+            lease = timedelta(seconds=services.settings.lease_seconds)
             turn = Turn(
                 event=None,
                 at=now,
-                job_done=JobDone(job.key, decision.outcome, me),
+                job_done=JobDone(job.key, decision.outcome, me, now + lease if sends else None),
                 owners=decision.owners,
                 jobs=decision.jobs,
             )
             if await store.commit_turn(turn) is None:
                 return 0  # our lease ran out and another replica took the job over
-            for message in decision.messages:
-                await self._send(job.person, message)
+            # The first message carries the job's key, where `Transport.confirm` finds it.
+            for n, message in enumerate(decision.messages):
+                await self._send(job.person, message, job.key if n == 0 else "")
             if decision.digest is not None:
-                await deliver_digest(self.services, decision.digest, await self._person(job.person))
+                manager = await self._person(job.person)
+                await deliver_digest(services, decision.digest, manager, job.key)
+            if sends:
+                await store.finish_job(job.key, decision.outcome, services.clock.now(), me)
         return int(bool(decision.messages))
 
     async def prune(self) -> dict[str, int]:
@@ -221,8 +237,8 @@ class Scheduler:
         following = digest_job(campaign.id, job.person, moment)
         return Decision((), "digest", jobs=(following,), digest=campaign)
 
-    async def _send(self, to: PersonKey, message: Message) -> None:
+    async def _send(self, to: PersonKey, message: Message, ref: str = "") -> None:
         try:
-            await self.services.transport.send(to, message)
+            await self.services.transport.send(to, message, ref)
         except Exception:  # one failed notice must not stop the other jobs
             return

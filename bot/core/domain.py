@@ -272,6 +272,8 @@ class Job:
     person: PersonKey
     campaign_id: int | None = None
     theme: str | None = None
+    # Taken over from a replica that died while sending its messages: they may have arrived.
+    in_doubt: bool = False
 
 
 class OutboxState(StrEnum):

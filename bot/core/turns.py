@@ -85,11 +85,16 @@ class NewCampaign:
 @dataclass(frozen=True)
 class JobDone:
     """A scheduled job that the replica `owner` holds, finished with `outcome` in this turn.
-    If the claim was lost (another replica took it over), the whole turn applies nothing."""
+    If the claim was lost (another replica took it over), the whole turn applies nothing.
+
+    With `sending_until`, the job has messages still to send: it is left `sending` under a lease
+    until then, and `JobStore.finish_job` marks it done once they went out. A replica that dies
+    in between leaves it in doubt for the next one, which asks the platform first."""
 
     key: str
     outcome: str
     owner: str
+    sending_until: datetime | None = None
 
 
 @dataclass(frozen=True)

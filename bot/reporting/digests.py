@@ -48,12 +48,15 @@ async def remember(services: Services, campaign: Campaign, recipient: str, diges
     )
 
 
-async def deliver_digest(services: Services, campaign: Campaign, manager: Person) -> Delivery:
-    """Sends the digest to one manager in their language and remembers what it said."""
+async def deliver_digest(
+    services: Services, campaign: Campaign, manager: Person, ref: str = ""
+) -> Delivery:
+    """Sends the digest to one manager in their language and remembers what it said. A `ref`
+    (the weekly job's key) travels with the message, where `Transport.confirm` can find it."""
     language = manager.language or services.settings.language
     digest = await compose_digest(services, campaign, language, str(manager.key))
     try:
-        delivery = await services.transport.send(manager.key, digest.card)
+        delivery = await services.transport.send(manager.key, digest.card, ref)
     except Exception as exc:  # one manager's failure must not stop the others
         delivery = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
     if delivery.ok:
