@@ -94,10 +94,11 @@ PLATFORM_SEND_RATES = {"teams": 10.0}
 
 
 async def open_platform_app(
-    settings: Settings, socket_mode: bool = False
+    settings: Settings, socket_mode: bool = False, clock: Clock | None = None
 ) -> tuple[App, SlackAdapter | None, TeamsAdapter | None]:
     """The wiring of `serve`: one store, a transport and directory per platform, the bot, and
-    the Slack adapter when Slack is configured."""
+    the Slack adapter when Slack is configured. (`clock`: the system's unless a benchmark
+    simulates time.)"""
     from adapters.console.transport import ConsoleDirectory, ConsoleTransport
     from adapters.slack.bolt_app import SlackAdapter
     from adapters.slack.people import SlackPeople
@@ -134,7 +135,13 @@ async def open_platform_app(
         directories["teams"] = TeamsPeople(store)
     router = PlatformRouter(transports, directories)
     app = await open_app(
-        settings, transport=router, directory=router, store=store, content=content, send_rate=rate
+        settings,
+        transport=router,
+        directory=router,
+        store=store,
+        content=content,
+        send_rate=rate,
+        clock=clock,
     )
     slack = None
     if slack_parts is not None:

@@ -18,6 +18,7 @@ from adapters.slack import edge
 from adapters.slack.bolt_app import SlackAdapter
 from adapters.teams.bot import TeamsAdapter
 from adapters.teams.connection import is_loopback
+from bot.core.ports import Clock
 from bot.core.settings import Settings, SettingsError
 
 log = logging.getLogger("imvo.server")
@@ -105,8 +106,8 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         return web.json_response(body, status=status, headers=headers)
 
 
-async def build_server(settings: Settings) -> Server:
-    app, slack, teams = await open_platform_app(settings)
+async def build_server(settings: Settings, clock: Clock | None = None) -> Server:
+    app, slack, teams = await open_platform_app(settings, clock=clock)
     return Server(app, slack, teams)
 
 
