@@ -212,13 +212,20 @@ def _ref(message: dict[str, Any]) -> str:
     return str(payload.get("ref") or "")
 
 
-def live_bytes(db: Path) -> int:
-    """The database's pages in use (a deleted row's page is reused, so this is what grows)."""
+PRUNED = ("events_seen", "jobs")  # what retention forgets (besides a closed campaign's sends)
+
+
+def live_bytes(db: Path) -> tuple[int, dict[str, int]]:
+    """The database's pages in use (a deleted row's page is reused, so this is what grows), and
+    the rows of the tables retention prunes and of the answers it never prunes."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         pages = con.execute("PRAGMA page_count").fetchone()[0]
         free = con.execute("PRAGMA freelist_count").fetchone()[0]
         size = con.execute("PRAGMA page_size").fetchone()[0]
-    return int((pages - free) * size)
+        rows = {
+            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (*PRUNED, "answers")
+        }
+    return int((pages - free) * size), rows
 
 
 async def drive(args: argparse.Namespace) -> int:
@@ -299,8 +306,12 @@ async def simulate(
                 tasks = await driver.answer_burst(http, len(driver.pending), set(driver.pending))
             await asyncio.gather(*tasks)
             if now.hour == 23 and now.minute == 30:
-                sizes.append((step // 48 + 1, live_bytes(db)))
-                print(f"  day {sizes[-1][0]}: {sizes[-1][1] / 1e6:6.2f} MB live", flush=True)
+                live, rows = live_bytes(db)
+                sizes.append((step // 48 + 1, live))
+                counts = ", ".join(f"{t} {n:,}" for t, n in rows.items())
+                print(
+                    f"  day {sizes[-1][0]}: {live / 1e6:6.2f} MB live; rows: {counts}", flush=True
+                )
         # Whatever was left unacknowledged at the very end is delivered once more.
         await asyncio.gather(
             *await driver.answer_burst(http, len(driver.pending), set(driver.pending))
