@@ -15,7 +15,7 @@ from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
 from tests.fake_teams import activity
-from tests.test_teams import Teams, make, teams  # noqa: F401 - the fixture
+from tests.test_teams import Teams, close, make, teams  # noqa: F401 - the fixture
 
 
 def snapshot(t: Teams) -> dict[str, list[Any]]:
@@ -143,10 +143,7 @@ async def test_with_credentials_every_malformed_or_forged_token_gets_401(
         assert snapshot(world) == before
         assert world.fake.sent == []
     finally:
-        await cleanup[0].close()
-        await cleanup[1].cleanup()
-        await world.server.app.close()
-        await cleanup[2].cleanup()
+        await close(world, cleanup)
 
 
 async def test_an_identity_provider_that_does_not_answer_gives_503(
@@ -163,7 +160,4 @@ async def test_an_identity_provider_that_does_not_answer_gives_503(
         assert world.fake.sent == []
         assert await world.server.app.store.latest_campaign() is None
     finally:
-        await cleanup[0].close()
-        await cleanup[1].cleanup()
-        await world.server.app.close()
-        await cleanup[2].cleanup()
+        await close(world, cleanup)

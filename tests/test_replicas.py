@@ -42,6 +42,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def serve_env(database: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    """The environment of an `imvo-bot serve` process on `database` against `fake`: this
+    process's own, without any IMVO_ or SLACK_ setting of the machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMVO_", "SLACK_"))}
+    env.update(
+        {
+            "IMVO_DATABASE_URL": database,
+            "IMVO_ADMINS": "slack:ULEAD",
+            "IMVO_LANGUAGE": "en",
+            "SLACK_BOT_TOKEN": "xoxb-replicas",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base + "api/",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
+    return env
+
+
 class Replica:
     """One `imvo-bot serve` process."""
 
@@ -160,19 +179,7 @@ async def test_a_replica_killed_mid_fan_out_loses_and_doubles_nothing(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
     async with postgres_schema_url() as database:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IMVO_", "SLACK_"))}
-        env.update(
-            {
-                "IMVO_DATABASE_URL": database,
-                "IMVO_ADMINS": "slack:ULEAD",
-                "IMVO_LANGUAGE": "en",
-                "IMVO_LEASE_SECONDS": "3",
-                "SLACK_BOT_TOKEN": "xoxb-replicas",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": fake.base + "api/",
-                "PYTHONPATH": str(ROOT),
-            }
-        )
+        env = serve_env(database, fake, IMVO_LEASE_SECONDS="3")
         a = Replica("a", env, tmp_path)
         b = Replica("b", env, tmp_path)
         try:

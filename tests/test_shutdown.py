@@ -6,7 +6,6 @@ claimed."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fake_slack import FakeSlack
-from tests.test_replicas import ROOT, SECRET, Replica, dm, fake, invitations, post, slash  # noqa: F401
+from tests.test_replicas import Replica, dm, fake, invitations, post, serve_env, slash  # noqa: F401
 
 GRACE = 10.0  # seconds a container platform commonly allows after SIGTERM
 
@@ -26,18 +25,7 @@ async def test_sigterm_mid_fan_out_stops_within_ten_seconds_and_hands_back_its_c
 ) -> None:
     fake.post_delay = 12.0  # a platform this slow keeps sends and replies in flight at SIGTERM
     database = tmp_path / "bot.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMVO_", "SLACK_"))}
-    env.update(
-        {
-            "IMVO_DATABASE_URL": f"sqlite:///{database}",
-            "IMVO_ADMINS": "slack:ULEAD",
-            "IMVO_LANGUAGE": "en",
-            "SLACK_BOT_TOKEN": "xoxb-shutdown",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.base + "api/",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
+    env = serve_env(f"sqlite:///{database}", fake)
     replica = Replica("a", env, tmp_path)
     try:
         async with aiohttp.ClientSession() as http:

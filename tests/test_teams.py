@@ -65,14 +65,19 @@ async def make(tmp_path: Path, app_id: str = "") -> tuple[Teams, list[Any]]:
     return Teams(fake, fake_url.rstrip("/"), server, url, http), [http, runner, fake_runner]
 
 
-@pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
-    world, cleanup = await make(tmp_path)
-    yield world
+async def close(world: Teams, cleanup: list[Any]) -> None:
+    """Closes what `make` opened."""
     await cleanup[0].close()
     await cleanup[1].cleanup()
     await world.server.app.close()
     await cleanup[2].cleanup()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    world, cleanup = await make(tmp_path)
+    yield world
+    await close(world, cleanup)
 
 
 def cards(activities: list[dict[str, Any]]) -> str:
@@ -155,10 +160,7 @@ async def test_with_credentials_a_missing_or_forged_token_gets_401(tmp_path: Pat
         assert world.fake.sent == []
         assert await world.server.app.store.latest_campaign() is None
     finally:
-        await cleanup[0].close()
-        await cleanup[1].cleanup()
-        await world.server.app.close()
-        await cleanup[2].cleanup()
+        await close(world, cleanup)
 
 
 def test_refuses_to_serve_unauthenticated_on_a_public_host() -> None:

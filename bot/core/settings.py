@@ -88,41 +88,34 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"IMVO_TIMEZONE {timezone!r} is not a known time zone") from None
-    raw_min = get("IMVO_ANONYMITY_MIN", "5")
-    try:
-        anonymity_min = int(raw_min)
-    except ValueError:
-        raise SettingsError(f"IMVO_ANONYMITY_MIN must be a whole number, not {raw_min!r}") from None
-    if anonymity_min < 1:
-        raise SettingsError("IMVO_ANONYMITY_MIN must be at least 1")
-    raw_pool = get("IMVO_DB_POOL_SIZE", "10")
-    try:
-        db_pool_size = int(raw_pool)
-    except ValueError:
-        raise SettingsError(f"IMVO_DB_POOL_SIZE must be a whole number, not {raw_pool!r}") from None
-    if not 2 <= db_pool_size <= 200:
-        raise SettingsError(f"IMVO_DB_POOL_SIZE must be between 2 and 200, not {db_pool_size}")
-    raw_lease = get("IMVO_LEASE_SECONDS", "60")
-    try:
-        lease_seconds = int(raw_lease)
-    except ValueError:
-        raise SettingsError(
-            f"IMVO_LEASE_SECONDS must be a whole number, not {raw_lease!r}"
-        ) from None
-    if not 2 <= lease_seconds <= 3600:
-        raise SettingsError(f"IMVO_LEASE_SECONDS must be between 2 and 3600, not {lease_seconds}")
-    raw_retention = get("IMVO_RETENTION_DAYS", "30")
-    try:
-        retention_days = int(raw_retention)
-    except ValueError:
-        raise SettingsError(
-            f"IMVO_RETENTION_DAYS must be a whole number of days, not {raw_retention!r}"
-        ) from None
-    if not 1 <= retention_days <= 3650:
-        raise SettingsError(
-            f"IMVO_RETENTION_DAYS must be between 1 and 3650, not {retention_days}: a handled"
-            " event must be remembered for at least a day, longer than any platform redelivers it"
-        )
+
+    def whole(
+        name: str, default: int, low: int, high: int | None = None, unit: str = "", why: str = ""
+    ) -> int:
+        """A whole-number setting within its bounds; SettingsError naming it otherwise."""
+        raw = get(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number{unit}, not {raw!r}") from None
+        if high is None and value < low:
+            raise SettingsError(f"{name} must be at least {low}")
+        if high is not None and not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, not {value}{why}")
+        return value
+
+    anonymity_min = whole("IMVO_ANONYMITY_MIN", 5, 1)
+    db_pool_size = whole("IMVO_DB_POOL_SIZE", 10, 2, 200)
+    lease_seconds = whole("IMVO_LEASE_SECONDS", 60, 2, 3600)
+    retention_days = whole(
+        "IMVO_RETENTION_DAYS",
+        30,
+        1,
+        3650,
+        unit=" of days",
+        why=": a handled event must be remembered for at least a day, longer than any platform"
+        " redelivers it",
+    )
     admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if ":" not in admin:
