@@ -270,7 +270,7 @@ def test_every_required_element_is_in_the_word_file(rendered: tuple) -> None:
         "C87", "C98", "C29", "C105", "C138", "C182", "C100", "C111", "C155", "C187",
     ]  # fmt: skip
     assert all(run.bold for run in ilo_table.rows[0].cells[0].paragraphs[0].runs)
-    assert ilo_table.style.name == "Table Grid"
+    assert ilo_table.style.name == "Light Grid Accent 1"
     texts = draft_texts(lang)
     header = [texts.label(k) for k in ("option", "count", "share_answered")]
     counts = [t for t in document.tables if [c.text for c in t.rows[0].cells] == header]
@@ -332,7 +332,9 @@ def test_hostile_answers_are_literal_in_word(rendered: tuple) -> None:
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("word/document.xml").decode("utf-8")
-    assert "<w:hyperlink" not in xml and "instrText" not in xml and "fldSimple" not in xml
+    # The one field in the body is the table of contents; nothing a person wrote became one.
+    assert "<w:hyperlink" not in xml and "fldSimple" not in xml
+    assert re.findall(r"<w:instrText[^>]*>([^<]*)<", xml) == [' TOC \\o "1-2" \\h \\z \\u ']
     assert not [p.text for p in document.paragraphs if p.text[:1] in ("=", "+", "-", "@")]
 
 
@@ -529,7 +531,7 @@ def test_open_items_list_what_is_missing(rendered: tuple) -> None:
     assert labels["sales"] not in unheard and labels["purchasing"] not in unheard
     assert items[-1].startswith(EXPECTED[lang]["signoff"])
     document, _ = docx_text(data)
-    last = document.paragraphs[-len(items) - 1 : -1]
+    last = document.paragraphs[-len(items) :]
     assert [p.text for p in last] == list(items) and all(
         p.style.name == "List Bullet" for p in last
     )
@@ -571,4 +573,48 @@ def test_many_respondents_keep_the_word_file_small() -> None:
     document, _ = docx_text(render_docx(draft))
     quotes = [p for p in document.paragraphs if p.style.name == "Quote"]
     assert 0 < len(quotes) <= 8 * 12 and len(document.paragraphs) < 600
-    assert any("1192 antwoorden die hier niet staan" in p.text for p in document.paragraphs)
+    # The lead's notes are comments in the margin, not paragraphs of the policy.
+    notes = [c.text for c in document.comments]
+    assert any("1192 antwoorden die hier niet staan" in n for n in notes)
+    assert not any("niet staan" in p.text for p in document.paragraphs)
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
+    draft = build(standard_poll(), lang, company="Stoffen & Co <B.V.>")
+    data = render_docx(draft)
+    document, _ = docx_text(data)
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    assert round(section.left_margin.cm, 1) == 2.5 and round(section.top_margin.cm, 1) == 2.5
+    assert section.different_first_page_header_footer  # the cover has neither
+    header = section.header.paragraphs[0].text
+    draft_words = "Draft for discussion" if lang == "en" else "Concept ter bespreking"
+    assert header == f"Stoffen & Co <B.V.> · {draft_words}"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        footers = [archive.read(n).decode() for n in archive.namelist() if "footer" in n]
+        xml = archive.read("word/document.xml").decode()
+        settings = archive.read("word/settings.xml").decode()
+    footer = next(f for f in footers if "PAGE" in f)
+    assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer
+    assert ("Page" if lang == "en" else "Pagina") in footer
+    # The cover: the company above the title; the contents as a field Word fills in on opening.
+    assert document.paragraphs[0].text == "Stoffen & Co <B.V.>"
+    assert document.paragraphs[1].style.name == "Title"
+    assert 'w:fldCharType="begin" w:dirty="true"' in xml and "TOC \\o" in xml
+    assert "w:updateFields" in settings
+    assert any(p.style.name == "TOC Heading" for p in document.paragraphs)
+    # Table rows never split across pages; the header row repeats.
+    assert xml.count("<w:cantSplit/>") >= sum(len(t.rows) for t in document.tables)
+    # The lead's notes are comments in the margin, by the bot, not italic paragraphs.
+    comments = list(document.comments)
+    assert len(comments) >= 10 and all(c.author.startswith("IMVO") for c in comments)
+    paragraphs = {p.text for p in document.paragraphs}
+    assert not any(c.text in paragraphs for c in comments)
+    properties = document.core_properties
+    assert properties.author == "Stoffen & Co <B.V.>"
+    assert properties.title.endswith("Stoffen & Co <B.V.>")
+    # In Markdown the notes are marked blockquotes, and the company heads the cover.
+    md = render_markdown(draft, pack(lang).draft_template)
+    label = "Note for the CSR lead" if lang == "en" else "Tip voor de MVO-coördinator"
+    assert f"> ✎ **{label}:** " in md and md.startswith("**Stoffen")

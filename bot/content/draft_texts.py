@@ -105,6 +105,12 @@ TITLE_PAGE: Mapping[str, frozenset[str]] = MappingProxyType(
         "responded": frozenset(),
         "completed": frozenset(),
         "response_rate": frozenset(),
+        "header": frozenset(),
+        "footer": frozenset({"page", "pages"}),
+        "contents": frozenset(),
+        "contents_hint": frozenset(),
+        "note_author": frozenset(),
+        "note_label": frozenset(),
     }
 )
 

@@ -34,6 +34,8 @@ class Settings:
     # A company's own content folder over the shipped files (`imvo-bot content init DIR`).
     content_dir: Path | None = None
     anonymity_min: int = 5
+    # The company named on the draft's cover, header and properties (IMVO_COMPANY_NAME).
+    company_name: str = ""
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
@@ -140,6 +142,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         draft_dir=Path(get("IMVO_DRAFT_DIR", "drafts")),
         content_dir=content_dir,
         anonymity_min=anonymity_min,
+        company_name=" ".join(get("IMVO_COMPANY_NAME", "").split())[:120],
         slack_bot_token=get("SLACK_BOT_TOKEN", ""),
         slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
         slack_app_token=get("SLACK_APP_TOKEN", ""),

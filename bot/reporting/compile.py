@@ -60,6 +60,7 @@ async def compile_draft(
         generated_at=now,
         anonymity_min=services.settings.anonymity_min,
         owner_answers=owner_answers,
+        company=services.settings.company_name,
     )
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents

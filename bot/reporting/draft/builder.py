@@ -54,6 +54,7 @@ def build_draft(
     max_quotes: int = 8,
     signed_off: bool = False,
     owner_answers: Sequence[OwnerAnswer] = (),
+    company: str = "",
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -97,7 +98,7 @@ def build_draft(
         campaign_id=campaign.id,
         language=texts.language,
         generated_at=generated_at,
-        title_page=_title_page(texts, campaign, collected, generated_at),
+        title_page=_title_page(texts, campaign, collected, generated_at, company),
         blocks=tuple(blocks),
         open_items=open_items,
     )
@@ -123,8 +124,15 @@ def _date(texts: DraftTexts, moment: datetime) -> str:
     return texts.format_date(moment.day, moment.month, moment.year)
 
 
+LAYOUT_WORDS = ("header", "footer", "contents", "contents_hint", "note_author", "note_label")
+
+
 def _title_page(
-    texts: DraftTexts, campaign: Campaign, collected: Collected, generated_at: datetime
+    texts: DraftTexts,
+    campaign: Campaign,
+    collected: Collected,
+    generated_at: datetime,
+    company: str,
 ) -> TitlePage:
     figures = (
         (texts.title("invited"), str(collected.invited)),
@@ -138,6 +146,8 @@ def _title_page(
         campaign=texts.title("campaign", id=campaign.id, date=_date(texts, campaign.started_at)),
         date=texts.title("date", date=_date(texts, generated_at)),
         figures=figures,
+        company=company,
+        layout=tuple((key, texts.title(key)) for key in LAYOUT_WORDS),
     )
 
 

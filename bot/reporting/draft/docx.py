@@ -1,21 +1,30 @@
 """Renders a policy draft as a Word document (.docx) with python-docx.
 
+An A4 document with 2.5 cm margins: a cover page (company, title, campaign, date, response
+figures), a table of contents field that Word fills in on opening, then the chapters. From the
+second page on, a running header (company, "draft for discussion") and a footer "page X of Y".
+The notes for the CSR lead are Word comments in the margin, anchored to the text they concern,
+so they can be read beside it and deleted all at once; colleagues' words keep the Quote style.
+
 The document uses Word's own styles, so a CSR lead can restyle it and navigate by headings:
-Title and Subtitle on a title page, Heading 1–3, List Bullet and List Number, Quote, and tables
-in the built-in "Table Grid" style with a bold header row. Text is added as runs, never parsed:
-people's answers cannot become fields, links or formatting. Paragraphs are only ever appended to
-the body, which keeps a draft with many quotes fast to build.
+Title and Subtitle, Heading 1–3, List Bullet and List Number, Quote, TOC Heading, and tables in
+a built-in grid style with a bold header row that repeats and rows that never split across
+pages. Text is added as runs, never parsed: people's answers cannot become fields, links or
+formatting. Paragraphs are only ever appended to the body, which keeps a draft with many quotes
+fast to build.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Mm, Pt
 
 from bot.reporting.draft.model import (
     Bullets,
@@ -30,8 +39,13 @@ from bot.reporting.draft.safety import safe_text
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGE_TAGS = {"nl": "nl-NL", "en": "en-GB"}
-TABLE_STYLE = "Table Grid"
+TABLE_STYLE = "Light Grid Accent 1"
 SOURCE_SIZE = Pt(8)
+A4 = (Mm(210), Mm(297))
+MARGIN = Cm(2.5)
+# The table of contents: headings of levels 1 and 2, as links, without page numbers in web view.
+TOC_FIELD = ' TOC \\o "1-2" \\h \\z \\u '
+_PLACEHOLDER = re.compile(r"(\{page\}|\{pages\})")
 
 
 STYLES = (
@@ -43,6 +57,7 @@ STYLES = (
     "List Bullet",
     "List Number",
     "Quote",
+    "TOC Heading",
     TABLE_STYLE,
 )
 
@@ -59,6 +74,8 @@ class _Writer:
         styles = self.doc.styles
         self.style_id = {name: styles[name].style_id for name in STYLES}
         self._set_language(LANGUAGE_TAGS.get(language, language))
+        self.last_runs: list[Any] = []  # the last paragraph's runs: where a note is anchored
+        self.note_author = ""
 
     def _set_language(self, tag: str) -> None:
         # Word's spelling and hyphenation follow the language of the Normal style's runs.
@@ -72,29 +89,68 @@ class _Writer:
         if style:
             paragraph._p.style = self.style_id[style]
         if text:
-            _add_text(paragraph.add_run(), text)
+            self.last_runs = [_add_text(paragraph.add_run(), text)]
         return paragraph
 
+    def page_setup(self, page: TitlePage) -> None:
+        """A4, margins, and the running header and footer (not on the cover)."""
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = A4
+        section.left_margin = section.right_margin = MARGIN
+        section.top_margin = section.bottom_margin = MARGIN
+        section.header_distance = section.footer_distance = Cm(1.25)
+        section.different_first_page_header_footer = True
+        header = section.header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        words = page.word("header")
+        _add_text(header.add_run(), f"{page.company} · {words}" if page.company else words)
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for piece in _PLACEHOLDER.split(page.word("footer")):
+            if piece in ("{page}", "{pages}"):
+                _simple_field(footer, "PAGE" if piece == "{page}" else "NUMPAGES")
+            elif piece:
+                _add_text(footer.add_run(), piece)
+
     def title_page(self, page: TitlePage) -> None:
-        self.paragraph(page.title, "Title")
+        top = self.paragraph(page.company, "Subtitle") if page.company else None
+        title = self.paragraph(page.title, "Title")
+        (top or title).paragraph_format.space_before = Cm(5)
         self.paragraph(page.subtitle, "Subtitle")
         self.paragraph(page.campaign)
         self.paragraph(page.date)
+        self.paragraph()
         table = self._table(cols=2)
         for label, value in page.figures:
-            cells = table.add_row().cells
+            row = table.add_row()
+            _keep_together(row)
+            cells = row.cells
             _add_text(cells[0].paragraphs[0].add_run(), label).bold = True
             _add_text(cells[1].paragraphs[0].add_run(), value)
         self.doc.add_page_break()
+
+    def contents(self, page: TitlePage) -> None:
+        """A table of contents field; Word fills it in when the document opens."""
+        self.paragraph(page.word("contents"), "TOC Heading")
+        _toc_field(self.doc.add_paragraph(), page.word("contents_hint"))
+        self.doc.add_page_break()
+        settings = self.doc.settings.element
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        settings.append(update)
 
     def heading(self, block: Heading) -> None:
         self.paragraph(block.text, f"Heading {min(max(block.level, 1), 3)}")
 
     def text(self, block: Paragraph) -> None:
-        if block.style == "note":
-            _add_text(self.paragraph().add_run(), block.text).italic = True
-        else:
+        if block.style != "note":
             self.paragraph(block.text)
+            return
+        # A note for the lead: a comment in the margin beside the text it concerns.
+        anchor = self.last_runs or [self.paragraph().add_run()]
+        self.doc.add_comment(
+            anchor, text=safe_text(block.text), author=self.note_author, initials="IMVO"
+        )
 
     def bullets(self, block: Bullets) -> None:
         style = "List Number" if block.numbered else "List Bullet"
@@ -122,8 +178,11 @@ class _Writer:
         for cell, text in zip(header.cells, block.header, strict=True):
             _add_text(cell.paragraphs[0].add_run(), text).bold = True
         _repeat_header(header)
+        _keep_together(header)
         for row in block.rows:
-            for cell, text in zip(table.add_row().cells, row, strict=False):
+            added = table.add_row()
+            _keep_together(added)
+            for cell, text in zip(added.cells, row, strict=False):
                 if text:
                     _add_text(cell.paragraphs[0].add_run(), text)
 
@@ -153,17 +212,63 @@ def _repeat_header(row: Any) -> None:
     trpr.append(header)
 
 
+def _keep_together(row: Any) -> None:
+    """A table row that never splits across two pages."""
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(OxmlElement("w:cantSplit"))
+
+
+def _simple_field(paragraph: Any, instruction: str) -> None:
+    """A field such as PAGE or NUMPAGES, which Word and LibreOffice compute when they show it."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _toc_field(paragraph: Any, placeholder: str) -> None:
+    """A TOC field marked dirty, so that Word updates it on opening; until then it shows
+    `placeholder`."""
+
+    def run_with(tag: str, **attributes: str) -> Any:
+        run = OxmlElement("w:r")
+        child = OxmlElement(tag)
+        for name, value in attributes.items():
+            child.set(qn(name), value)
+        run.append(child)
+        paragraph._p.append(run)
+        return child
+
+    run_with("w:fldChar", **{"w:fldCharType": "begin", "w:dirty": "true"})
+    instruction = run_with("w:instrText")
+    instruction.set(qn("xml:space"), "preserve")
+    instruction.text = TOC_FIELD
+    run_with("w:fldChar", **{"w:fldCharType": "separate"})
+    _add_text(paragraph.add_run(), placeholder).italic = True
+    run_with("w:fldChar", **{"w:fldCharType": "end"})
+
+
 def render_docx(draft: PolicyDraft) -> bytes:
     """The draft as the bytes of a .docx file: title page, chapters, annex and open items."""
     writer = _Writer(draft.language)
     core = writer.doc.core_properties
-    core.title = safe_text(draft.title_page.title)
-    core.subject = safe_text(draft.title_page.subtitle)
+    page = draft.title_page
+    core.title = safe_text(f"{page.title} – {page.company}" if page.company else page.title)
+    core.subject = safe_text(page.subtitle)
     core.language = LANGUAGE_TAGS.get(draft.language, draft.language)
     core.created = core.modified = draft.generated_at
     # The template's own values ("python-docx", 2013) would otherwise show in Word.
-    core.author = core.last_modified_by = core.comments = ""
-    writer.title_page(draft.title_page)
+    core.author = core.last_modified_by = safe_text(page.company or page.word("note_author"))
+    core.comments = ""
+    core.category = safe_text(page.word("header"))
+    writer.note_author = safe_text(page.word("note_author"))
+    writer.page_setup(page)
+    writer.title_page(page)
+    writer.contents(page)
     after_table = False
     for block in draft.blocks:
         if isinstance(block, Heading):

@@ -103,6 +103,8 @@ def render_markdown(draft: PolicyDraft, template: str) -> str:
             "campaign": page.campaign,
             "date": page.date,
             "figures": [list(f) for f in page.figures],
+            "company": page.company,
+            "note_label": page.word("note_label"),
         },
         blocks=[_block(b) for b in draft.blocks],
     )

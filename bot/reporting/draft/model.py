@@ -57,6 +57,12 @@ class TitlePage:
     campaign: str  # e.g. "Campaign #3, started 2026-11-02"
     date: str  # the compile date, formatted for the draft's language
     figures: tuple[tuple[str, str], ...]  # (label, value): invited, responded, completed, rate
+    company: str = ""  # IMVO_COMPANY_NAME; empty: the draft names no company
+    # The Word layout's own words: running header, "page X of Y", the contents and its hint.
+    layout: tuple[tuple[str, str], ...] = ()
+
+    def word(self, key: str) -> str:
+        return dict(self.layout).get(key, "")
 
 
 @dataclass(frozen=True)
