@@ -152,7 +152,7 @@ def test_chat_reads_piped_input_line_by_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "What I can do" in out
-    assert "Campaign #1 has started for 1 people" in out
+    assert "Campaign #1 has started for 1 person." in out
     assert "(→ anna: direct message delivered" in out
     assert "Invited: 1" in out
 

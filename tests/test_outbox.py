@@ -50,7 +50,7 @@ async def test_transient_errors_are_retried_with_backoff_and_permanent_ones_repo
     replies = await h.say(lead, "start anna bram cees")
     assert "reached 1 of 3 people" in texts(replies)
     assert "cees (user_not_found)" in texts(replies)
-    assert "1 invitations hit a temporary error" in texts(replies)
+    assert "1 invitation hit a temporary error; I will retry it" in texts(replies)
     status = texts(await h.say(lead, "status"))
     assert "Waiting to be sent (or retried): 1" in status
     assert "console:cees: user_not_found" in status

@@ -39,7 +39,7 @@ async def anna_answered(h: Harness, language: str = "en") -> None:
 async def test_mydata_shows_everything_as_json(h: Harness) -> None:
     await anna_answered(h)
     replies = await h.say(person("anna"), "mydata")
-    assert "2 answers from 1 campaigns, 1 roles and 1 theme ownerships" in texts(replies)
+    assert "2 answers from 1 campaign, 1 role and 1 theme ownership" in texts(replies)
     exported = json.loads(replies[1].plain().split("\n", 1)[1])
     assert exported["user"] == "console:anna"
     assert exported["profile"]["discipline"] == "sales"
@@ -66,7 +66,7 @@ async def test_forget_me_after_confirmation_erases_and_later_drafts_lack_it(h: H
     assert (await h.app.store.person_data(anna.key)).answers
 
     done = await _confirm(h, anna, 0)
-    assert "I erased 2 answers, 1 roles, 1 theme ownerships" in texts(done)  # type: ignore[arg-type]
+    assert "I erased 2 answers, 1 role, 1 theme ownership" in texts(done)  # type: ignore[arg-type]
     assert "Drafts compiled before now may still quote your answers" in texts(done)  # type: ignore[arg-type]
     data = await h.app.store.person_data(anna.key)
     assert data.person is None and not data.answers and not data.roles and data.state is None

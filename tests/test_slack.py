@@ -377,7 +377,7 @@ async def test_start_without_arguments_opens_a_form_that_starts_the_campaign(wor
     campaign = await world.server.app.store.latest_campaign()
     assert campaign is not None and str(campaign.deadline) == "2099-06-30"
     assert "[1/9]" in blocks_text(world.fake.posts_to("DUANNA")[-1])
-    assert "has started for 1 people" in " ".join(
+    assert "has started for 1 person." in " ".join(
         blocks_text(p) for p in world.fake.posts_to("DULEAD")
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, ContentRoot, placeholders, read_toml
+from bot.content.loader import ContentError, ContentRoot, fill, placeholders, read_toml
 from bot.core.domain import LANGUAGES
 
 _NONE: frozenset[str] = frozenset()
@@ -81,7 +81,7 @@ class DigestTexts:
     def __call__(self, key: str, /, **values: object) -> str:
         """The text of `key` with its placeholders filled in; values are inserted as data."""
         template = self.strings[key]
-        return template.format_map(values) if values else template
+        return fill(template, self.language, values) if values else template
 
 
 def _flatten(prefix: str, raw: Mapping[str, Any], out: dict[str, Any]) -> None:

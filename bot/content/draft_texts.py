@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from bot.content.loader import ContentError, ContentRoot, placeholders, read_toml
+from bot.content.loader import ContentError, ContentRoot, fill, placeholders, read_toml
 from bot.content.themes import ThemeText, parse_instruments, parse_themes
 from bot.core.domain import LANGUAGES
 
@@ -161,11 +161,12 @@ class DraftTexts:
 
     def label(self, key: str, /, **values: object) -> str:
         """A label with its `{placeholders}` filled in; values are inserted as plain data."""
-        return self.labels[key].format_map(values) if values else self.labels[key]
+        return fill(self.labels[key], self.language, values) if values else self.labels[key]
 
     def title(self, key: str, /, **values: object) -> str:
         """A title-page text with its placeholders filled in."""
-        return self.title_page[key].format_map(values) if values else self.title_page[key]
+        template = self.title_page[key]
+        return fill(template, self.language, values) if values else template
 
     def section(self, key: str) -> SectionText:
         return self.sections[key]
@@ -296,7 +297,7 @@ def _shape(value: Any) -> Any:
         return [_shape(v) for v in value]
     if isinstance(value, str):
         try:
-            return sorted(n for _, n, _, _ in string.Formatter().parse(value) if n)
+            return sorted({n for _, n, _, _ in string.Formatter().parse(value) if n})
         except ValueError:
             return "?"
     return type(value).__name__

@@ -11,10 +11,14 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+
+from babel import Locale
+from babel.numbers import format_decimal
 
 from bot.core.domain import Option, Question, QuestionKind
 
@@ -152,6 +156,58 @@ def parse_questions(
     return tuple(questions)
 
 
+# From which size a whole number gets its thousands separator: English writes 4,000; Dutch
+# usually writes four digits without one (4000) and 100.000 with. Ids and years never get one.
+GROUPED_FROM = {"en": 1_000, "nl": 10_000}
+UNGROUPED = frozenset({"id", "year", "day", "n"})
+
+
+class _LocalFormatter(string.Formatter):
+    """Fills a text's placeholders the way its language writes them (Babel, CLDR data):
+
+    - a whole number from 10,000 up gets the language's grouping (100.000 in Dutch);
+    - `{count:colleague|colleagues}` picks the singular or plural form for `count` by the
+      language's plural rules (`one|other`), so no text says "1 collega's".
+    """
+
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.locale = Locale.parse(language)
+        self.grouped_from = GROUPED_FROM.get(language, 1_000)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            if isinstance(value, int) and self.locale.plural_form(abs(value)) == "one":
+                return one
+            return other
+        if isinstance(value, int) and not isinstance(value, bool) and not format_spec:
+            grouped = abs(value) >= self.grouped_from
+            return format_decimal(value, locale=self.locale) if grouped else str(value)
+        return super().format_field(value, format_spec)
+
+
+@cache
+def _formatter(language: str) -> _LocalFormatter:
+    return _LocalFormatter(language)
+
+
+def fill(template: str, language: str, values: Mapping[str, object]) -> str:
+    """`template` with its placeholders filled in for `language` (see `_LocalFormatter`);
+    values are inserted as data, never parsed again."""
+    return _formatter(language).vformat(template, (), ungrouped(values))
+
+
+def ungrouped(values: Mapping[str, object]) -> Mapping[str, object]:
+    """`values` with ids and years as plain digits (never "#1,234")."""
+    if not UNGROUPED.intersection(values):
+        return values
+    plain = {k: str(v) if k in UNGROUPED and isinstance(v, int) else v for k, v in values.items()}
+    if isinstance(values, _Strict):
+        return _Strict(values.key, values.language, plain)
+    return plain
+
+
 class Messages:
     """Every sentence the bot says in one language, looked up by key.
 
@@ -168,7 +224,9 @@ class Messages:
             template = self._strings[key]
         except KeyError:
             raise ContentError(_where(self.language, "messages", key) + ": missing") from None
-        return template.format_map(_Strict(key, self.language, values)) if values else template
+        if not values:
+            return template
+        return fill(template, self.language, _Strict(key, self.language, values))
 
     def has(self, key: str) -> bool:
         return key in self._strings
@@ -188,12 +246,12 @@ class Messages:
 class _Strict(dict[str, object]):
     def __init__(self, key: str, language: str, values: Mapping[str, object]) -> None:
         super().__init__(values)
-        self._key = key
-        self._language = language
+        self.key = key
+        self.language = language
 
     def __missing__(self, name: str) -> object:
         raise ContentError(
-            _where(self._language, "messages", self._key) + f": unknown placeholder {{{name}}}"
+            _where(self.language, "messages", self.key) + f": unknown placeholder {{{name}}}"
         )
 
 
@@ -211,12 +269,18 @@ def _flatten(prefix: str, raw: Mapping[str, Any], out: dict[str, str], where: st
 def placeholders(text: str, where: str = "") -> frozenset[str]:
     """The `{name}`s a text uses; ContentError (naming `where`) for a malformed one."""
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name]
     except ValueError as exc:
         raise ContentError(f"{where}: {exc}") from exc
-    if any(not name.isidentifier() for name in names):
+    if any(not name.isidentifier() for name, _ in fields):
         raise ContentError(f"{where}: placeholders must look like {{name}}")
-    return frozenset(names)
+    for name, spec in fields:
+        if spec and (spec.count("|") != 1 or not all(spec.split("|"))):
+            raise ContentError(
+                f"{where}: {{{name}:{spec}}}: a plural is written {{{name}:one|other}},"
+                " e.g. {count:colleague|colleagues}"
+            )
+    return frozenset(name for name, _ in fields)
 
 
 def parse_messages(language: str, raw: Mapping[str, Any]) -> Messages:
