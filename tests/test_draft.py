@@ -94,7 +94,7 @@ EXPECTED = {
         "headings": (
             "Over dit concept", "Missie, langetermijnvisie en doelen", "Onze uitgangspunten",
             "Internationale kaders die we volgen", "De fundamentele ILO-verdragen",
-            "Reikwijdte en verantwoordelijkheid in de keten", "Uitbesteding (subcontracting)",
+            "Reikwijdte en verantwoordelijkheid in de keten", "Onderaanneming (subcontracting)",
             "Gepaste zorgvuldigheid (due diligence)", "Onze eigen inkooppraktijken",
             "De negen thema's", "Klachten en herstel", "Bestuur en evaluatie", "Goedkeuring",
             "Bijlage: intern draagvlak", "Open punten",
@@ -618,3 +618,11 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     md = render_markdown(draft, pack(lang).draft_template)
     label = "Note for the CSR lead" if lang == "en" else "Tip voor de MVO-coördinator"
     assert f"> ✎ **{label}:** " in md and md.startswith("**Stoffen")
+
+
+def test_the_dutch_keyword_leer_is_leather_not_learning() -> None:
+    texts = draft_texts("nl")
+    matcher = ThemeMatcher({t.key: t.keywords for t in texts.themes})
+    assert "animal-welfare" not in matcher.themes_in("We moeten leren van andere merken.")
+    assert "animal-welfare" not in matcher.themes_in("Leerzaam: de leerplicht geldt tot 18.")
+    assert "animal-welfare" in matcher.themes_in("Leer zonder bekende herkomst is een risico.")
