@@ -30,7 +30,15 @@ from bot.reporting.draft.builder import build_draft
 from bot.reporting.draft.collect import collect
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import escape_inline, render_markdown
-from bot.reporting.draft.model import Heading, Paragraph, PolicyDraft, Quote, Table, TitlePage
+from bot.reporting.draft.model import (
+    Bullets,
+    Heading,
+    Paragraph,
+    PolicyDraft,
+    Quote,
+    Table,
+    TitlePage,
+)
 from bot.reporting.draft.quotes import ThemeMatcher, select_quotes
 from tests.packs import draft_texts, pack
 
@@ -485,14 +493,25 @@ def test_theme_sections_quote_mentions_and_owners(rendered: tuple) -> None:
     texts = draft_texts(lang)
     blocks = list(draft.blocks)
     wage = blocks.index(Heading(texts.theme("living-wage").name, 2))
-    section = blocks[wage : wage + 9]
+    section = blocks[wage : wage + 14]
+    theme = texts.theme("living-wage")
+    # The principle, what it means for us (the examples), the typical risk, then references.
+    assert section[1] == Paragraph(theme.principle)
+    assert section[2] == Heading(texts.label("theme_meaning"), 3)
+    assert section[3] == Bullets(theme.examples)
+    assert section[5] == Paragraph(theme.risk)
     assert Paragraph(texts.label("theme_owner", owner="Anna Accepted")) in section
+    references = next(b for b in section[6:] if isinstance(b, Bullets))
+    assert references.items[0].startswith(texts.label("theme_instruments") + ": ")
+    assert len(references.items) < len(theme.instruments)  # instruments on one line
     assert any(isinstance(b, Quote) and "Living  Wage" in b.text for b in section)
     assert not any(isinstance(b, Quote) and "Wagering" in b.text for b in section)
     child = blocks.index(Heading(texts.theme("child-labour").name, 2))
-    assert "Piet Proposed" in blocks[child + 2].text  # type: ignore[union-attr]
+    assert "Piet Proposed" in blocks[child + 6].text  # type: ignore[union-attr]
     animal = blocks.index(Heading(texts.theme("animal-welfare").name, 2))
-    assert EXPECTED[lang]["none"] in blocks[animal + 6].text  # type: ignore[union-attr]
+    unmentioned = blocks[animal + 9]
+    assert isinstance(unmentioned, Paragraph) and unmentioned.style == "note"
+    assert EXPECTED[lang]["none"] in unmentioned.text
     _, text = docx_text(data)
     assert "Anna Accepted" in text and EXPECTED[lang]["said"] in text
 

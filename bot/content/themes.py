@@ -74,6 +74,15 @@ class ThemeReferences:
         ]
         return (*(i.name for i in self.instruments), *named)
 
+    def compact(self, instruments_label: str) -> tuple[str, ...]:
+        """The references in a few lines: the conventions and guidance on one line (after
+        `instruments_label`), then one line for the OECD Guidelines, the UNGPs and each code."""
+        named = [
+            f"{source.name}: {detail}" for source, detail in (self.oecd, self.ungps, *self.codes)
+        ]
+        listed = "; ".join(i.name for i in self.instruments)
+        return ((f"{instruments_label}: {listed}",) if listed else ()) + tuple(named)
+
 
 @dataclass(frozen=True)
 class ThemeText:

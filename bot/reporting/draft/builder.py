@@ -284,12 +284,24 @@ def _theme(
     said: Sequence[tuple[str, str]],
     max_quotes: int,
 ) -> list[Block]:
-    return [
+    """A theme: the principle, what it means for us (examples), the typical risk in our chain,
+    the owner, the references in a few lines, and what colleagues said (or a note that nobody
+    mentioned it)."""
+    blocks: list[Block] = [
         Heading(theme.name, 2),
         Paragraph(theme.principle),
+        Heading(texts.label("theme_meaning"), 3),
+        Bullets(theme.examples),
+        Heading(texts.label("theme_risk"), 3),
+        Paragraph(theme.risk),
         Paragraph(texts.label("theme_owner", owner=_owner_text(texts, owner))),
         Heading(texts.label("theme_references"), 3),
-        Bullets(theme.instruments),
+        Bullets(theme.references.compact(texts.label("theme_instruments"))),
+    ]
+    if not said:
+        return [*blocks, Paragraph(texts.label("theme_not_mentioned"), style="note")]
+    return [
+        *blocks,
         Heading(texts.label("colleagues_said"), 3),
         *quote_blocks(texts, said, max_quotes, empty=texts.label("theme_not_mentioned")),
     ]
