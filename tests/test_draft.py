@@ -19,6 +19,7 @@ from bot.content.themes import THEME_KEYS
 from bot.core.domain import (
     Answer,
     Campaign,
+    OwnerAnswer,
     OwnerState,
     Participation,
     PersonKey,
@@ -645,3 +646,38 @@ def test_the_dutch_keyword_leer_is_leather_not_learning() -> None:
     assert "animal-welfare" not in matcher.themes_in("We moeten leren van andere merken.")
     assert "animal-welfare" not in matcher.themes_in("Leerzaam: de leerplicht geldt tot 18.")
     assert "animal-welfare" in matcher.themes_in("Leer zonder bekende herkomst is een risico.")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_action_plan_carries_each_owners_first_step(lang: str) -> None:
+    anna = owner("living-wage", 60, OwnerState.ACCEPTED, "Anna Accepted")
+    piet = owner("child-labour", 61, OwnerState.PROPOSED, "Piet Proposed")
+    answers = tuple(
+        OwnerAnswer("living-wage", anna.person, qid, text, False, T0)
+        for qid, text in (
+            ("first_step", "Map wages at our top 5 suppliers"),
+            ("information", "Wage data per factory"),
+            ("involve", "Purchasing"),
+        )
+    )
+    draft = build(standard_poll(), lang, (anna, piet), owner_answers=answers)
+    texts = draft_texts(lang)
+    blocks = list(draft.blocks)
+    start = blocks.index(Heading(texts.label("plan_title"), 1))
+    plan = blocks[start + 2]
+    assert isinstance(plan, Table) and plan.header[-1] == texts.label("plan_by_when")
+    rows = {row[0]: row for row in plan.rows}
+    assert len(rows) == 9
+    wage = rows[texts.theme("living-wage").name]
+    assert wage[1:] == (
+        "Anna Accepted", "Map wages at our top 5 suppliers", "Wage data per factory",
+        "Purchasing", "",
+    )  # fmt: skip
+    child = rows[texts.theme("child-labour").name]
+    assert "Piet Proposed" in child[1] and child[2:] == ("", "", "", "")  # not accepted yet
+    targets = next(b for b in blocks[start:] if isinstance(b, Table) and b is not plan)
+    assert [r[0] for r in targets.rows] == [t.name for t in texts.themes]
+    document, _ = docx_text(render_docx(draft))
+    assert any(
+        c.cells[0].text == texts.label("plan_theme") for t in document.tables for c in t.rows[:1]
+    )

@@ -87,6 +87,7 @@ def build_draft(
     blocks += _themes(texts, by_id, collected, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts)
+    blocks += _action_plan(texts, owner_of, owner_answers)
     blocks += _references(texts)
     blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
     section = texts.section("open_items")
@@ -102,6 +103,46 @@ def build_draft(
         blocks=tuple(blocks),
         open_items=open_items,
     )
+
+
+PLAN_QUESTIONS = ("first_step", "information", "involve")  # owner questions the plan carries
+
+
+def _action_plan(
+    texts: DraftTexts, owner_of: Mapping[str, ThemeOwner], answers: Sequence[OwnerAnswer]
+) -> list[Block]:
+    """Per theme: the owner, their first step, the information they need and who else to
+    involve (from the owners' questionnaire), with an empty "by when" column; then a table of
+    indicators and targets to fill in."""
+    said = {(a.theme, a.person, a.question_id): a.text for a in answers if a.text and not a.skipped}
+    rows: list[tuple[str, ...]] = []
+    for theme in texts.themes:
+        owner = owner_of.get(theme.key)
+        accepted = owner is not None and owner.state is OwnerState.ACCEPTED
+        steps = tuple(
+            (said.get((theme.key, owner.person, q)) or "") if accepted and owner else ""
+            for q in PLAN_QUESTIONS
+        )
+        rows.append((theme.name, _owner_text(texts, owner), *steps, ""))
+    header = tuple(
+        texts.label(k)
+        for k in ("plan_theme", "plan_owner", "plan_first_step", "plan_information",
+                  "plan_involve", "plan_by_when")
+    )  # fmt: skip
+    targets = tuple(
+        texts.label(k)
+        for k in ("plan_theme", "plan_indicator", "plan_baseline", "plan_target", "plan_by_when")
+    )
+    return [
+        Heading(texts.label("plan_title"), 1),
+        Paragraph(texts.label("plan_intro")),
+        Table(header, tuple(rows)),
+        Paragraph(texts.label("plan_note"), style="note"),
+        Heading(texts.label("plan_targets_title"), 2),
+        Paragraph(texts.label("plan_targets_intro")),
+        Table(targets, tuple((t.name, "", "", "", "") for t in texts.themes)),
+        Paragraph(texts.label("plan_targets_note"), style="note"),
+    ]
 
 
 def _references(texts: DraftTexts) -> list[Block]:
