@@ -681,3 +681,40 @@ def test_the_action_plan_carries_each_owners_first_step(lang: str) -> None:
     assert any(
         c.cells[0].text == texts.label("plan_theme") for t in document.tables for c in t.rows[:1]
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_references_are_grouped_sorted_complete_and_each_once(lang: str) -> None:
+    draft = build(standard_poll(), lang)
+    texts = draft_texts(lang)
+    blocks = list(draft.blocks)
+    start = blocks.index(Heading(texts.label("references_title"), 1))
+    groups: dict[str, tuple[str, ...]] = {}
+    for heading, items in zip(blocks[start + 2 :: 2], blocks[start + 3 :: 2], strict=False):
+        if not isinstance(heading, Heading) or heading.level != 2:
+            break
+        assert isinstance(items, Bullets)
+        groups[heading.text] = items.items
+    assert list(groups) == [
+        texts.label(f"references_{g}") for g in ("frameworks", "ilo", "guidance", "codes", "laws")
+    ]
+    listed = [name for items in groups.values() for name in items]
+    assert len(listed) == len(set(listed)) == len(texts.instruments)  # each once, all of them
+    names = {i.id: i.name for i in texts.instruments}
+    frameworks = groups[texts.label("references_frameworks")]
+    assert names["ilo-declaration"] in frameworks and names["oecd-guidelines"] in frameworks
+    guidance = groups[texts.label("references_guidance")]
+    assert names["oecd-dd-guidance"] in guidance  # cited in the due diligence chapter
+    ilo = groups[texts.label("references_ilo")]
+    assert ilo.index(names["ilo-c29"]) < ilo.index(names["ilo-p29"]) < ilo.index(names["ilo-c87"])
+    assert ilo.index(names["ilo-c190"]) == len(ilo) - 1
+
+
+def test_no_theme_names_an_instrument_twice() -> None:
+    for lang in ("en", "nl"):
+        for theme in draft_texts(lang).themes:
+            lines = theme.references.compact("x")
+            text = " ".join(lines)
+            for instrument in theme.references.instruments:
+                assert text.count(instrument.name) <= 1, (lang, theme.key, instrument.id)
+            assert len(lines) == len(set(lines))

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.loader import ContentError, ContentRoot, fill, placeholders, read_toml
-from bot.content.themes import ThemeText, parse_instruments, parse_themes
+from bot.content.themes import Instrument, ThemeText, parse_instruments, parse_themes
 from bot.core.domain import LANGUAGES
 
 ILO_CODES: frozenset[str] = frozenset(
@@ -62,6 +62,11 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "theme_meaning": frozenset(),
         "theme_risk": frozenset(),
         "theme_instruments": frozenset(),
+        "references_frameworks": frozenset(),
+        "references_ilo": frozenset(),
+        "references_guidance": frozenset(),
+        "references_codes": frozenset(),
+        "references_laws": frozenset(),
         "plan_title": frozenset(),
         "plan_intro": frozenset(),
         "plan_theme": frozenset(),
@@ -176,6 +181,8 @@ class DraftTexts:
     ilo_categories: Mapping[str, str]
     ilo_conventions: tuple[IloConvention, ...]
     themes: tuple[ThemeText, ...]
+    # Every instrument the draft can cite (instruments.toml), for the References chapter.
+    instruments: tuple[Instrument, ...] = ()
 
     def label(self, key: str, /, **values: object) -> str:
         """A label with its `{placeholders}` filled in; values are inserted as plain data."""
@@ -357,6 +364,7 @@ def load_draft_texts(root: ContentRoot = None) -> Mapping[str, DraftTexts]:
         out[lang] = DraftTexts(
             language=lang,
             themes=parse_themes(lang, themes_raw, instruments),
+            instruments=tuple(instruments.values()),
             **parse_draft(lang, draft_raw),
         )
     if list(registries["nl"].get("instrument", {})) != list(registries["en"]["instrument"]):

@@ -80,7 +80,9 @@ class ThemeReferences:
         named = [
             f"{source.name}: {detail}" for source, detail in (self.oecd, self.ungps, *self.codes)
         ]
-        listed = "; ".join(i.name for i in self.instruments)
+        named_ids = {self.oecd[0].id, self.ungps[0].id} | {code.id for code, _ in self.codes}
+        # An instrument that has a line of its own is not listed again (each once).
+        listed = "; ".join(i.name for i in self.instruments if i.id not in named_ids)
         return ((f"{instruments_label}: {listed}",) if listed else ()) + tuple(named)
 
 

@@ -8,12 +8,13 @@ Colleagues' answers are only ever quoted without names, and only per group of at
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
-from bot.content.themes import ThemeText
+from bot.content.themes import Instrument, ThemeText
 from bot.core.domain import (
     Campaign,
     OwnerAnswer,
@@ -145,20 +146,45 @@ def _action_plan(
     ]
 
 
+REFERENCE_GROUPS = ("frameworks", "ilo", "guidance", "codes", "laws")
+_ILO_NUMBER = re.compile(r"^ilo-([cp])(\d+)$")
+
+
+def reference_group(instrument: Instrument) -> str:
+    """Which group of the References chapter an instrument belongs to."""
+    if instrument.kind == "ilo":
+        return "ilo" if _ILO_NUMBER.match(instrument.id) else "frameworks"
+    if instrument.kind == "un" or instrument.id == "oecd-guidelines":
+        return "frameworks"
+    return {"code": "codes", "eu": "laws"}.get(instrument.kind, "guidance")
+
+
+def _reference_order(instrument: Instrument) -> tuple[int, int, str]:
+    number = _ILO_NUMBER.match(instrument.id)
+    if number:  # conventions by number, each protocol after its convention
+        return (int(number.group(2)), number.group(1) == "p", "")
+    return (0, 0, instrument.name.casefold())
+
+
 def _references(texts: DraftTexts) -> list[Block]:
-    """Every instrument, guidance and code the themes refer to, once, from instruments.toml."""
-    names: dict[str, str] = {}
-    for theme in texts.themes:
-        refs = theme.references
-        for instrument in (refs.oecd[0], refs.ungps[0], *refs.instruments):
-            names.setdefault(instrument.id, instrument.name)
-        for code, _ in refs.codes:
-            names.setdefault(code.id, code.name)
-    return [
+    """Every instrument, guidance, code and law the draft cites (instruments.toml), each once,
+    grouped (international frameworks, ILO conventions, guidance and sector initiatives, codes,
+    laws) and sorted within each group."""
+    by_id = {i.id: i for i in texts.instruments}
+    blocks: list[Block] = [
         Heading(texts.label("references_title"), 1),
         Paragraph(texts.label("references_intro")),
-        Bullets(tuple(names.values())),
     ]
+    for group in REFERENCE_GROUPS:
+        members = sorted(
+            (i for i in by_id.values() if reference_group(i) == group), key=_reference_order
+        )
+        if members:
+            blocks += [
+                Heading(texts.label(f"references_{group}"), 2),
+                Bullets(tuple(i.name for i in members)),
+            ]
+    return blocks
 
 
 def _date(texts: DraftTexts, moment: datetime) -> str:
