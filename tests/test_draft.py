@@ -564,7 +564,7 @@ def test_sign_off_and_accepted_owners_close_open_items() -> None:
         owner(k, 60 + i, OwnerState.ACCEPTED, f"Owner {i}") for i, k in enumerate(THEME_KEYS)
     )
     draft = build(poll, "en", owners, signed_off=True)
-    assert not any("theme" in i for i in draft.open_items)
+    assert not any("has no owner" in i or "proposed owner" in i for i in draft.open_items)
     assert not any("approved" in i for i in draft.open_items)
     assert any(i.startswith("Nobody has answered") for i in draft.open_items)
     unsigned = build(poll, "en", owners)
@@ -718,3 +718,27 @@ def test_no_theme_names_an_instrument_twice() -> None:
             for instrument in theme.references.instruments:
                 assert text.count(instrument.name) <= 1, (lang, theme.key, instrument.id)
             assert len(lines) == len(set(lines))
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_open_items_are_complete_and_say_what_to_do_where(lang: str) -> None:
+    draft = build(standard_poll(), lang)
+    texts = draft_texts(lang)
+    items = draft.open_items
+    chapters = {
+        k: texts.section(k).heading for k in ("mission", "purchasing", "grievance", "governance")
+    }
+    for key, chapter in chapters.items():
+        assert any(f"“{chapter}”" in i for i in items), key  # each placeholder, by chapter
+    silent = 15 - 14  # invited - respondents in the standard poll
+    said = texts.label("open_silent", count=silent, invited=15)
+    assert said in items
+    assert (
+        "1 of the 15 invited colleagues has not"
+        if lang == "en"
+        else "1 van de 15 uitgenodigde collega's heeft nog niet"
+    ) in said
+    themes = texts.section("themes").heading
+    unmentioned = next(i for i in items if f"“{themes}”" in i)
+    assert texts.theme("animal-welfare").name in unmentioned
+    assert texts.theme("living-wage").name not in unmentioned  # colleagues mentioned it

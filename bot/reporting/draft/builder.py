@@ -75,7 +75,8 @@ def build_draft(
         texts.label("merged_group"),
     )
     owner_of = owner_by_theme(owners)
-    open_items = _open_items(texts, questions, collected, owner_of, signed_off)
+    mentions = _mentions(texts, by_id, collected)
+    open_items = _open_items(texts, questions, collected, owner_of, signed_off, mentions)
     owner_said = _owner_said(owner_of, owner_answers, pack.owner_questions)
 
     blocks: list[Block] = []
@@ -85,7 +86,7 @@ def build_draft(
         blocks += _listed(texts, key)
         if key == "frameworks":
             blocks += _ilo(texts)
-    blocks += _themes(texts, by_id, collected, owner_of, owner_said, max_quotes)
+    blocks += _themes(texts, mentions, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts)
     blocks += _action_plan(texts, owner_of, owner_answers)
@@ -106,7 +107,14 @@ def build_draft(
     )
 
 
-PLAN_QUESTIONS = ("first_step", "information", "involve")  # owner questions the plan carries
+PLAN_QUESTIONS = ("first_step", "information", "involve")
+# The draft's own placeholders and facts to check: (chapter, open-item label) in reading order.
+PLACEHOLDERS = (
+    ("mission", "open_fill_mission"),
+    ("purchasing", "open_check_purchasing"),
+    ("grievance", "open_fill_grievance"),
+    ("governance", "open_fill_governance"),
+)  # owner questions the plan carries
 
 
 def _action_plan(
@@ -311,16 +319,10 @@ def _owner_text(texts: DraftTexts, owner: ThemeOwner | None) -> str:
     return texts.label("proposed_owner", name=name)
 
 
-def _themes(
-    texts: DraftTexts,
-    questions: Mapping[str, Question],
-    collected: Collected,
-    owner_of: Mapping[str, ThemeOwner],
-    owner_said: Mapping[str, tuple[tuple[str, str], ...]],
-    max_quotes: int,
-) -> list[Block]:
-    section = texts.section("themes")
-    blocks: list[Block] = [*section_start(section), note(section)]
+def _mentions(
+    texts: DraftTexts, questions: Mapping[str, Question], collected: Collected
+) -> dict[str, list[tuple[str, str]]]:
+    """Per theme, the answers that mention it, as (text, question title)."""
     matcher = ThemeMatcher({t.key: t.keywords for t in texts.themes})
     titles = {qid: q.title for qid, q in questions.items()}
     items = [
@@ -328,7 +330,18 @@ def _themes(
         for qid, qa in collected.by_question.items()
         for text, _ in qa.texts
     ]
-    mentions = matcher.mentions(items)
+    return matcher.mentions(items)
+
+
+def _themes(
+    texts: DraftTexts,
+    mentions: Mapping[str, list[tuple[str, str]]],
+    owner_of: Mapping[str, ThemeOwner],
+    owner_said: Mapping[str, tuple[tuple[str, str], ...]],
+    max_quotes: int,
+) -> list[Block]:
+    section = texts.section("themes")
+    blocks: list[Block] = [*section_start(section), note(section)]
     for theme in texts.themes:
         blocks += _theme(
             texts, theme, owner_of.get(theme.key), mentions.get(theme.key, []), max_quotes
@@ -394,9 +407,18 @@ def _open_items(
     collected: Collected,
     owner_of: Mapping[str, ThemeOwner],
     signed_off: bool,
+    mentions: Mapping[str, list[tuple[str, str]]],
 ) -> tuple[str, ...]:
-    """Unanswered questions, themes without an accepted owner, unheard disciplines, sign-off."""
+    """Everything still to do before the draft can be adopted, each saying what and where:
+    the draft's own placeholders and facts to check, colleagues who have not answered,
+    unanswered questions, themes without an accepted owner, themes nobody mentioned, unheard
+    disciplines, and the sign-off."""
     items: list[str] = []
+    for key, label in PLACEHOLDERS:
+        items.append(texts.label(label, chapter=texts.section(key).heading))
+    silent = collected.invited - collected.respondents
+    if silent > 0:
+        items.append(texts.label("open_silent", count=silent, invited=collected.invited))
     for question in questions:
         if not collected.question(question.id).people:
             items.append(texts.label("open_unanswered", question=question.title))
@@ -414,6 +436,15 @@ def _open_items(
         elif owner.state is not OwnerState.ACCEPTED:
             name = owner.display_name.strip() or texts.label("owner_unnamed")
             items.append(texts.label("open_proposed", theme=theme.name, name=name))
+    unmentioned = [t.name for t in texts.themes if not mentions.get(t.key)]
+    if unmentioned:
+        items.append(
+            texts.label(
+                "open_unmentioned",
+                themes=", ".join(unmentioned),
+                chapter=texts.section("themes").heading,
+            )
+        )
     discipline = next((q for q in questions if q.id == DISCIPLINE_QUESTION), None)
     if discipline is not None:
         # "Something else" is a catch-all, not a part of the company that should be heard from.
