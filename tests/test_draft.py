@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.section import WD_ORIENT
 
 from bot.content.draft_texts import load_draft_texts
 from bot.content.loader import ContentError, content_root, parse_questions, read_toml
@@ -681,6 +682,12 @@ def test_the_action_plan_carries_each_owners_first_step(lang: str) -> None:
     assert any(
         c.cells[0].text == texts.label("plan_theme") for t in document.tables for c in t.rows[:1]
     )
+    # Six columns of text get landscape pages, then the document returns to portrait.
+    orientations = [section.orientation for section in document.sections]
+    assert orientations[-2:] == [WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == texts.label("plan_theme"))
+    widths = [column.width for column in table.columns]
+    assert widths[2] > widths[1] and round(sum(widths) / 360000) <= 25  # cm: fits the page
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])

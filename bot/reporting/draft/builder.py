@@ -145,7 +145,7 @@ def _action_plan(
     return [
         Heading(texts.label("plan_title"), 1),
         Paragraph(texts.label("plan_intro")),
-        Table(header, tuple(rows)),
+        Table(header, tuple(rows), wide=True),
         Paragraph(texts.label("plan_note"), style="note"),
         Heading(texts.label("plan_targets_title"), 2),
         Paragraph(texts.label("plan_targets_intro")),

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -75,6 +76,8 @@ class _Writer:
         self.style_id = {name: styles[name].style_id for name in STYLES}
         self._set_language(LANGUAGE_TAGS.get(language, language))
         self.last_runs: list[Any] = []  # the last paragraph's runs: where a note is anchored
+        self.width: int = TEXT_WIDTH  # of the text on the current page
+        self.landscape = False
         self.note_author = ""
 
     def _set_language(self, tag: str) -> None:
@@ -169,8 +172,21 @@ class _Writer:
         table._tbl.tblStyle_val = self.style_id[TABLE_STYLE]
         return table
 
+    def _orientation(self, landscape: bool) -> None:
+        """Starts a new section on a new page, in landscape or back in portrait; the header
+        and footer carry on (they are linked to the previous section)."""
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        width, height = A4
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = (height, width) if landscape else (width, height)
+        section.different_first_page_header_footer = False
+        self.width = (height if landscape else width) - 2 * MARGIN
+        self.landscape = landscape
+
     def table(self, block: Table, after_table: bool) -> None:
-        if after_table:
+        if block.wide and not self.landscape:
+            self._orientation(landscape=True)
+        elif after_table:
             # Word would merge two tables that touch into one.
             self.paragraph()
         table = self._table(cols=len(block.header))
@@ -182,9 +198,14 @@ class _Writer:
         for row in block.rows:
             added = table.add_row()
             _keep_together(added)
+            if not any(row):
+                added.height = EMPTY_ROW  # a row to fill in (a signature, a target) has room
             for cell, text in zip(added.cells, row, strict=False):
                 if text:
                     _add_text(cell.paragraphs[0].add_run(), text)
+        _set_widths(table, column_widths(block, self.width))
+        if block.wide:
+            self._orientation(landscape=False)
 
 
 def _add_text(run: Any, text: str) -> Any:
@@ -210,6 +231,48 @@ def _repeat_header(row: Any) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     trpr.append(header)
+
+
+TEXT_WIDTH = Cm(16)  # A4 less the margins
+EMPTY_ROW = Cm(1)
+
+
+CHAR_WIDTH_CM = 0.28  # about one character of the body font, bold headers included
+CELL_PADDING_CM = 0.4
+PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
+
+
+def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
+    """Column widths that follow the content: a column of names or labels is at least as wide
+    as its longest word (Word and LibreOffice would break "Discriminatie" in a narrow one), a
+    column of prose at least a few words wide, and the room left goes to the longer texts."""
+    minimum: list[float] = []
+    weight: list[float] = []
+    for index in range(len(block.header)):
+        cells = [row[index] for row in block.rows if index < len(row)] + [block.header[index]]
+        longest = max((len(c) for c in cells), default=1)
+        longest_word = max((len(w) for c in cells for w in c.split()), default=1)
+        fitted = min(longest_word, 10 if longest > PROSE else 16)
+        minimum.append(fitted * CHAR_WIDTH_CM + CELL_PADDING_CM)
+        weight.append(min(longest, 80) ** 0.5 if longest > PROSE else 0.0)
+    available = text_width / Cm(1)  # in cm
+    room = available - sum(minimum)
+    if room <= 0:
+        widths = [m * available / sum(minimum) for m in minimum]
+    elif sum(weight):
+        widths = [m + room * w / sum(weight) for m, w in zip(minimum, weight, strict=True)]
+    else:
+        widths = [m + room / len(minimum) for m in minimum]
+    return [int(Cm(w)) for w in widths]
+
+
+def _set_widths(table: Any, widths: list[int]) -> None:
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=False):
+        column.width = width  # the grid, which LibreOffice follows
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=False):
+            cell.width = width
 
 
 def _keep_together(row: Any) -> None:
@@ -270,8 +333,13 @@ def render_docx(draft: PolicyDraft) -> bytes:
     writer.title_page(page)
     writer.contents(page)
     after_table = False
-    for block in draft.blocks:
+    blocks = draft.blocks
+    for index, block in enumerate(blocks):
         if isinstance(block, Heading):
+            # A wide table's landscape pages start at its heading, so they stay together.
+            ahead = blocks[index + 1 : index + 3]
+            if any(isinstance(b, Table) and b.wide for b in ahead) and not writer.landscape:
+                writer._orientation(landscape=True)
             writer.heading(block)
         elif isinstance(block, Paragraph):
             writer.text(block)

@@ -45,6 +45,7 @@ class Quote:
 class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    wide: bool = False  # many columns of text: Word puts it on landscape pages
 
 
 Block = Heading | Paragraph | Bullets | Quote | Table
