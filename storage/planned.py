@@ -154,6 +154,12 @@ class PlannedStore:
     async def draft_file(self, draft_id: int) -> DraftFile | None:
         return await self._query(reads.draft_file(draft_id))
 
+    async def new_draft_version(self, campaign_id: int, at: datetime, snapshot: str) -> int:
+        return await self._apply(writes.new_draft_version(campaign_id, iso(at), snapshot))
+
+    async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
+        return await self._query(reads.last_draft_version(campaign_id))
+
     async def prune(self, before: datetime, batch: int) -> dict[str, int]:
         return await self._apply(writes.prune(iso(before), batch))
 

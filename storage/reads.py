@@ -217,6 +217,15 @@ def draft_file(draft_id: int) -> Plan[DraftFile | None]:
     return DraftFile(str(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
 
 
+def last_draft_version(campaign_id: int) -> Plan[tuple[int, str] | None]:
+    rows = yield Rows(
+        "SELECT version, snapshot FROM draft_versions WHERE campaign_id = ?"
+        " ORDER BY version DESC LIMIT 1",
+        (campaign_id,),
+    )
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
 def address(key: PersonKey) -> Plan[str | None]:
     rows = yield Rows(f"SELECT address FROM addresses{WHO}", _who(key))
     return str(rows[0][0]) if rows else None

@@ -286,8 +286,22 @@ _V10: Sequence[str] = (
 # replica taking it over asks the platform whether they arrived before sending them again.
 _V11: Sequence[str] = ("ALTER TABLE jobs ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",)
 
+# Version 12: each compile of a campaign's draft is a version; its figures are kept, so the next
+# version can say what changed.
+_V12: Sequence[str] = (
+    """
+    CREATE TABLE draft_versions (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        snapshot    TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, version)
+    )
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

@@ -331,6 +331,17 @@ def save_drafts(campaign_id: int, files: Sequence[DraftFile], at: str) -> Plan[t
     return tuple(ids)
 
 
+def new_draft_version(campaign_id: int, at: str, snapshot: str) -> Plan[int]:
+    """The next version of a campaign's draft, with its figures."""
+    rows = yield Rows(
+        "INSERT INTO draft_versions (campaign_id, version, at, snapshot)"
+        " SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ? FROM draft_versions WHERE campaign_id = ?"
+        " RETURNING version",
+        (campaign_id, at, snapshot, campaign_id),
+    )
+    return int(rows[0][0])
+
+
 def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
     """Queues invitations after the highest sequence number, ignoring keys queued before."""
     if not items:

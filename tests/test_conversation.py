@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+import docx
 import pytest
 
 from bot.core.domain import Person, Phase, Role
@@ -289,6 +291,15 @@ async def test_status_draft_and_stop(h: Harness) -> None:
     for location in share.locations:
         assert Path(location).is_file()
     assert "Still missing" in share.text
+    assert "Version 1. This is the first version" in share.text
+
+    # The next compile is version 2 and says what changed since version 1.
+    second = (await h.say(lead, "draft"))[-1]
+    assert isinstance(second, FileShare)
+    assert "Version 2. Since version 1: 0 new respondents" in second.text
+    word = docx.Document(io.BytesIO(next(f.data for f in second.files if f.name.endswith(".docx"))))
+    cover = "\n".join(p.text for p in word.paragraphs[:8])
+    assert "Version 2" in cover and "Since version 1" in cover
 
     replies = await h.say(lead, "stop")
     assert "is closed" in texts(replies)

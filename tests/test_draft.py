@@ -611,7 +611,8 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     assert section.different_first_page_header_footer  # the cover has neither
     header = section.header.paragraphs[0].text
     draft_words = "Draft for discussion" if lang == "en" else "Concept ter bespreking"
-    assert header == f"Stoffen & Co <B.V.> · {draft_words}"
+    version = "Version 1" if lang == "en" else "Versie 1"
+    assert header == f"Stoffen & Co <B.V.> · {draft_words} · {version}"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         footers = [archive.read(n).decode() for n in archive.namelist() if "footer" in n]
         xml = archive.read("word/document.xml").decode()

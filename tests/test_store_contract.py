@@ -716,3 +716,12 @@ async def test_drafts_are_kept_for_every_replica_until_retention(store: Store) -
     assert gone["drafts"] == 2
     assert await store.draft_file(ids[0]) is None
     assert await store.draft_file(later[0]) == markdown
+
+
+async def test_each_compile_is_the_next_version_of_its_campaigns_draft(store: Store) -> None:
+    first, other = await new_campaign(store), await new_campaign(store, tenant="T2")
+    assert await store.last_draft_version(first) is None
+    assert await store.new_draft_version(first, T0, '{"respondents": 1}') == 1
+    assert await store.new_draft_version(first, T0, '{"respondents": 3}') == 2
+    assert await store.new_draft_version(other, T0, "{}") == 1  # counted per campaign
+    assert await store.last_draft_version(first) == (2, '{"respondents": 3}')

@@ -271,6 +271,7 @@ async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         result = await compile_draft(services, campaign, campaign.language)
         missing = "\n".join(f"- {item}" for item in result.draft.open_items)
         text = msgs("draft.ready", id=campaign.id, respondents=result.respondents)
+        text += f" {result.draft.title_page.version}. {result.draft.title_page.changes}"
         if missing:
             text += "\n" + msgs("draft.missing", items=missing)
         await reply(FileShare(text, result.files, result.locations, result.stored))

@@ -391,6 +391,15 @@ class DraftStore(Protocol):
         """A kept file, or None when there is none with that id (or it was pruned)."""
         ...
 
+    async def new_draft_version(self, campaign_id: int, at: datetime, snapshot: str) -> int:
+        """Records a compile of the campaign's draft with its figures (JSON); returns its
+        version number: 1, 2, 3… per campaign."""
+        ...
+
+    async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
+        """The latest version of the campaign's draft and its figures, or None."""
+        ...
+
 
 class Housekeeping(Protocol):
     """What the store may forget after the retention period (`IMVO_RETENTION_DAYS`)."""

@@ -7,13 +7,14 @@ files.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
 from bot.flows.services import Services
-from bot.reporting.draft.builder import build_draft
+from bot.reporting.draft.builder import build_draft, snapshot
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import PolicyDraft
@@ -51,6 +52,8 @@ async def compile_draft(
     owner_answers = await store.owner_answers()
     now = services.clock.now()
     pack = services.content.for_language(language)
+    last = await store.last_draft_version(campaign.id)
+    version, previous = (last[0] + 1, json.loads(last[1])) if last else (1, None)
     build = partial(
         build_draft,
         campaign=campaign,
@@ -61,6 +64,8 @@ async def compile_draft(
         anonymity_min=services.settings.anonymity_min,
         owner_answers=owner_answers,
         company=services.settings.company_name,
+        version=version,
+        previous=previous,
     )
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents
@@ -74,6 +79,7 @@ async def compile_draft(
             markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template)
             data = markdown.encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
+    await store.new_draft_version(campaign.id, now, json.dumps(snapshot(draft)))
     stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
     locations = await services.sink.save(campaign.id, files)  # the folder: an export
     return CompiledDraft(draft, tuple(files), locations, respondents, stored)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
@@ -56,6 +58,8 @@ def build_draft(
     signed_off: bool = False,
     owner_answers: Sequence[OwnerAnswer] = (),
     company: str = "",
+    version: int = 1,
+    previous: Mapping[str, Any] | None = None,
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -97,13 +101,47 @@ def build_draft(
     blocks.append(Bullets(open_items) if open_items else Paragraph(texts.label("open_none")))
     blocks.append(note(section))
 
+    accepted = sum(1 for o in owner_of.values() if o.state is OwnerState.ACCEPTED)
+    page = replace(
+        _title_page(texts, campaign, collected, generated_at, company),
+        version=texts.label("version", n=version),
+        changes=_changes(texts, version, previous, collected.respondents, accepted, open_items),
+    )
     return PolicyDraft(
         campaign_id=campaign.id,
         language=texts.language,
         generated_at=generated_at,
-        title_page=_title_page(texts, campaign, collected, generated_at, company),
+        title_page=page,
         blocks=tuple(blocks),
         open_items=open_items,
+        figures=(("respondents", collected.respondents), ("owners", accepted)),
+    )
+
+
+def snapshot(draft: PolicyDraft) -> dict[str, Any]:
+    """What the next version of the draft compares itself with."""
+    return {**dict(draft.figures), "open": list(draft.open_items)}
+
+
+def _changes(
+    texts: DraftTexts,
+    version: int,
+    previous: Mapping[str, Any] | None,
+    respondents: int,
+    owners: int,
+    open_items: Sequence[str],
+) -> str:
+    """What changed since the previous version: new respondents, owners, open items closed."""
+    if previous is None or version <= 1:
+        return texts.label("changes_first")
+    before = set(previous.get("open") or ())
+    return texts.label(
+        "changes",
+        previous=version - 1,
+        respondents=max(0, respondents - int(previous.get("respondents") or 0)),
+        owners=max(0, owners - int(previous.get("owners") or 0)),
+        closed=len(before - set(open_items)),
+        added=len(set(open_items) - before),
     )
 
 

@@ -105,8 +105,8 @@ class _Writer:
         section.different_first_page_header_footer = True
         header = section.header.paragraphs[0]
         header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        words = page.word("header")
-        _add_text(header.add_run(), f"{page.company} · {words}" if page.company else words)
+        words = " · ".join(w for w in (page.company, page.word("header"), page.version) if w)
+        _add_text(header.add_run(), words)
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for piece in _PLACEHOLDER.split(page.word("footer")):
@@ -121,7 +121,9 @@ class _Writer:
         (top or title).paragraph_format.space_before = Cm(5)
         self.paragraph(page.subtitle, "Subtitle")
         self.paragraph(page.campaign)
-        self.paragraph(page.date)
+        self.paragraph(" · ".join(w for w in (page.date, page.version) if w))
+        if page.changes:
+            self.paragraph(page.changes)
         self.paragraph()
         table = self._table(cols=2)
         for label, value in page.figures:

@@ -104,6 +104,8 @@ def render_markdown(draft: PolicyDraft, template: str) -> str:
             "date": page.date,
             "figures": [list(f) for f in page.figures],
             "company": page.company,
+            "version": page.version,
+            "changes": page.changes,
             "note_label": page.word("note_label"),
         },
         blocks=[_block(b) for b in draft.blocks],

@@ -59,6 +59,8 @@ class TitlePage:
     date: str  # the compile date, formatted for the draft's language
     figures: tuple[tuple[str, str], ...]  # (label, value): invited, responded, completed, rate
     company: str = ""  # IMVO_COMPANY_NAME; empty: the draft names no company
+    version: str = ""  # "Version 3"
+    changes: str = ""  # what changed since the previous version, in a sentence
     # The Word layout's own words: running header, "page X of Y", the contents and its hint.
     layout: tuple[tuple[str, str], ...] = ()
 
@@ -75,3 +77,5 @@ class PolicyDraft:
     blocks: tuple[Block, ...]
     # What is still missing, as sentences; the draft's last chapter and the chat reply.
     open_items: tuple[str, ...]
+    # The figures the next version compares itself with (`snapshot` in draft_versions).
+    figures: tuple[tuple[str, int], ...] = ()
