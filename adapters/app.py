@@ -134,15 +134,8 @@ async def open_platform_app(
         transports["teams"] = TeamsTransport(teams_connection, store, content, settings.language)
         directories["teams"] = TeamsPeople(store)
     router = PlatformRouter(transports, directories)
-    app = await open_app(
-        settings,
-        transport=router,
-        directory=router,
-        store=store,
-        content=content,
-        send_rate=rate,
-        clock=clock,
-    )
+    app = await open_app(settings, transport=router, directory=router, store=store,
+                         content=content, send_rate=rate, clock=clock)  # fmt: skip
     slack = None
     if slack_parts is not None:
         client, people, slack_transport = slack_parts

@@ -12,6 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.domain import LANGUAGES
 
+RETENTION_WHY = (
+    ": a handled event must be remembered for at least a day, longer than any platform"
+    " redelivers it"
+)
+
 
 class SettingsError(ValueError):
     """A setting has a value the bot cannot use; the message names the variable."""
@@ -109,15 +114,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
     anonymity_min = whole("IMVO_ANONYMITY_MIN", 5, 1)
     db_pool_size = whole("IMVO_DB_POOL_SIZE", 10, 2, 200)
     lease_seconds = whole("IMVO_LEASE_SECONDS", 60, 2, 3600)
-    retention_days = whole(
-        "IMVO_RETENTION_DAYS",
-        30,
-        1,
-        3650,
-        unit=" of days",
-        why=": a handled event must be remembered for at least a day, longer than any platform"
-        " redelivers it",
-    )
+    retention_days = whole("IMVO_RETENTION_DAYS", 30, 1, 3650, " of days", RETENTION_WHY)
     admins = tuple(a.strip() for a in get("IMVO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if ":" not in admin:
