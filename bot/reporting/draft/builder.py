@@ -21,6 +21,7 @@ from bot.core.domain import (
     Campaign,
     OwnerAnswer,
     OwnerState,
+    PersonKey,
     Question,
     ThemeOwner,
 )
@@ -81,7 +82,8 @@ def build_draft(
     owner_of = owner_by_theme(owners)
     mentions = _mentions(texts, by_id, collected)
     open_items = _open_items(texts, questions, collected, owner_of, signed_off, mentions)
-    owner_said = _owner_said(owner_of, owner_answers, pack.owner_questions)
+    owners_answered = _accepted_answers(owner_of, owner_answers)
+    owner_said = _owner_said(owners_answered, pack.owner_questions)
 
     blocks: list[Block] = []
     blocks += _intro(texts, collected)
@@ -93,7 +95,7 @@ def build_draft(
     blocks += _themes(texts, mentions, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts)
-    blocks += _action_plan(texts, owner_of, owner_answers)
+    blocks += _action_plan(texts, owner_of, owners_answered)
     blocks += _references(texts)
     blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
     section = texts.section("open_items")
@@ -156,21 +158,18 @@ PLACEHOLDERS = (
 
 
 def _action_plan(
-    texts: DraftTexts, owner_of: Mapping[str, ThemeOwner], answers: Sequence[OwnerAnswer]
+    texts: DraftTexts,
+    owner_of: Mapping[str, ThemeOwner],
+    answered: Mapping[str, Mapping[str, str]],
 ) -> list[Block]:
     """Per theme: the owner, their first step, the information they need and who else to
     involve (from the owners' questionnaire), with an empty "by when" column; then a table of
     indicators and targets to fill in."""
-    said = {(a.theme, a.person, a.question_id): a.text for a in answers if a.text and not a.skipped}
     rows: list[tuple[str, ...]] = []
     for theme in texts.themes:
-        owner = owner_of.get(theme.key)
-        accepted = owner is not None and owner.state is OwnerState.ACCEPTED
-        steps = tuple(
-            (said.get((theme.key, owner.person, q)) or "") if accepted and owner else ""
-            for q in PLAN_QUESTIONS
-        )
-        rows.append((theme.name, _owner_text(texts, owner), *steps, ""))
+        said = answered.get(theme.key, {})
+        steps = tuple(said.get(q, "") for q in PLAN_QUESTIONS)
+        rows.append((theme.name, _owner_text(texts, owner_of.get(theme.key)), *steps, ""))
     header = tuple(
         texts.label(k)
         for k in ("plan_theme", "plan_owner", "plan_first_step", "plan_information",
@@ -272,24 +271,28 @@ def _discipline_labels(texts: DraftTexts, questions: Mapping[str, Question]) -> 
     return labels
 
 
+def _accepted_answers(
+    owner_of: Mapping[str, ThemeOwner], answers: Sequence[OwnerAnswer]
+) -> dict[str, dict[str, str]]:
+    """Per theme, what its accepted owner answered in the owners' questionnaire, by question."""
+    by_owner: dict[tuple[str, PersonKey], dict[str, str]] = {}
+    for a in answers:
+        if a.text and not a.skipped:
+            by_owner.setdefault((a.theme, a.person), {})[a.question_id] = a.text
+    return {
+        theme: by_owner.get((theme, owner.person), {})
+        for theme, owner in owner_of.items()
+        if owner.state is OwnerState.ACCEPTED
+    }
+
+
 def _owner_said(
-    owner_of: Mapping[str, ThemeOwner],
-    answers: Sequence[OwnerAnswer],
-    questions: Sequence[Question],
+    answered: Mapping[str, Mapping[str, str]], questions: Sequence[Question]
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Per theme, the accepted owner's questionnaire answers as (question title, answer) rows."""
-    texts = {
-        (a.theme, a.person, a.question_id): a.text for a in answers if a.text and not a.skipped
-    }
     said: dict[str, tuple[tuple[str, str], ...]] = {}
-    for theme, owner in owner_of.items():
-        if owner.state is not OwnerState.ACCEPTED:
-            continue
-        rows = tuple(
-            (q.title, text)
-            for q in questions
-            if (text := texts.get((theme, owner.person, q.id))) is not None
-        )
+    for theme, by_question in answered.items():
+        rows = tuple((q.title, by_question[q.id]) for q in questions if q.id in by_question)
         if rows:
             said[theme] = rows
     return said
