@@ -6,7 +6,6 @@ share `adapters.teams.connection`.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -98,7 +97,7 @@ class TeamsAdapter(Background):
         if not verdict.passes:
             log.warning("Teams request not handled (%s): %s", verdict.status, verdict.reason)
             return web.Response(status=verdict.status or 400, text=verdict.reason)
-        if not self.connection.may_reach(json.loads(raw).get("serviceUrl")):
+        if not self.connection.may_reach(verdict.service_url):
             return web.Response(
                 status=403, text="unauthenticated mode accepts only loopback serviceUrls"
             )

@@ -74,6 +74,7 @@ ADDRESSED = frozenset({"message", "conversationUpdate", "installationUpdate", "i
 class Verdict:
     status: int | None  # None: hand the request on to botbuilder
     reason: str = ""
+    service_url: str | None = None  # of an activity that passed
 
     @property
     def passes(self) -> bool:
@@ -103,7 +104,7 @@ def inspect(raw: bytes) -> Verdict:
     tenant = (activity.channel_data or {}).get("tenant")
     if tenant is not None and not (isinstance(tenant, dict) and _is_text(tenant.get("id"))):
         return Verdict(400, "not an activity: channelData.tenant is not {id: text}")
-    return Verdict(None)
+    return Verdict(None, service_url=activity.service_url)
 
 
 def _is_text(value: Any) -> bool:
