@@ -12,6 +12,7 @@ in that database, dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -93,3 +94,12 @@ BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[str]]] = {
     "sqlite": sqlite_backend,
     "postgres": postgres_backend,
 }
+
+
+def sqlite_rows(url_or_path: str | Path) -> dict[str, list[str]]:
+    """Every row of every table of a SQLite database (a `sqlite:///` URL or a path), sorted:
+    two snapshots are equal exactly when nothing was changed."""
+    path = Path(str(url_or_path).removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack, signed
 from tests.fake_teams import FakeConnector, activity
+from tests.stores import sqlite_rows
 
 SECRET = "fuzz-secret"
 # CI runs the same examples every time (a red build must be reproducible); explore further with
@@ -149,9 +149,7 @@ class Endpoint:
         return self.loop.run_until_complete(coroutine)
 
     def rows(self) -> dict[str, list[str]]:
-        with sqlite3.connect(self.db) as db:
-            names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in names}
+        return sqlite_rows(self.db)
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
         async def send() -> int:

@@ -5,25 +5,20 @@ signature header gets 401."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.fake_slack import form
+from tests.stores import sqlite_rows
 from tests.test_slack import World, world  # noqa: F401 - the fixture
 
 FORM = "application/x-www-form-urlencoded"
 
 
-def snapshot(w: World) -> dict[str, list[Any]]:
-    """Every row of every table of the bot's SQLite database."""
-    path = w.server.app.services.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(Path(path)) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables}
+def snapshot(w: World) -> dict[str, list[str]]:
+    return sqlite_rows(w.server.app.services.settings.database_url)
 
 
 def message(**event: Any) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,12 @@ from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
 from tests.fake_teams import activity
+from tests.stores import sqlite_rows
 from tests.test_teams import Teams, close, make, teams  # noqa: F401 - the fixture
 
 
-def snapshot(t: Teams) -> dict[str, list[Any]]:
-    path = t.server.app.services.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(Path(path)) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables}
+def snapshot(t: Teams) -> dict[str, list[str]]:
+    return sqlite_rows(t.server.app.services.settings.database_url)
 
 
 def shaped(url: str, **changes: Any) -> str:
