@@ -239,8 +239,8 @@ TEXT_WIDTH = Cm(16)  # A4 less the margins
 EMPTY_ROW = Cm(1)
 
 
-CHAR_WIDTH_CM = 0.28  # about one character of the body font, bold headers included
-CELL_PADDING_CM = 0.4
+CHAR_WIDTH_CM = 0.3  # about one character of the body font, bold headers included
+CELL_PADDING_CM = 0.6
 PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
 
 
