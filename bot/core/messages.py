@@ -11,7 +11,7 @@ an event id seen before has no effect a second time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -71,14 +71,27 @@ class CardSection:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A chart that goes with a card: a small PNG, its file name, and the same figures in words
+    (`alt`) for screen readers and for clients that show no images."""
+
+    name: str
+    data: bytes = field(repr=False)
+    alt: str = ""
+
+
+@dataclass(frozen=True)
 class Card:
-    """A structured message. `fallback` is what a client without cards shows."""
+    """A structured message. `fallback` is what a client without cards shows. `pictures` are
+    shown after the card (Slack: uploaded into the same conversation; Teams: inline images);
+    the card's own text never depends on them."""
 
     title: str
     sections: tuple[CardSection, ...] = ()
     actions: tuple[Choice, ...] = ()
     context: str = ""
     fallback: str = ""
+    pictures: tuple[Picture, ...] = ()
 
     def plain(self) -> str:
         if self.fallback:
