@@ -30,6 +30,7 @@ class FakeSlack:
     channels: dict[str, list[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    announced: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> its name etc.
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     rate_limited: int = 0  # answer this many next calls with HTTP 429
     rate_limited_for: dict[str, int] = field(default_factory=dict)  # per method, the same
@@ -175,6 +176,7 @@ class FakeSlack:
             return {"ok": True, "messages": newest, "has_more": len(kept) > limit}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
+            self.announced[file_id] = p
             return {"ok": True, "upload_url": f"{self.base}upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = p.get("files") or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ class FakeConnector:
     created: list[dict[str, Any]] = field(default_factory=list)  # conversations the bot opened
     # The identity provider's OpenID metadata (`/openid`); its key set (`/keys`) knows one key.
     identity: dict[str, Any] = field(default_factory=dict)
+    # An HTTP status to refuse a posted activity with (None: take it); refused ones are kept apart.
+    refusing: Callable[[dict[str, Any]], int | None] | None = None
+    refused: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -42,7 +46,13 @@ class FakeConnector:
         return web.json_response({"keys": [key]})
 
     async def post(self, request: web.Request) -> web.Response:
-        self.sent.append((request.match_info["conversation"], await request.json()))
+        body = await request.json()
+        status = self.refusing(body) if self.refusing is not None else None
+        if status is not None:
+            self.refused.append((status, body))
+            error = {"error": {"code": "Refused", "message": f"refused with {status}"}}
+            return web.json_response(error, status=status, headers={"Retry-After": "1"})
+        self.sent.append((request.match_info["conversation"], body))
         return web.json_response({"id": f"act-{next(self._ids)}"})
 
     async def put(self, request: web.Request) -> web.Response:

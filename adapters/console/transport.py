@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from bot.core.domain import AudienceResolution, Delivery, Person, PersonKey
-from bot.core.messages import Choices, Message
+from bot.core.messages import Card, Choices, Message
 from bot.core.ports import Store
 
 PLATFORM = "console"
@@ -19,8 +19,14 @@ def console_key(name: str) -> PersonKey:
 
 
 def render(message: Message) -> str:
-    """A neutral message as terminal text: its plain-text fallback."""
-    return message.plain()
+    """A neutral message as terminal text: its plain-text fallback, then a line for each of a
+    card's pictures, so the person at the terminal knows a chart went with it (and what it
+    shows, in words)."""
+    text = message.plain()
+    if isinstance(message, Card) and message.pictures:
+        lines = [f"[📊 {' '.join((p.alt or p.name).split())}]" for p in message.pictures]
+        text = "\n".join([text, *lines])
+    return text
 
 
 class ConsoleTransport:

@@ -33,6 +33,7 @@ MAX_BUTTON_VALUE = 2000
 MAX_OPTION_VALUE = 150
 MAX_OPTIONS = 100  # options per select
 MAX_ELEMENTS = 25  # elements per actions block
+MAX_ALT = 1000  # a file's alt_txt (files.getUploadURLExternal: alt_txt_too_large)
 
 MAX_BUTTONS = 10  # more choices than this become a select
 SELECT = "select"
@@ -74,6 +75,30 @@ def render(message: Message) -> list[SlackMessage]:
     else:  # pragma: no cover - the Message union is closed
         raise TypeError(f"not a neutral message: {type(message).__name__}")
     return _messages(escape(message.plain()).strip(), _pack(units))
+
+
+def picture_uploads(message: Message) -> list[dict[str, Any]]:
+    """A card's pictures as `files_upload_v2(file_uploads=...)` items: the bytes, the file name,
+    and the alt text as the title people see and the description screen readers read.
+
+    Neither is mrkdwn, so nothing is escaped. Both are shortened to Slack's limit for a
+    description (one too long refuses the whole upload); the title on one line. Other messages
+    have no pictures.
+    """
+    if not isinstance(message, Card):
+        return []
+    uploads = []
+    for picture in message.pictures:
+        alt = _shorten(picture.alt.strip(), MAX_ALT)
+        upload: dict[str, Any] = {
+            "content": picture.data,
+            "filename": picture.name,
+            "title": _shorten(" ".join(alt.split()), MAX_ALT) or picture.name,
+        }
+        if alt:
+            upload["alt_txt"] = alt
+        uploads.append(upload)
+    return uploads
 
 
 def parse_action_id(action_id: str) -> tuple[str, int | None]:

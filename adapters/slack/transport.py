@@ -1,13 +1,15 @@
-"""Sends neutral messages into Slack direct messages, and files with files v2."""
+"""Sends neutral messages into Slack direct messages, and files and pictures with files v2."""
 
 from __future__ import annotations
+
+import logging
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import picture_uploads, render
 from bot.core.domain import Delivery, PersonKey
 from bot.core.messages import FileShare, Message
 
@@ -28,6 +30,8 @@ def make_client(token: str, base_url: str, wait_on_429: bool = True) -> AsyncWeb
 METADATA_TYPE = "imvo_invitation"
 MAX_BLOCK_ID = 255  # Slack's limit on a block_id
 CONFIRM_WINDOW = 20  # the DM's latest messages to search; an invitation is among the first
+
+log = logging.getLogger("imvo.slack")
 
 
 class SlackTransport:
@@ -79,8 +83,9 @@ class SlackTransport:
         return False
 
     async def post(self, channel: str, message: Message, ref: str = "") -> None:
-        """Posts a message (as several when Slack's limits require) and uploads shared files.
-        A `ref` goes into the first part's metadata, where `confirm` can find it."""
+        """Posts a message (as several when Slack's limits require) and uploads shared files,
+        then a card's pictures. A `ref` goes into the first part's metadata, where `confirm` can
+        find it."""
         for n, part in enumerate(render(message)):
             metadata = None
             if ref and n == 0:
@@ -96,6 +101,28 @@ class SlackTransport:
                 file_uploads=[
                     {"content": f.data, "filename": f.name, "title": f.name} for f in message.files
                 ],
+            )
+        await self._upload_pictures(channel, message)
+
+    async def _upload_pictures(self, channel: str, message: Message) -> None:
+        """A card's pictures, all in one upload after the card. This never raises: the card has
+        arrived, and a failure here would have the caller (the outbox, a job) send it again. Nor
+        does it try again (beyond the client's waiting out a 429): an upload that failed late may
+        still have shared the files, and the card says in words what the charts show."""
+        uploads = picture_uploads(message)
+        if not uploads:
+            return
+        try:
+            await self.client.files_upload_v2(channel=channel, file_uploads=uploads)
+        except Exception as exc:  # whatever it was: see above
+            reason = type(exc).__name__
+            if isinstance(exc, SlackApiError):
+                reason = str(exc.response.get("error", reason))
+            log.warning(
+                "the %d picture(s) of a card were not uploaded to %s: %s",
+                len(uploads),
+                channel,
+                reason,
             )
 
 

@@ -15,10 +15,14 @@ shortened are button and option titles, and only when the full label is also sho
 A card activity has no `text`: Teams shows an activity's `text` as a message of its own next to
 the card (MicrosoftDocs/msteams-docs#1998, #2594), so the content would appear twice. Its
 plain-text preview goes in `summary` instead, which Teams shows in notifications.
+
+A card's pictures go out after it, each as an inline image (a base64 data URI, so nothing needs
+hosting) with its alt text as the message's text, each activity within the same 28,000 bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -43,6 +47,7 @@ SUBMIT_LABEL = "OK"  # the button under a ChoiceSet; render() takes a translated
 ELLIPSIS = "…"
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+PICTURE_TYPE = "image/png"  # a Picture is a PNG
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
 CONTEXT_KEY = "imvo"  # Action.Submit data: {"imvo": context, "value": …, "index": …}
@@ -92,6 +97,37 @@ def render(message: Message, *, submit_label: str = SUBMIT_LABEL) -> list[Activi
     else:  # pragma: no cover - the Message union is closed
         raise TypeError(f"not a neutral message: {type(message).__name__}")
     return _activities(message.plain(), content, controls)
+
+
+def pictures(message: Message) -> list[Activity]:
+    """A card's pictures as activities to send after the card, one per picture: an inline image
+    whose message text is the picture's alt text (shown with it, read by screen readers).
+
+    A picture whose activity would pass the size budget (about 20 KB of PNG, base64 being a
+    third larger) goes as its alt text alone, so the figures still arrive. Other messages have
+    no pictures.
+    """
+    if not isinstance(message, Card):
+        return []
+    activities: list[Activity] = []
+    for picture in message.pictures:
+        alt = picture.alt.strip() or picture.name
+        encoded = base64.b64encode(picture.data).decode("ascii")
+        image = {
+            **_plain_activity(alt),
+            "attachments": [
+                {
+                    "contentType": PICTURE_TYPE,
+                    "contentUrl": f"data:{PICTURE_TYPE};base64,{encoded}",
+                    "name": picture.name,
+                }
+            ],
+        }
+        if _json_size(image) <= MAX_ACTIVITY_BYTES:
+            activities.append(image)
+        else:
+            activities += [_plain_activity(chunk) for chunk in _plain_chunks(alt)]
+    return activities
 
 
 def parse_submit(value: object) -> tuple[str, str] | None:

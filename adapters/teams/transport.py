@@ -1,5 +1,6 @@
 """Teams outbound: neutral messages to a person's stored conversation (proactive messages),
-rendered as Adaptive Cards, with files offered through file consent cards.
+rendered as Adaptive Cards, with files offered through file consent cards and a card's pictures
+as inline images after it.
 
 With credentials the bot only ever sends to the `serviceUrl` of a validated activity: the
 conversation reference stored from it.
@@ -7,19 +8,25 @@ conversation reference stored from it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, Attachment, ConversationReference
 
 from adapters.teams.connection import TeamsConnection
-from adapters.teams.render import render
+from adapters.teams.render import pictures, render
 from bot.content.library import Content
 from bot.core.domain import Delivery, PersonKey
 from bot.core.messages import FileShare, Message
 from bot.core.ports import Store
 
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+RETRY_AFTER = 1.0  # seconds after a 429: the outbox waits so long for a card, we for a picture
+
+log = logging.getLogger("imvo.teams")
 
 
 class TeamsTransport:
@@ -63,17 +70,54 @@ class TeamsTransport:
                 await turn.send_activity(Activity().deserialize(payload))
             for consent in consents(message):
                 await turn.send_activity(consent)
+            await send_pictures(turn, message)
 
         try:
             await self.connection.adapter.continue_conversation(
                 reference, deliver, bot_app_id=self.connection.app_id
             )
         except Exception as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
+            status = _status(exc)
             if status == 429:
-                return Delivery(ok=False, error="ratelimited", retry_after=1.0)
+                return Delivery(ok=False, error="ratelimited", retry_after=RETRY_AFTER)
             return Delivery(ok=False, error=f"teams_error_{status or type(exc).__name__}")
         return Delivery(ok=True)
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status the connector answered with, when the failure was an answer."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+async def send_pictures(turn: TurnContext, message: Message) -> None:
+    """A card's pictures, one activity each, after the card. This never raises: the card has
+    arrived, and a failure here would fail the delivery and have the card sent again.
+
+    A 429 means Teams did not take the activity, so it is tried once more after a pause; any
+    other failure may have come after Teams took it (a send has no idempotency key), so it is
+    not, and the next picture is tried. Still throttled, the rest are left as well.
+    """
+    activities = pictures(message)
+    for n, payload in enumerate(activities, start=1):
+        failure = await _try_send(turn, payload)
+        if failure == 429:
+            await asyncio.sleep(RETRY_AFTER)
+            failure = await _try_send(turn, payload)
+        if failure is None:
+            continue
+        log.warning("a card's picture (%d of %d) was not sent: %s", n, len(activities), failure)
+        if failure == 429:
+            return
+
+
+async def _try_send(turn: TurnContext, payload: dict[str, Any]) -> int | str | None:
+    """None when the activity was sent; else the connector's status, or the error's name."""
+    try:
+        await turn.send_activity(Activity().deserialize(payload))
+    except Exception as exc:  # whatever it was: see send_pictures
+        return _status(exc) or type(exc).__name__
+    return None
 
 
 def consents(message: Message) -> list[Activity]:
