@@ -750,3 +750,29 @@ def test_open_items_are_complete_and_say_what_to_do_where(lang: str) -> None:
     unmentioned = next(i for i in items if f"“{themes}”" in i)
     assert texts.theme("animal-welfare").name in unmentioned
     assert texts.theme("living-wage").name not in unmentioned  # colleagues mentioned it
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_skipped_questions_are_an_open_item_once_k_colleagues_answered(lang: str) -> None:
+    texts = draft_texts(lang)
+    skipped = {"mission": 3, "drivers": 1, "trends": 0}
+    items = build(standard_poll(), lang, skipped=skipped).open_items
+    titles = {q.id: q.title for q in questions(lang)}
+    item = next(i for i in items if f"“{titles['mission']}” (3×)" in i)
+    assert f"“{titles['drivers']}” (1×)" in item and titles["trends"] not in item
+    assert item.startswith(texts.label("open_skipped", questions="").split(":")[0])
+    few = Poll()
+    for n in range(3):
+        few.respondent(n, "purchasing")
+    quiet = build(few, lang, skipped=skipped, anonymity_min=5).open_items
+    assert not any("(3×)" in i for i in quiet)  # a count of 3 could point at people
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_annex_says_where_every_answer_is(lang: str) -> None:
+    draft = build(standard_poll(), lang, spreadsheet="answers-7.xlsx")
+    said = [b.text for b in draft.blocks if isinstance(b, Paragraph) and "answers-7.xlsx" in b.text]
+    assert said == [draft_texts(lang).label("annex_spreadsheet", file="answers-7.xlsx")]
+    assert not any(
+        "xlsx" in b.text for b in build(standard_poll(), lang).blocks if isinstance(b, Paragraph)
+    )

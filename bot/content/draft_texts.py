@@ -101,6 +101,8 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "signoff_date": frozenset(),
         "signoff_signature": frozenset(),
         "participation": frozenset(),
+        "chart_participation": frozenset(),
+        "chart_axis": frozenset(),
         "discipline": frozenset(),
         "respondents": frozenset(),
         "share": frozenset(),
@@ -114,6 +116,9 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "all_respondents": frozenset({"count"}),
         "group": frozenset({"group", "count"}),
         "why": frozenset(),
+        "open_skipped": frozenset({"questions"}),
+        "open_skipped_one": frozenset({"question", "count"}),
+        "annex_spreadsheet": frozenset({"file"}),
         "open_unanswered": frozenset({"question"}),
         "open_unowned": frozenset({"theme"}),
         "open_unowned_candidates": frozenset({"theme", "disciplines"}),
@@ -213,6 +218,10 @@ class DraftTexts:
 
     def percent(self, value: int) -> str:
         return self.percent_format.format(value=value)
+
+    def number(self, value: int) -> str:
+        """A count the way the language writes it (Dutch 12.500, English 12,500)."""
+        return fill("{count}", self.language, {"count": value})
 
 
 def _at(where: str, key: str) -> str:

@@ -41,6 +41,9 @@ class Settings:
     anonymity_min: int = 5
     # The company named on the draft's cover, header and properties (IMVO_COMPANY_NAME).
     company_name: str = ""
+    # A Word file whose styles, header and logo the draft takes (IMVO_DRAFT_TEMPLATE); None:
+    # the shipped template.
+    draft_template: Path | None = None
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
@@ -128,6 +131,12 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
             f"IMVO_CONTENT_DIR {raw_content!r} is not a folder; make one with:"
             f" imvo-bot content init {raw_content}"
         )
+    raw_template = get("IMVO_DRAFT_TEMPLATE", "")
+    draft_template = Path(raw_template).expanduser() if raw_template else None
+    if draft_template is not None and not draft_template.is_file():
+        raise SettingsError(
+            f"IMVO_DRAFT_TEMPLATE {raw_template!r} is not a file; point it at a Word .docx file"
+        )
     return Settings(
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
         db_pool_size=db_pool_size,
@@ -140,6 +149,7 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
         content_dir=content_dir,
         anonymity_min=anonymity_min,
         company_name=" ".join(get("IMVO_COMPANY_NAME", "").split())[:120],
+        draft_template=draft_template,
         slack_bot_token=get("SLACK_BOT_TOKEN", ""),
         slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
         slack_app_token=get("SLACK_APP_TOKEN", ""),

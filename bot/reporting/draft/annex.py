@@ -14,9 +14,11 @@ from bot.core.tallies import Collected, QuestionAnswers
 from bot.reporting.draft.anonymity import Grouping
 from bot.reporting.draft.model import Block, Heading, Paragraph, Table
 from bot.reporting.draft.parts import (
+    chart,
     count_choices,
     counts_table,
     note,
+    ordered_counts,
     percent,
     quote_blocks,
     section_start,
@@ -27,6 +29,8 @@ BY_GROUP = ("drivers", "resistance")
 # Choice questions shown with overall counts (and their "why" texts) only.
 OVERALL = ("trends", "legislation")
 MOBILISE = "mobilise"
+# Choice questions whose overall counts are also drawn as a bar chart.
+CHARTED = ("drivers", "resistance", "trends")
 
 
 def annex_blocks(
@@ -40,13 +44,21 @@ def annex_blocks(
     """The annex chapter: participation, drivers, resistance, trends, legislation, mobilisation."""
     section = texts.section("annex")
     blocks: list[Block] = [*section_start(section), note(section)]
-    blocks += _participation(texts, collected, grouping, anonymity_min)
+    # Charts only once the campaign has k respondents: before that a bar could be one person.
+    charts = collected.respondents >= anonymity_min
+    blocks += _participation(texts, collected, grouping, anonymity_min, charts)
     for qid in BY_GROUP + OVERALL:
         question = questions.get(qid)
         if question is not None and question.options:
             by_group = qid in BY_GROUP
             blocks += _choice(
-                texts, question, collected.question(qid), grouping, by_group, max_quotes
+                texts,
+                question,
+                collected.question(qid),
+                grouping,
+                by_group,
+                max_quotes,
+                charts and qid in CHARTED,
             )
     mobilise = questions.get(MOBILISE)
     if mobilise is not None:
@@ -57,20 +69,25 @@ def annex_blocks(
 
 
 def _participation(
-    texts: DraftTexts, collected: Collected, grouping: Grouping, anonymity_min: int
+    texts: DraftTexts, collected: Collected, grouping: Grouping, anonymity_min: int, charts: bool
 ) -> list[Block]:
     total = collected.respondents
     rows = tuple(
-        (group.label, str(group.size), percent(texts, group.size, total))
+        (group.label, texts.number(group.size), percent(texts, group.size, total))
         for group in grouping.groups
     )
-    rows += ((texts.label("total"), str(total), percent(texts, total, total)),)
+    rows += ((texts.label("total"), texts.number(total), percent(texts, total, total)),)
     header = (texts.label("discipline"), texts.label("respondents"), texts.label("share"))
-    return [
+    blocks: list[Block] = [
         Heading(texts.label("participation"), 2),
         Paragraph(texts.label("anonymity_note", min=anonymity_min), style="note"),
         Table(header=header, rows=rows),
     ]
+    breakdown = grouping.breakdown()
+    if charts and breakdown:
+        bars = [(group.label, group.size) for group in breakdown]
+        blocks.append(chart(texts, "participation", texts.label("chart_participation"), bars))
+    return blocks
 
 
 def _choice(
@@ -80,6 +97,7 @@ def _choice(
     grouping: Grouping,
     by_group: bool,
     max_quotes: int,
+    charted: bool = False,
 ) -> list[Block]:
     """Counts (and quotes of the "why") for one choice question, overall and per shown group."""
     counts, answered = count_choices(question, answers.picked())
@@ -90,6 +108,8 @@ def _choice(
     if not answered:
         return [*blocks, Paragraph(texts.label("no_answers"), style="note")]
     blocks.append(counts_table(texts, question, counts, answered))
+    if charted:
+        blocks.append(chart(texts, question.id, question.title, ordered_counts(question, counts)))
     if question.asks_why:
         everyone = [(text, "") for text, _ in answers.texts]
         if everyone:

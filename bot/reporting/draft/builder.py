@@ -61,6 +61,8 @@ def build_draft(
     company: str = "",
     version: int = 1,
     previous: Mapping[str, Any] | None = None,
+    skipped: Mapping[str, int] | None = None,
+    spreadsheet: str = "",
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -68,7 +70,9 @@ def build_draft(
     frameworks, scope, subcontracting, due diligence, purchasing practices, the nine themes,
     grievances, governance), an annex on internal support and a chapter of open items, which
     `PolicyDraft.open_items` repeats as sentences. At most `max_quotes` answers are quoted per
-    question or group, so the draft stays small whatever the number of respondents.
+    question or group, so the draft stays small whatever the number of respondents; every
+    answer is in the spreadsheet the annex names (`spreadsheet`, a file name, if one is made).
+    `skipped` counts, per question, the colleagues who skipped it (`Store.figures`).
     """
     texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
@@ -81,7 +85,9 @@ def build_draft(
     )
     owner_of = owner_by_theme(owners)
     mentions = _mentions(texts, by_id, collected)
-    open_items = _open_items(texts, questions, collected, owner_of, signed_off, mentions)
+    open_items = _open_items(
+        texts, questions, collected, owner_of, signed_off, mentions, skipped or {}, anonymity_min
+    )
     owners_answered = _accepted_answers(owner_of, owner_answers)
     owner_said = _owner_said(owners_answered, pack.owner_questions)
 
@@ -98,6 +104,8 @@ def build_draft(
     blocks += _action_plan(texts, owner_of, owners_answered)
     blocks += _references(texts)
     blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
+    if spreadsheet:
+        blocks.append(Paragraph(texts.label("annex_spreadsheet", file=spreadsheet)))
     section = texts.section("open_items")
     blocks += section_start(section)
     blocks.append(Bullets(open_items) if open_items else Paragraph(texts.label("open_none")))
@@ -449,11 +457,13 @@ def _open_items(
     owner_of: Mapping[str, ThemeOwner],
     signed_off: bool,
     mentions: Mapping[str, list[tuple[str, str]]],
+    skipped: Mapping[str, int],
+    anonymity_min: int,
 ) -> tuple[str, ...]:
     """Everything still to do before the draft can be adopted, each saying what and where:
     the draft's own placeholders and facts to check, colleagues who have not answered,
-    unanswered questions, themes without an accepted owner, themes nobody mentioned, unheard
-    disciplines, and the sign-off."""
+    unanswered and skipped questions, themes without an accepted owner, themes nobody
+    mentioned, unheard disciplines, and the sign-off."""
     items: list[str] = []
     for key, label in PLACEHOLDERS:
         items.append(texts.label(label, chapter=texts.section(key).heading))
@@ -463,6 +473,11 @@ def _open_items(
     for question in questions:
         if not collected.question(question.id).people:
             items.append(texts.label("open_unanswered", question=question.title))
+    # Skips are counted over the whole campaign, so only once it has k respondents.
+    skips = [(q.title, skipped.get(q.id, 0)) for q in questions if skipped.get(q.id, 0)]
+    if skips and collected.respondents >= anonymity_min:
+        listed = ", ".join(texts.label("open_skipped_one", question=t, count=n) for t, n in skips)
+        items.append(texts.label("open_skipped", questions=listed))
     for theme in texts.themes:
         owner = owner_of.get(theme.key)
         if owner is None:

@@ -1,8 +1,11 @@
 """Renders a policy draft as a Word document (.docx) with python-docx.
 
-An A4 document with 2.5 cm margins: a cover page (company, title, campaign, date, response
-figures), a table of contents field that Word fills in on opening, then the chapters. From the
-second page on, a running header (company, "draft for discussion") and a footer "page X of Y".
+The document starts from a Word template (`template.py`: the shipped one, A4 with 2.5 cm
+margins, or a company's own with its styles, header and logo): a cover page (company, title,
+campaign, date, response figures), a table of contents field that Word fills in on opening,
+then the chapters. From the second page on, a running header (company, "draft for
+discussion", version) under the template's own header, and a footer "page X of Y" unless the
+template numbers its pages already.
 The notes for the CSR lead are Word comments in the margin, anchored to the text they concern,
 so they can be read beside it and deleted all at once; colleagues' words keep the Quote style.
 
@@ -18,17 +21,18 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Pt
 
 from bot.reporting.draft.model import (
     Bullets,
+    Chart,
     Heading,
     Paragraph,
     PolicyDraft,
@@ -37,13 +41,12 @@ from bot.reporting.draft.model import (
     TitlePage,
 )
 from bot.reporting.draft.safety import safe_text
+from bot.reporting.draft.template import open_template, template_bytes
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGE_TAGS = {"nl": "nl-NL", "en": "en-GB"}
 TABLE_STYLE = "Light Grid Accent 1"
 SOURCE_SIZE = Pt(8)
-A4 = (Mm(210), Mm(297))
-MARGIN = Cm(2.5)
 # The table of contents: headings of levels 1 and 2, as links, without page numbers in web view.
 TOC_FIELD = ' TOC \\o "1-2" \\h \\z \\u '
 _PLACEHOLDER = re.compile(r"(\{page\}|\{pages\})")
@@ -70,13 +73,22 @@ class _Writer:
     searches all styles on every call, which made a draft with hundreds of quotes slow.
     """
 
-    def __init__(self, language: str) -> None:
-        self.doc: Any = Document()
+    def __init__(self, language: str, template: bytes) -> None:
+        self.doc: Any = open_template(template, STYLES)
         styles = self.doc.styles
         self.style_id = {name: styles[name].style_id for name in STYLES}
         self._set_language(LANGUAGE_TAGS.get(language, language))
         self.last_runs: list[Any] = []  # the last paragraph's runs: where a note is anchored
-        self.width: int = TEXT_WIDTH  # of the text on the current page
+        first = self.doc.sections[0]
+        # The template's page, in portrait; a landscape section turns it.
+        self.page = sorted((first.page_width, first.page_height))
+        self.margins = (
+            first.left_margin,
+            first.right_margin,
+            first.top_margin,
+            first.bottom_margin,
+        )
+        self.width: int = self.page[0] - self.margins[0] - self.margins[1]
         self.landscape = False
         self.note_author = ""
 
@@ -96,18 +108,17 @@ class _Writer:
         return paragraph
 
     def page_setup(self, page: TitlePage) -> None:
-        """A4, margins, and the running header and footer (not on the cover)."""
+        """The running header and footer under the template's own (not on the cover)."""
         section = self.doc.sections[0]
-        section.page_width, section.page_height = A4
-        section.left_margin = section.right_margin = MARGIN
-        section.top_margin = section.bottom_margin = MARGIN
-        section.header_distance = section.footer_distance = Cm(1.25)
-        section.different_first_page_header_footer = True
-        header = section.header.paragraphs[0]
+        if not section.different_first_page_header_footer:
+            section.different_first_page_header_footer = True  # an empty first-page header
+        header = _free_paragraph(section.header)
         header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         words = " · ".join(w for w in (page.company, page.word("header"), page.version) if w)
         _add_text(header.add_run(), words)
-        footer = section.footer.paragraphs[0]
+        if _numbers_pages(section.footer):
+            return
+        footer = _free_paragraph(section.footer)
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for piece in _PLACEHOLDER.split(page.word("footer")):
             if piece in ("{page}", "{pages}"):
@@ -140,9 +151,11 @@ class _Writer:
         _toc_field(self.doc.add_paragraph(), page.word("contents_hint"))
         self.doc.add_page_break()
         settings = self.doc.settings.element
-        update = OxmlElement("w:updateFields")
+        update = settings.find(qn("w:updateFields"))
+        if update is None:
+            update = OxmlElement("w:updateFields")
+            settings.append(update)
         update.set(qn("w:val"), "true")
-        settings.append(update)
 
     def heading(self, block: Heading) -> None:
         self.paragraph(block.text, f"Heading {min(max(block.level, 1), 3)}")
@@ -169,6 +182,18 @@ class _Writer:
             run._r.add_br()
             _add_text(run, "— " + block.source).font.size = SOURCE_SIZE
 
+    def chart(self, block: Chart, picture: bytes | None) -> None:
+        """The chart's picture across the text width, described for screen readers; without
+        a picture, its figures in words."""
+        if picture is None:
+            self.paragraph(block.alt)
+            return
+        paragraph = self.paragraph()
+        shape = paragraph.add_run().add_picture(io.BytesIO(picture), width=self.width)
+        properties = shape._inline.docPr
+        properties.set("descr", safe_text(block.alt))
+        properties.set("title", safe_text(block.title))
+
     def _table(self, cols: int) -> Any:
         table = self.doc.add_table(rows=0, cols=cols)
         table._tbl.tblStyle_val = self.style_id[TABLE_STYLE]
@@ -178,11 +203,16 @@ class _Writer:
         """Starts a new section on a new page, in landscape or back in portrait; the header
         and footer carry on (they are linked to the previous section)."""
         section = self.doc.add_section(WD_SECTION.NEW_PAGE)
-        width, height = A4
+        width, height = self.page
         section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
         section.page_width, section.page_height = (height, width) if landscape else (width, height)
         section.different_first_page_header_footer = False
-        self.width = (height if landscape else width) - 2 * MARGIN
+        left, right, top, bottom = self.margins
+        # Turned: what was the top margin is now on the left.
+        section.left_margin, section.right_margin = (top, bottom) if landscape else (left, right)
+        section.top_margin, section.bottom_margin = (right, left) if landscape else (top, bottom)
+        across = height if landscape else width
+        self.width = across - section.left_margin - section.right_margin
         self.landscape = landscape
 
     def table(self, block: Table, after_table: bool) -> None:
@@ -227,6 +257,27 @@ def _add_text(run: Any, text: str) -> Any:
     return run
 
 
+def _free_paragraph(part: Any) -> Any:
+    """The header's or footer's paragraph to write in: the first one if the template left it
+    empty, else a new one under what the template has there (a logo, an address)."""
+    paragraphs = part.paragraphs
+    used = [p for p in paragraphs if p.text.strip() or p._p.xpath(".//w:drawing|.//w:pict")]
+    if not used and paragraphs:
+        return paragraphs[0]
+    return part.add_paragraph()
+
+
+def _numbers_pages(footer: Any) -> bool:
+    """Whether the template's footer shows page numbers already (a PAGE field)."""
+    if footer.is_linked_to_previous:
+        return False
+    element = footer._element
+    instructions = element.xpath(".//w:instrText/text()") + [
+        f.get(qn("w:instr")) or "" for f in element.iter(qn("w:fldSimple"))
+    ]
+    return any("PAGE" in i.upper().split() for i in instructions)
+
+
 def _repeat_header(row: Any) -> None:
     """Marks a table's first row as a header row that Word repeats on every page."""
     trpr = row._tr.get_or_add_trPr()
@@ -235,7 +286,7 @@ def _repeat_header(row: Any) -> None:
     trpr.append(header)
 
 
-TEXT_WIDTH = Cm(16)  # A4 less the margins
+TEXT_WIDTH = Cm(16)  # A4 less 2.5 cm margins: the shipped template
 EMPTY_ROW = Cm(1)
 
 
@@ -317,9 +368,13 @@ def _toc_field(paragraph: Any, placeholder: str) -> None:
     run_with("w:fldChar", **{"w:fldCharType": "end"})
 
 
-def render_docx(draft: PolicyDraft) -> bytes:
-    """The draft as the bytes of a .docx file: title page, chapters, annex and open items."""
-    writer = _Writer(draft.language)
+def render_docx(
+    draft: PolicyDraft, template: bytes | None = None, charts: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The draft as the bytes of a .docx file: title page, chapters, annex and open items, in
+    the house style of `template` (a .docx file's bytes; None: the shipped template), with the
+    pictures of its charts (PNG bytes by `Chart.name`; a chart without one is told in words)."""
+    writer = _Writer(draft.language, template or template_bytes(None))
     core = writer.doc.core_properties
     page = draft.title_page
     core.title = safe_text(f"{page.title} – {page.company}" if page.company else page.title)
@@ -349,6 +404,8 @@ def render_docx(draft: PolicyDraft) -> bytes:
             writer.bullets(block)
         elif isinstance(block, Quote):
             writer.quote(block)
+        elif isinstance(block, Chart):
+            writer.chart(block, (charts or {}).get(block.name))
         else:
             writer.table(block, after_table)
         after_table = isinstance(block, Table)

@@ -9,19 +9,30 @@ spreadsheet formula, and `{{ }}` in an answer stays literal text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.reporting.draft.model import Bullets, Heading, Paragraph, PolicyDraft, Quote, Table
+from bot.reporting.draft.model import (
+    Block,
+    Bullets,
+    Chart,
+    Heading,
+    Paragraph,
+    PolicyDraft,
+    Quote,
+)
 from bot.reporting.draft.safety import neutralise, safe_lines
 
 # Characters with a meaning in (GitHub-flavoured) Markdown or HTML anywhere in a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 # "1." or "1)" at the start of a line would start a numbered list.
 _ORDERED = re.compile(r"^(\d+)([.)])")
+# A chart's file name, which goes into a link as it is: letters, digits, dots and hyphens.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
 # Bare addresses that GitHub-flavoured Markdown would turn into links.
 _SCHEME = re.compile(r":(?=//)")
 _WWW = re.compile(r"(?i)\b(www)\.")
@@ -80,7 +91,12 @@ def _template(source: str) -> Template:
     return env.from_string(source)
 
 
-def _block(block: Heading | Paragraph | Bullets | Quote | Table) -> dict[str, Any]:
+def _block(block: Block, charts: Mapping[str, str]) -> dict[str, Any]:
+    if isinstance(block, Chart):
+        # The picture is a file next to this one; without it, the figures in words.
+        name = charts.get(block.name, "")
+        link = _Markdown(name) if _FILE_NAME.fullmatch(name) else ""
+        return {"kind": "chart", "file": link, "alt": block.alt, "title": block.title}
     if isinstance(block, Heading):
         # The draft's title is the only level-1 heading; chapters start at level 2.
         return {"kind": "heading", "level": block.level + 1, "text": block.text}
@@ -93,8 +109,11 @@ def _block(block: Heading | Paragraph | Bullets | Quote | Table) -> dict[str, An
     return {"kind": "table", "header": list(block.header), "rows": [list(r) for r in block.rows]}
 
 
-def render_markdown(draft: PolicyDraft, template: str) -> str:
-    """The draft as a Markdown document: title page, chapters, annex and open items."""
+def render_markdown(
+    draft: PolicyDraft, template: str, charts: Mapping[str, str] | None = None
+) -> str:
+    """The draft as a Markdown document: title page, chapters, annex and open items. `charts`
+    names the picture file of each chart (by `Chart.name`), saved next to the Markdown."""
     page = draft.title_page
     text = _template(template).render(
         title={
@@ -108,6 +127,6 @@ def render_markdown(draft: PolicyDraft, template: str) -> str:
             "changes": page.changes,
             "note_label": page.word("note_label"),
         },
-        blocks=[_block(b) for b in draft.blocks],
+        blocks=[_block(b, charts or {}) for b in draft.blocks],
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

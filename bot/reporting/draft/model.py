@@ -48,7 +48,20 @@ class Table:
     wide: bool = False  # many columns of text: Word puts it on landscape pages
 
 
-Block = Heading | Paragraph | Bullets | Quote | Table
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of counts, where people would rather look than read: each bar a label and
+    a number of colleagues. The data only; `bot.reporting.charts` draws it, and the Word draft
+    embeds the picture while the Markdown links the file `name` + ".png" next to it."""
+
+    name: str  # a plain file-name part: "participation", "drivers"
+    title: str
+    bars: tuple[tuple[str, int], ...]
+    axis: str  # what the numbers count ("colleagues")
+    alt: str  # the same figures in words, for screen readers and text-only readers
+
+
+Block = Heading | Paragraph | Bullets | Quote | Table | Chart
 
 
 @dataclass(frozen=True)

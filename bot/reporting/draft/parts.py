@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.content.draft_texts import DraftTexts, SectionText
 from bot.core.domain import Question
-from bot.reporting.draft.model import Block, Heading, Paragraph, Quote, Table
+from bot.reporting.draft.model import Block, Chart, Heading, Paragraph, Quote, Table
 from bot.reporting.draft.quotes import select_quotes
 
 
@@ -67,10 +67,22 @@ def counts_table(
     texts: DraftTexts, question: Question, counts: dict[str, int], answered: int
 ) -> Table:
     """Option label, count and share of those who answered; most chosen first."""
-    order = {option.key: index for index, option in enumerate(question.options)}
     rows = tuple(
-        (option.label, str(counts[option.key]), percent(texts, counts[option.key], answered))
-        for option in sorted(question.options, key=lambda o: (-counts[o.key], order[o.key]))
+        (label, texts.number(count), percent(texts, count, answered))
+        for label, count in ordered_counts(question, counts)
     )
     header = (texts.label("option"), texts.label("count"), texts.label("share_answered"))
     return Table(header=header, rows=rows)
+
+
+def ordered_counts(question: Question, counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(option label, count), most chosen first, ties in the poll's order."""
+    order = {option.key: index for index, option in enumerate(question.options)}
+    ranked = sorted(question.options, key=lambda o: (-counts[o.key], order[o.key]))
+    return [(option.label, counts[option.key]) for option in ranked]
+
+
+def chart(texts: DraftTexts, name: str, title: str, bars: Sequence[tuple[str, int]]) -> Chart:
+    """A bar chart of counts of colleagues, with the same figures in words as its alt text."""
+    figures = "; ".join(f"{label}: {texts.number(count)}" for label, count in bars)
+    return Chart(name, title, tuple(bars), texts.label("chart_axis"), f"{title}. {figures}.")
