@@ -325,7 +325,7 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
         campaign = await _campaign(store, settings, args.campaign)
         if args.print:
             language = args.lang or campaign.language
-            digest = await compose_digest(app.services, campaign, language, "print")
+            digest = await compose_digest(app.services, campaign, language, "print", pictures=False)
             await remember(app.services, campaign, "print", digest)
             print(digest.markdown)
             return 0

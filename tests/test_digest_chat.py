@@ -76,3 +76,28 @@ async def test_imvo_bot_digest_print_and_send(h: Harness, tmp_path: Path) -> Non
     sent = cli()
     assert sent.returncode == 0 and "console:manny: sent" in sent.stdout
     await h.reopen()
+
+
+async def test_the_digest_card_carries_charts_of_the_counts_it_shows(h: Harness) -> None:
+    lead = await make_lead(h)
+    await h.say(lead, "start anna bram cees dirk")
+    manager = person("manny", "en")
+    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    for name in ("anna", "bram"):
+        await h.click(person(name), "discipline", "sales")
+    card = (await h.say(manager, "digest"))[0]
+    assert isinstance(card, Card)
+    # One group of two (k = 2) and nobody else: a chart of one bar says nothing.
+    assert [p.name for p in card.pictures] == []
+    for name in ("cees", "dirk"):
+        await h.click(person(name), "discipline", "finance")
+    card = (await h.say(manager, "digest"))[0]
+    assert isinstance(card, Card)
+    assert [p.name for p in card.pictures] == ["imvo-digest-1-participation.png"]
+    chart = card.pictures[0]
+    assert chart.data.startswith(b"\x89PNG")
+    # The chart shows what the card says, in the same words, and no one's name.
+    assert "Sales: 2" in chart.alt and "Finance: 2" in chart.alt
+    assert "Sales: 2" in card.plain() or "Sales" in card.plain()
+    for who in ("anna", "bram", "cees", "dirk"):
+        assert who not in chart.alt.lower()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content.library import shipped_content
-from bot.content.loader import ContentError, fill, placeholders
+from bot.content.loader import ContentError, content_root, fill, placeholders
 from bot.core.validation import check_text
 
 
@@ -56,3 +56,25 @@ def test_messages_drafts_and_digests_use_them() -> None:
 def test_a_malformed_plural_is_refused_with_how_to_write_it(bad: str) -> None:
     with pytest.raises(ContentError, match=r"\{count:one\|other\}"):
         placeholders(bad, "content/nl/messages.toml: x")
+
+
+def test_dutch_texts_say_peiling_and_gedwongen_arbeid_throughout() -> None:
+    """One word for one thing: the poll is a "peiling", forced labour "gedwongen arbeid" (the
+    Dutch theme's name); "dwangarbeid" stays only among the words colleagues may use."""
+    for name in ("messages", "briefings", "questions", "draft", "digest", "demo"):
+        raw = content_root().joinpath("nl", f"{name}.toml").read_text(encoding="utf-8")
+        values = [line.split("=", 1)[1] for line in raw.splitlines() if "=" in line]
+        values += [line for line in raw.splitlines() if "=" not in line]  # continued texts
+        said = " ".join(v for v in values if not v.lstrip().startswith("#")).lower()
+        assert " poll" not in said and "poll " not in said, name
+        assert "dwangarbeid" not in said, name
+
+
+def test_the_themes_chapter_names_the_agreement_they_come_from() -> None:
+    content = shipped_content()
+    expected = {
+        "en": "Dutch Agreement on Sustainable Garments and Textile (2016–2021)",
+        "nl": "Convenant Duurzame Kleding en Textiel (2016–2021)",
+    }
+    for language, name in expected.items():
+        assert name in content.for_language(language).draft.section("themes").text

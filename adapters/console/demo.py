@@ -116,7 +116,7 @@ async def run_demo(
             echo("\n".join(render(m) for m in lead_inbox))
             return 1
         share = shares[-1]
-        digest = await compose_digest(app.services, campaign, language, "print")
+        digest = await compose_digest(app.services, campaign, language, "print", pictures=False)
         digest_path = out / "imvo-demo-digest.md"
         digest_path.write_text(digest.markdown, encoding="utf-8")
         summary = out / "imvo-demo-summary.md"

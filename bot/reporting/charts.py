@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.content.loader import fill
@@ -38,6 +38,7 @@ def _matplotlib() -> tuple[Any, Any]:
     return Figure, FigureCanvasAgg
 
 
+@lru_cache(maxsize=32)  # a digest to many managers draws the same charts once per language
 def chart_png(chart: Chart, language: str) -> bytes:
     """The chart as PNG bytes, its numbers written the way `language` writes them."""
     figure_type, canvas_type = _matplotlib()

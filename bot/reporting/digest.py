@@ -23,12 +23,13 @@ from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
-from bot.core.messages import Card, CardSection
+from bot.core.messages import Card, CardSection, Picture
 from bot.flows.owners import owner_by_theme
+from bot.reporting.charts import chart_png
 from bot.reporting.draft.anonymity import MERGED, group_disciplines
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.reporting.draft.markdown import escape_inline
-from bot.reporting.draft.parts import count_choices
+from bot.reporting.draft.parts import chart, count_choices
 from bot.reporting.draft.quotes import select_quotes
 from bot.reporting.draft.safety import strip_invalid
 
@@ -107,6 +108,9 @@ class _Part:
     lines: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
     style: Literal["text", "list", "quote"] = "text"
+    # The counts this part shows, to draw as a bar chart (`chart` names the picture file).
+    bars: tuple[tuple[str, int], ...] = ()
+    chart: str = ""
 
 
 def build_digest(
@@ -120,12 +124,15 @@ def build_digest(
     anonymity_min: int,
     previous: DigestSnapshot | None,
     unowned_hint: Mapping[str, Sequence[str]] | None = None,
+    pictures: bool = False,
 ) -> Digest:
     """Builds the manager digest of `campaign` as it stands at `now`.
 
     `collected` holds the participants' answers (`Store.tally`, or
     `bot.reporting.draft.collect` for answers in memory). `unowned_hint` may give, per theme key,
-    the labels of disciplines worth asking about a theme nobody owns yet.
+    the labels of disciplines worth asking about a theme nobody owns yet. With `pictures`, the
+    card carries bar charts of the counts it shows (disciplines, drivers, resistance): the
+    same figures, so the same anonymity.
     """
     texts = pack.digest
     owner_of = owner_by_theme(owners)
@@ -152,11 +159,24 @@ def build_digest(
         esc=_plain,
     )
     title = texts("title", id=campaign.id)
-    sections = tuple(_card_section(p) for p in _parts(facts))
+    parts = _parts(facts)
+    sections = tuple(_card_section(p) for p in parts)
     fallback = "\n\n".join([title, *(s.plain() for s in sections)])
-    card = Card(title=title, sections=sections, fallback=fallback)
+    drawn = _pictures(facts, parts) if pictures else ()
+    card = Card(title=title, sections=sections, fallback=fallback, pictures=drawn)
     markdown = _markdown(title, _parts(replace(facts, esc=escape_inline)))
     return Digest(card=card, markdown=markdown, snapshot=snapshot)
+
+
+def _pictures(f: _Facts, parts: Sequence[_Part]) -> tuple[Picture, ...]:
+    """A chart of each part that shows two or more counts."""
+    pictures = []
+    for part in parts:
+        if len(part.bars) >= 2:
+            drawn = chart(f.draft, part.chart, part.title, part.bars)
+            name = f"imvo-digest-{f.campaign.id}-{part.chart}.png"
+            pictures.append(Picture(name, chart_png(drawn, f.draft.language), drawn.alt))
+    return tuple(pictures)
 
 
 def _plain(value: str) -> str:
@@ -256,11 +276,12 @@ def _disciplines(f: _Facts) -> _Part:
     title = texts("disciplines.title")
     if all(group.key == MERGED for group in shown):  # none, or only "other disciplines"
         return _Part(title=title, lines=(texts("disciplines.too_few", min=f.minimum),))
-    fields = [(esc(group.label), str(group.size)) for group in shown]
+    bars = [(group.label, group.size) for group in shown]
     rest = f.collected.respondents - sum(group.size for group in shown)
     if rest:
-        fields.append((texts("disciplines.rest"), str(rest)))
-    return _Part(title=title, fields=tuple(fields))
+        bars.append((texts("disciplines.rest"), rest))
+    fields = tuple((esc(label), str(size)) for label, size in bars)
+    return _Part(title=title, fields=fields, bars=tuple(bars), chart="participation")
 
 
 def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: bool) -> _Part | None:
@@ -284,6 +305,7 @@ def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: boo
     large = [o for o in ranked if counts[o.key] >= f.minimum]
     small = sum(counts[o.key] for o in ranked if 0 < counts[o.key] < f.minimum)
     fields: list[tuple[str, str]] = []
+    bars: list[tuple[str, int]] = []
     for option in large[:top] if top is not None else large:
         count = counts[option.key]
         value = str(count)
@@ -291,11 +313,13 @@ def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: boo
             percent = draft.percent(round(100 * count / answered))
             value = texts("choices.count_share", count=count, share=percent)
         fields.append((esc(option.label), value))
+        bars.append((option.label, count))
     lines = [texts("choices.answered", count=answered)]
     if small:
         fields.append((texts("choices.other"), str(small)))
+        bars.append((texts("choices.other"), small))
         lines.append(texts("choices.other_note", min=f.minimum))
-    return _Part(title=title, lines=tuple(lines), fields=tuple(fields))
+    return _Part(title=title, lines=tuple(lines), fields=tuple(fields), bars=tuple(bars), chart=qid)
 
 
 def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:

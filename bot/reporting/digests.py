@@ -13,9 +13,10 @@ from bot.reporting.digest import QUOTED, Digest, DigestSnapshot, build_digest
 
 
 async def compose_digest(
-    services: Services, campaign: Campaign, language: str, recipient: str
+    services: Services, campaign: Campaign, language: str, recipient: str, pictures: bool = True
 ) -> Digest:
-    """The digest of `campaign` for `recipient` ("" for a printed one), compared with the last."""
+    """The digest of `campaign` for `recipient` ("" for a printed one), compared with the last;
+    its card carries charts unless `pictures` is off (a printed digest has no use for them)."""
     store = services.store
     now = services.clock.now()
     raw = await store.last_digest(campaign.id, recipient)
@@ -38,6 +39,7 @@ async def compose_digest(
         anonymity_min=services.settings.anonymity_min,
         previous=previous,
         unowned_hint=hint,
+        pictures=pictures,
     )
     return await asyncio.to_thread(build)  # CPU work: off the event loop
 
