@@ -16,6 +16,7 @@ from bot.core.clock import SystemClock
 from bot.core.ports import Clock, Directory, DraftSink, PlatformRouter, Store, Transport
 from bot.core.settings import Settings, load_settings, parse_dotenv
 from bot.flows.services import Services
+from bot.reporting.draft.template import chosen_template, template_bytes
 from storage import open_store
 from storage.files import DirectoryDraftSink
 
@@ -63,9 +64,12 @@ async def open_app(
 ) -> App:
     """Opens the store named by the settings (unless given) and wires the bot around it.
 
-    The content is loaded first: a bad edit stops the start with its file and key before
-    anything is opened."""
+    The content and the Word template are checked first: a bad edit stops the start with its
+    file and key, and an unusable template with why, before anything is opened."""
     content = content or load_content(content_source(settings.content_dir))
+    template = chosen_template(settings.draft_template, settings.content_dir)
+    if template is not None:
+        template_bytes(template)  # raises TemplateError
     store = store or await open_store(settings.database_url, pool_size=settings.db_pool_size)
     if directory is None:
         from adapters.console.transport import ConsoleDirectory
@@ -101,7 +105,7 @@ async def open_platform_app(
     simulates time.)"""
     from adapters.console.transport import ConsoleDirectory, ConsoleTransport
     from adapters.slack.bolt_app import SlackAdapter
-    from adapters.slack.people import SlackPeople
+    from adapters.slack.people import SlackPeople, remember_workspace
     from adapters.slack.transport import SlackTransport, close_client, make_client
     from adapters.teams.bot import TeamsAdapter
     from adapters.teams.connection import TeamsConnection
@@ -142,6 +146,7 @@ async def open_platform_app(
         # Over Socket Mode no HTTP request reaches us, so there is no signature to check.
         secret = None if socket_mode else settings.slack_signing_secret
         slack = SlackAdapter(app.bot, client, secret, people, slack_transport)
+        slack.later(remember_workspace(client, app.store, app.services.clock))
         app.closers += [
             partial(close_client, client),
             partial(close_client, slack_transport.client),

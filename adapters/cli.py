@@ -21,6 +21,7 @@ from bot.content.loader import ContentError
 from bot.core.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
 from bot.core.ports import Store
 from bot.core.settings import Settings, SettingsError
+from bot.reporting.draft.template import TemplateError
 from storage import StoreConfigError
 
 EXIT_USAGE = 2
@@ -120,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--lang", choices=LANGUAGES, default=None, help="draft language (default: the campaign's)"
     )
+    comp.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="a Word .docx whose styles, header and logo the draft takes"
+        " (default IMVO_DRAFT_TEMPLATE, else the shipped template)",
+    )
 
     digest = sub.add_parser(
         "digest", help="build the manager digest; send it to managers, or print it"
@@ -172,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))
-    except (UserError, SettingsError, ContentError, StoreConfigError) as exc:
+    except (UserError, SettingsError, ContentError, StoreConfigError, TemplateError) as exc:
         print(f"imvo-bot {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -230,16 +238,19 @@ async def _compile(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.out is not None:
         settings = replace(settings, draft_dir=args.out)
+    if args.template is not None:
+        if not args.template.is_file():
+            raise UserError(f"--template {str(args.template)!r} is not a file")
+        settings = replace(settings, draft_template=args.template)
     app = await open_app(settings, transport=ConsoleTransport())
     try:
         store = app.store
         campaign = await _campaign(store, settings, args.campaign)
-        result = await compile_draft(
-            app.services, campaign, args.lang or campaign.language, args.format
-        )
+        language = args.lang or campaign.language
+        result = await compile_draft(app.services, campaign, language, args.format)
     finally:
         await app.close()
-    msgs = app.services.content.messages_for(settings.language)
+    msgs = app.services.content.messages_for(language)  # the draft's language throughout
     print(msgs("console.compiled", id=campaign.id, respondents=result.respondents))
     for location in result.locations:
         print(f"  {location}")
@@ -253,6 +264,7 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.console.transport import ConsoleTransport
 
     app = await open_app(settings, transport=ConsoleTransport())
+    msgs = app.services.content.messages_for(settings.language)
     try:
         if args.action == "list":
             granted = await app.store.roles()
@@ -261,16 +273,14 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
             for who, role in granted:
                 print(f"{who}\t{role.value}")
             if not granted and not settings.admins:
-                print(
-                    "No roles granted yet. Grant one with: "
-                    "imvo-bot roles grant console:name csr_lead"
-                )
+                print(msgs("console.roles_none"))
             return 0
         changed = await app.store.set_role(args.user, Role(args.role), args.action == "grant")
     finally:
         await app.close()
-    verb = "granted to" if args.action == "grant" else "revoked from"
-    print(f"{args.role} {verb} {args.user}" + ("" if changed else " (no change)"))
+    done = "console.role_granted" if args.action == "grant" else "console.role_revoked"
+    said = msgs(done, role=args.role, user=str(args.user))
+    print(said if changed else f"{said} {msgs('console.no_change')}")
     return 0
 
 
@@ -280,6 +290,7 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
     from bot.flows.privacy import export_json
 
     app = await open_app(settings, transport=ConsoleTransport())
+    msgs = app.services.content.messages_for(settings.language)
     try:
         # USER names no tenant (Slack team, Teams tenant): take every stored key it matches.
         found = await app.store.find_keys(args.user.platform, args.user.user_id)
@@ -291,10 +302,10 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
         key = keys[0]
         if not args.yes:
             if not sys.stdin.isatty():
-                raise UserError(f"erasing {key} cannot be undone; add --yes to confirm")
-            answer = input(f"Erase everything stored about {key}? This cannot be undone. [y/N] ")
+                raise UserError(msgs("console.erase_needs_yes", user=str(key)))
+            answer = input(msgs("console.erase_confirm", user=str(key)))
             if answer.strip().lower() not in ("y", "yes", "j", "ja"):
-                print("Nothing was erased.")
+                print(msgs("console.not_erased"))
                 return 0
         erasures = [await app.store.erase_person(k) for k in keys]
         erasure = Erasure(
@@ -303,13 +314,17 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await app.close()
     if not erasure.total:
-        print(f"Nothing is stored about {key}.")
+        print(msgs("console.nothing_stored", user=str(key)))
         return 0
     print(
-        f"Erased {key}: {erasure.answers} answers, {erasure.roles} roles, "
-        f"{erasure.ownerships} theme ownerships, {erasure.participations} campaign places, "
-        "the profile and the conversation state. Drafts compiled before now may still quote "
-        "the answers (without a name)."
+        msgs(
+            "console.erased",
+            user=str(key),
+            answers=erasure.answers,
+            roles=erasure.roles,
+            ownerships=erasure.ownerships,
+            participations=erasure.participations,
+        )
     )
     return 0
 

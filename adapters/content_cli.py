@@ -69,7 +69,7 @@ def _shipped_files() -> Iterator[tuple[str, Traversable]]:
             if node.name.endswith(".toml"):
                 yield f"{language}/{node.name}", node
     for node in sorted(root.joinpath("templates").iterdir(), key=lambda n: n.name):
-        if node.name.endswith(".j2"):
+        if node.name.endswith((".j2", ".docx")):
             yield f"templates/{node.name}", node
 
 

@@ -7,7 +7,7 @@ dialect (migrations, claims under leases, batch inserts, locks) stays in each st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
-from bot.core.tallies import Collected, Figures
+from bot.core.tallies import AnswerColumns, Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
 from storage import reads, reports, views, writes
@@ -127,6 +127,13 @@ class PlannedStore:
     async def figures(self, campaign_id: int) -> Figures:
         return await self._report(reports.figures(campaign_id))
 
+    async def answer_rows(
+        self, campaign_id: int, questions: Sequence[str]
+    ) -> AsyncIterator[AnswerColumns]:
+        people = await self._report(reports.answer_people(campaign_id))
+        for question_id in questions:
+            yield await self._report(reports.answer_rows_batch(campaign_id, question_id, people))
+
     # theme owners
 
     async def theme_owners(self) -> list[ThemeOwner]:
@@ -159,6 +166,12 @@ class PlannedStore:
 
     async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
         return await self._query(reads.last_draft_version(campaign_id))
+
+    async def save_workspace(self, platform: str, tenant: str, name: str, at: datetime) -> None:
+        await self._apply(writes.save_workspace(platform, tenant, name, iso(at)))
+
+    async def workspace_name(self, platform: str, tenant: str) -> str:
+        return await self._query(reads.workspace_name(platform, tenant))
 
     async def prune(self, before: datetime, batch: int) -> dict[str, int]:
         return await self._apply(writes.prune(iso(before), batch))

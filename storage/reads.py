@@ -226,6 +226,13 @@ def last_draft_version(campaign_id: int) -> Plan[tuple[int, str] | None]:
     return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
+def workspace_name(platform: str, tenant: str) -> Plan[str]:
+    rows = yield Rows(
+        "SELECT name FROM workspaces WHERE platform = ? AND tenant = ?", (platform, tenant)
+    )
+    return str(rows[0][0]) if rows else ""
+
+
 def address(key: PersonKey) -> Plan[str | None]:
     rows = yield Rows(f"SELECT address FROM addresses{WHO}", _who(key))
     return str(rows[0][0]) if rows else None

@@ -14,11 +14,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from itertools import compress
+from operator import itemgetter
+from typing import Any, cast
 
 from bot.core.domain import PersonKey
 from bot.core.tallies import (
     DISCIPLINE_QUESTION,
+    AnswerColumns,
     Choices,
     Collected,
     Failure,
@@ -134,6 +137,63 @@ def text_batch(
     last = rows[-1] if len(rows) == limit else None
     following = None if last is None else (last[0], last[1], last[2], last[3])
     return list(rows), following
+
+
+@dataclass(frozen=True)
+class People:
+    """A campaign's participants with their discipline key, by user id alone when they all
+    share one platform and tenant (the usual case, and a cheaper look-up for every answer)."""
+
+    disciplines: dict[Any, str]  # user id, or (platform, tenant, user id) → discipline key
+    place: tuple[str, str] | None  # the one (platform, tenant), if there is one
+
+
+def answer_people(campaign_id: int) -> Plan[People]:
+    """The participants and their disciplines: whose answers count in the answers workbook,
+    and under which discipline (as `tally_people`, without the counting)."""
+    rows = yield Rows(
+        "SELECT p.platform, p.tenant, p.user_id, d.choices FROM participants p"
+        f" LEFT JOIN answers d ON {_same_person('d', 'p')}"
+        f" AND d.question_id = '{DISCIPLINE_QUESTION}' AND d.skipped = 0"
+        " WHERE p.campaign_id = ?",
+        (campaign_id,),
+    )
+    places = {(platform, tenant) for platform, tenant, _, _ in rows}
+    if len(places) == 1:
+        return People({u: _discipline(d) for _, _, u, d in rows}, places.pop())
+    return People({(p, t, u): _discipline(d) for p, t, u, d in rows}, None)
+
+
+def answer_rows_batch(campaign_id: int, question_id: str, people: People) -> Plan[AnswerColumns]:
+    """Every answer with content to one question by one of `people` (see `answer_people`),
+    ordered by answer (picks, then text), never by person; without who gave it.
+
+    One question is one read: a keyset over this order (no index has it) would scan and sort
+    the campaign's answers again for every page. Measured on 50,000 respondents (SQLite): pages
+    of 20,000 over all questions 12 s; pages within a question 2.2 s (under a LIMIT, SQLite
+    sorts in a b-tree); one read per question 1.3 s. The discipline is looked up in `people`
+    rather than joined for every answer (0.5 s more), and the rows become columns in C-level
+    passes (map), not a Python loop."""
+    place: tuple[str, ...] = people.place or ()
+    who = "a.user_id" if place else "a.platform, a.tenant, a.user_id"
+    where = " AND a.platform = ? AND a.tenant = ?" if place else ""
+    rows: Sequence[Any] = yield Rows(
+        "SELECT a.choices, COALESCE(a.text, ''), COALESCE(substr(a.answered_at, 1, 16), ''),"
+        f" {who} FROM answers a WHERE a.campaign_id = ? AND a.question_id = ?{where}"
+        f" AND {_HAS_CONTENT} ORDER BY a.choices, COALESCE(a.text, '')",
+        (campaign_id, question_id, *place),
+    )
+    keys = map(itemgetter(3) if place else itemgetter(3, 4, 5), rows)
+    found = list(map(people.disciplines.get, keys))
+    choices, texts, minutes = (list(map(itemgetter(i), rows)) for i in range(3))
+    del rows
+    if None in found:  # answers of people who no longer take part
+        keep = [d is not None for d in found]
+        choices, texts, minutes = (list(compress(c, keep)) for c in (choices, texts, minutes))
+        found = list(compress(found, keep))
+    parsed = {c: tuple(json.loads(c)) for c in set(choices)}
+    picks = list(map(parsed.__getitem__, choices))
+    return AnswerColumns(question_id, picks, texts, minutes, cast(list[str], found))
 
 
 def figures(campaign_id: int) -> Plan[Figures]:

@@ -300,8 +300,22 @@ _V12: Sequence[str] = (
     """,
 )
 
+# Version 13: the name of each Slack workspace (or Teams organisation) the bot has met, for the
+# draft's cover when IMVO_COMPANY_NAME is not set.
+_V13: Sequence[str] = (
+    """
+    CREATE TABLE workspaces (
+        platform TEXT NOT NULL,
+        tenant   TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        seen_at  TEXT NOT NULL,
+        PRIMARY KEY (platform, tenant)
+    )
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

@@ -342,6 +342,16 @@ def new_draft_version(campaign_id: int, at: str, snapshot: str) -> Plan[int]:
     return int(rows[0][0])
 
 
+def save_workspace(platform: str, tenant: str, name: str, at: str) -> Plan[None]:
+    """Remembers a workspace's (or organisation's) name; a later name replaces it."""
+    yield Count(
+        "INSERT INTO workspaces (platform, tenant, name, seen_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (platform, tenant) DO UPDATE SET name = excluded.name,"
+        " seen_at = excluded.seen_at",
+        (platform, tenant, name, at),
+    )
+
+
 def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
     """Queues invitations after the highest sequence number, ignoring keys queued before."""
     if not items:

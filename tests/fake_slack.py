@@ -37,6 +37,7 @@ class FakeSlack:
     refusing: dict[str, dict[str, Any]] = field(default_factory=dict)  # method -> error answer
     base: str = ""
     post_delay: float = 0.0  # seconds before chat.postMessage answers
+    team_name: str = "Ateliers Fair & Co"  # the workspace's name (auth.test)
     # Socket Mode: envelopes to push to the bot, and what the bot sent back over the socket.
     to_socket: list[dict[str, Any]] = field(default_factory=list)
     from_socket: list[dict[str, Any]] = field(default_factory=list)
@@ -131,7 +132,10 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base.replace("http://", "ws://") + "ws"}
         if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+            return {
+                "ok": True, "user_id": "UBOT", "team_id": "T1", "team": self.team_name,
+                "bot_id": "B1",
+            }  # fmt: skip
         if method == "users.info":
             user = self.users.get(str(p.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

@@ -128,7 +128,11 @@ def test_demo_runs_a_whole_campaign_and_writes_the_files(tmp_path: Path, languag
 
 
 def test_roles_grant_list_revoke(tmp_path: Path) -> None:
-    env = {"IMVO_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "IMVO_ADMINS": "slack:U1"}
+    env = {
+        "IMVO_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "IMVO_ADMINS": "slack:U1",
+        "IMVO_LANGUAGE": "en",
+    }
     assert run(["roles", "grant", "console:Bob", "manager"], tmp_path, env=env).stdout.strip() == (
         "manager granted to console:bob"
     )
@@ -138,6 +142,9 @@ def test_roles_grant_list_revoke(tmp_path: Path) -> None:
     assert "(no change)" in again
     assert "revoked" in run(["roles", "revoke", "console:bob", "manager"], tmp_path, env=env).stdout
     assert "console:bob" not in run(["roles", "list"], tmp_path, env=env).stdout
+    dutch = {**env, "IMVO_LANGUAGE": "nl"}
+    said = run(["roles", "grant", "console:bob", "manager"], tmp_path, env=dutch).stdout
+    assert said.strip() == "manager toegekend aan console:bob"
 
 
 def test_chat_reads_piped_input_line_by_line(tmp_path: Path) -> None:
@@ -181,3 +188,58 @@ def test_a_bad_retention_is_refused_with_its_reason(value: str, message: str) ->
     assert str(refused.value).startswith(message)
     assert load_settings({}).retention_days == 30
     assert load_settings({"IMVO_RETENTION_DAYS": "7"}).retention_days == 7
+
+
+def test_compile_in_a_house_style_with_charts_and_in_the_drafts_language(tmp_path: Path) -> None:
+    """`compile --template`: the company's styles and header; the charts next to the Markdown
+    and inside the Word file; every line printed in the draft's language."""
+    out = tmp_path / "out"
+    assert run(["demo", "--out", str(out), "--lang", "nl"], tmp_path).returncode == 0
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].add_run("ACME Fashion B.V.")
+    template.save(str(tmp_path / "acme.docx"))
+    env = {"IMVO_DATABASE_URL": f"sqlite:///{out / 'imvo-demo.db'}", "IMVO_LANGUAGE": "nl"}
+    again = tmp_path / "again"
+    args = [
+        "compile",
+        "--out",
+        str(again),
+        "--lang",
+        "en",
+        "--template",
+        str(tmp_path / "acme.docx"),
+    ]
+    compiled = run(args, tmp_path, env=env)
+    assert compiled.returncode == 0, compiled.stderr
+    assert "Policy draft of campaign #1" in compiled.stdout and "Still missing:" in compiled.stdout
+    assert "Conceptbeleid" not in compiled.stdout and "Wat nog ontbreekt" not in compiled.stdout
+    (word,) = again.glob("campaign-1/*.docx")
+    (markdown,) = again.glob("campaign-1/*.md")
+    charts = sorted(again.glob("campaign-1/*.png"))
+    assert len(charts) >= 3  # drivers, resistance, trends (the demo's disciplines are small)
+    text = markdown.read_text(encoding="utf-8")
+    for chart in charts:
+        assert f"]({chart.name})" in text
+        assert str(chart) in compiled.stdout
+    document = docx.Document(str(word))
+    assert len(document.inline_shapes) == len(charts)
+    header = "\n".join(p.text for p in document.sections[0].header.paragraphs)
+    assert "ACME Fashion B.V." in header and "Draft for discussion" in header
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"not a word file", "is not a .docx file"), (None, "is not a file")],
+)
+def test_a_bad_template_gives_one_line_and_exit_2(
+    tmp_path: Path, content: bytes | None, fragment: str
+) -> None:
+    path = tmp_path / "template.docx"
+    if content is not None:
+        path.write_bytes(content)
+    for how in (["compile", "--template", str(path)], ["compile"]):
+        env = {} if how[1:] else {"IMVO_DRAFT_TEMPLATE": str(path)}
+        result = run(how, tmp_path, env=env)
+        assert result.returncode == 2, how
+        assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr

@@ -287,7 +287,7 @@ async def test_status_draft_and_stop(h: Harness) -> None:
     assert "Compiling" in texts(replies[:1])
     share = replies[-1]
     assert isinstance(share, FileShare)
-    assert {f.name.rsplit(".", 1)[1] for f in share.files} == {"docx", "md"}
+    assert {f.name.rsplit(".", 1)[1] for f in share.files} == {"docx", "md", "xlsx"}
     for location in share.locations:
         assert Path(location).is_file()
     assert "Still missing" in share.text

@@ -126,6 +126,7 @@ async def fill(url: str) -> list[int]:
         draft = DraftFile("d.docx", "application/octet-stream", bytes(range(256)) * 4)
         await store.save_drafts(second.id, [draft], T0)  # binary: BLOB and BYTEA both ways
         await store.new_draft_version(second.id, T0, '{"respondents": 2, "open": []}')
+        await store.save_workspace("slack", "T1", "Ateliers Fair & Co", T0)
         await store.update_budget("slack:T1", lambda _: BUDGET)
         return [first.id, second.id]
     finally:

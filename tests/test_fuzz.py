@@ -199,6 +199,8 @@ def _endpoint(tmp: Path, platform: str) -> Iterator[Endpoint]:
             "slack_api_url": fake_url + "api/",
         }
     server = loop.run_until_complete(build_server(Settings(language="en", **options)))
+    if server.slack is not None:
+        loop.run_until_complete(server.slack.drain())  # the start's own work is done
     runner, url = loop.run_until_complete(_listen(server.web))
     http = aiohttp.ClientSession(loop=loop)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -12,14 +13,22 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Inches, RGBColor
 from PIL import Image
 
+from adapters.content_cli import _init
 from bot.content.loader import content_root
 from bot.core.settings import SettingsError, load_settings
 from bot.reporting.charts import draft_charts
+from bot.reporting.compile import compile_draft
 from bot.reporting.draft.docx import STYLES, render_docx
 from bot.reporting.draft.house_style import default_template
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import Chart, PolicyDraft
-from bot.reporting.draft.template import TemplateError, check_template, template_bytes
+from bot.reporting.draft.template import (
+    TemplateError,
+    check_template,
+    chosen_template,
+    template_bytes,
+)
+from tests.harness import make_harness, make_lead, texts
 from tests.packs import pack
 from tests.test_draft import LANGS, Poll, build, person, standard_poll
 
@@ -192,8 +201,10 @@ def test_the_annex_has_four_charts_readable_in_black_and_white(draft: PolicyDraf
     pictures = draft_charts(draft)
     for chart in charts:
         image = Image.open(io.BytesIO(pictures[chart.name]))
-        assert image.format == "PNG" and image.mode == "L"  # greyscale: no colour to lose
-        assert len(pictures[chart.name]) < 28_000  # small enough for a Teams message
+        assert image.format == "PNG"
+        greys = image.convert("RGB").getcolors()
+        assert greys and all(r == g == b for _, (r, g, b) in greys)  # no colour to lose
+        assert len(pictures[chart.name]) * 4 / 3 < 28_000  # base64 fits a Teams message
         assert chart.title in chart.alt and str(chart.bars[0][1]) in chart.alt
 
 
@@ -223,3 +234,69 @@ def test_no_chart_before_the_campaign_has_k_respondents() -> None:
     enough = build(poll, "nl", anonymity_min=4)
     names = [b.name for b in enough.blocks if isinstance(b, Chart)]
     assert "drivers" in names and "participation" not in names  # one group: no breakdown
+
+
+# --- through the bot ----------------------------------------------------------------------
+
+
+async def test_the_cover_names_the_workspace_unless_the_company_name_is_set(
+    tmp_path: Path,
+) -> None:
+    h = await make_harness(tmp_path)
+    try:
+        lead = await make_lead(h)
+        await h.say(lead, "start anna bram")
+        campaign = await h.app.store.latest_campaign()
+        assert campaign is not None
+        services = h.app.services
+        first = await compile_draft(services, campaign, "en", ("md",))
+        assert first.draft.title_page.company == ""  # nothing known: no company named
+        at = services.clock.now()
+        await h.app.store.save_workspace(campaign.platform, campaign.tenant, "Ateliers Fair", at)
+        second = await compile_draft(services, campaign, "en", ("md",))
+        assert second.draft.title_page.company == "Ateliers Fair"
+        named = replace(services, settings=replace(services.settings, company_name="ACME B.V."))
+        third = await compile_draft(named, campaign, "en", ("md",))
+        assert third.draft.title_page.company == "ACME B.V."
+    finally:
+        await h.app.close()
+
+
+async def test_a_template_broken_after_the_start_gets_a_clear_reply_in_chat(
+    tmp_path: Path,
+) -> None:
+    h = await make_harness(tmp_path)
+    try:
+        lead = await make_lead(h)
+        await h.say(lead, "start anna")
+        broken = tmp_path / "broken.docx"
+        broken.write_bytes(b"PK but not really a zip")
+        services = h.app.services
+        settings = replace(services.settings, draft_template=broken)
+        object.__setattr__(services, "settings", settings)  # as if the file changed meanwhile
+        said = texts(await h.say(lead, "draft"))
+        assert "cannot be used, so no draft was made" in said
+        assert not list((tmp_path / "drafts").glob("campaign-*/*"))
+    finally:
+        await h.app.close()
+
+
+def test_a_template_in_the_content_folder_is_used_unless_the_setting_names_another(
+    tmp_path: Path,
+) -> None:
+    assert _init(tmp_path / "mine", force=False) == 0
+    copied = tmp_path / "mine" / "templates" / "draft-template.docx"
+    assert copied.read_bytes() == template_bytes(None)  # content init copies it to edit
+    assert chosen_template(None, tmp_path / "mine") == copied
+    other = company_template(tmp_path)
+    assert chosen_template(other, tmp_path / "mine") == other
+    assert chosen_template(None, tmp_path) is None  # a folder without one: the shipped one
+
+
+def test_a_small_table_stays_on_one_page(draft: PolicyDraft) -> None:
+    document = opened(render_docx(draft))
+    ilo = next(t for t in document.tables if "C29" in "".join(c.text for c in t.columns[1].cells))
+    rows = ilo.rows
+    for row in rows[:-1]:  # the header and every row but the last keep with the next
+        assert all(c.paragraphs[0].paragraph_format.keep_with_next for c in row.cells)
+    assert not any(c.paragraphs[0].paragraph_format.keep_with_next for c in rows[-1].cells)

@@ -109,6 +109,7 @@ async def test_nobody_can_erase_someone_else(h: Harness) -> None:
 def _cli(args: list[str], db: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
     env.update({"IMVO_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)})
+    env["IMVO_LANGUAGE"] = "en"
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
         env=env, cwd=db.parent, timeout=60,
@@ -127,7 +128,9 @@ async def test_user_export_and_erase_on_the_command_line(h: Harness) -> None:
     assert "cannot be undone; add --yes" in refused.stderr
     erased = _cli(["user", "erase", "console:anna", "--yes"], h.db)
     assert erased.returncode == 0
-    assert erased.stdout.startswith("Erased console:anna: 2 answers, 1 roles, 1 theme ownerships")
+    # In IMVO_LANGUAGE (here: en), with the plural each count needs.
+    said = "Erased console:anna: 2 answers, 1 role, 1 theme ownership and 1 campaign place"
+    assert erased.stdout.startswith(said)
     again = _cli(["user", "erase", "console:anna", "--yes"], h.db)
     assert "Nothing is stored about console:anna" in again.stdout
     await h.reopen()

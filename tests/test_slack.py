@@ -143,6 +143,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         language="en",
     )
     server = await build_server(settings)
+    assert server.slack is not None
+    await server.slack.drain()  # the start's own work (learning the workspace's name) is done
     runner, url = await _serve(server.web)
     async with aiohttp.ClientSession() as http:
         yield World(fake, server, url, http)
@@ -463,3 +465,9 @@ async def test_a_platform_refusal_during_a_command_is_explained_and_changes_noth
     world.fake.refusing = {"conversations.members": {"error": "channel_not_found"}}
     await world.command("ULEAD", "start <#CGONE|gone>")
     assert "not recognised: &lt;#CGONE|gone&gt;" in json.dumps(world.fake.responses[-1])
+
+
+async def test_the_workspace_name_is_remembered_for_the_drafts_cover(world: World) -> None:
+    store = world.server.app.store
+    assert await store.workspace_name("slack", "T1") == "Ateliers Fair & Co"
+    assert await store.workspace_name("slack", "T-other") == ""

@@ -193,7 +193,7 @@ async def test_the_draft_reaches_the_lead_through_a_file_consent_card(teams: Tea
         for a in teams.fake.to("conv-aad-lead")
         if a.get("attachments") and a["attachments"][0]["contentType"].endswith("file.consent")
     ]
-    assert {c["name"].rsplit(".", 1)[1] for c in consents} == {"docx", "md"}
+    assert {c["name"].rsplit(".", 1)[1] for c in consents} == {"docx", "md", "xlsx"}
     word = next(c for c in consents if c["name"].endswith(".docx"))
     accept = activity("invoke", teams.fake_url, user="aad-lead", name="Sanne")
     accept["name"] = "fileConsent/invoke"

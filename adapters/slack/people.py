@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -11,9 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.domain import AudienceResolution, Person, PersonKey
-from bot.core.ports import PlatformRefused
+from bot.core.ports import Clock, PlatformRefused, Store
 
 PLATFORM = "slack"
+MAX_WORKSPACE_NAME = 120  # as IMVO_COMPANY_NAME
+log = logging.getLogger("imvo.slack")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{6,})$")
@@ -130,3 +133,17 @@ class SlackPeople:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise refused("list_members", exc) from exc
         return AudienceResolution(tuple(p for p in people if not p.is_bot), tuple(unknown))
+
+
+async def remember_workspace(client: AsyncWebClient, store: Store, clock: Clock) -> None:
+    """Keeps the workspace's name, which the draft's cover shows when `IMVO_COMPANY_NAME` is not
+    set. `auth.test` tells it and needs no scope; if Slack does not answer, the draft simply
+    names no company, so a failure is only logged."""
+    try:
+        response = await client.auth_test()
+        team, name = str(response["team_id"]), " ".join(str(response.get("team", "")).split())
+    except Exception as exc:  # a name for a cover page must never stop the bot
+        log.warning("Slack did not tell the workspace's name (%s)", type(exc).__name__)
+        return
+    if team and name:
+        await store.save_workspace(PLATFORM, team, name[:MAX_WORKSPACE_NAME], clock.now())

@@ -151,6 +151,27 @@ TITLE_PAGE: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
+# The answers workbook (bot.reporting.spreadsheet): its read-me sheet and column headings.
+SPREADSHEET: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "sheet_name": frozenset(),
+        "title": frozenset({"id"}),
+        "campaign": frozenset(),
+        "made": frozenset(),
+        "respondents": frozenset(),
+        "anonymity_label": frozenset(),
+        "anonymity": frozenset({"min"}),
+        "order_label": frozenset(),
+        "order": frozenset(),
+        "long": frozenset(),
+        "too_few": frozenset({"count", "min"}),
+        "answer": frozenset(),
+        "own_words": frozenset(),
+        "discipline": frozenset(),
+        "date": frozenset(),
+    }
+)
+
 ILO_CATEGORIES: tuple[str, ...] = (
     "freedom_of_association",
     "forced_labour",
@@ -197,6 +218,8 @@ class DraftTexts:
     themes: tuple[ThemeText, ...]
     # Every instrument the draft can cite (instruments.toml), for the References chapter.
     instruments: tuple[Instrument, ...] = ()
+    # The answers workbook's words (`[spreadsheet]`).
+    spreadsheet: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def label(self, key: str, /, **values: object) -> str:
         """A label with its `{placeholders}` filled in; values are inserted as plain data."""
@@ -205,6 +228,11 @@ class DraftTexts:
     def title(self, key: str, /, **values: object) -> str:
         """A title-page text with its placeholders filled in."""
         template = self.title_page[key]
+        return fill(template, self.language, values) if values else template
+
+    def sheet(self, key: str, /, **values: object) -> str:
+        """A text of the answers workbook with its placeholders filled in."""
+        template = self.spreadsheet[key]
         return fill(template, self.language, values) if values else template
 
     def section(self, key: str) -> SectionText:
@@ -303,6 +331,7 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     sections = {k: _section(sections_raw, k, n, where + "section") for k, n in SECTIONS.items()}
     _text(sections_raw["ilo"], "protocol", where + "section.ilo")
     labels = _checked(_table(raw, "labels", where), LABELS, where + "labels")
+    sheet = _checked(_table(raw, "spreadsheet", where), SPREADSHEET, where + "spreadsheet")
     ilo = _table(raw, "ilo", where)
     categories_raw = _table(ilo, "category", where + "ilo")
     categories = {k: _text(categories_raw, k, where + "ilo.category") for k in ILO_CATEGORIES}
@@ -327,6 +356,7 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         "title_page": MappingProxyType(title_page),
         "sections": MappingProxyType(sections),
         "labels": MappingProxyType(labels),
+        "spreadsheet": MappingProxyType(sheet),
         "ilo_categories": MappingProxyType(categories),
         "ilo_conventions": tuple(conventions),
     }

@@ -32,6 +32,7 @@ from bot.flows.poll import resume
 from bot.flows.session import Outcome, Reply, Session
 from bot.reporting.compile import compile_draft
 from bot.reporting.digests import compose_digest, remember
+from bot.reporting.draft.template import TemplateError
 from bot.reporting.status import status_card
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -268,7 +269,11 @@ async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     services, msgs = ctx.services, s.msgs
 
     async def compile_and_share(reply: Reply, applied: Applied) -> None:
-        result = await compile_draft(services, campaign, campaign.language)
+        try:
+            result = await compile_draft(services, campaign, campaign.language)
+        except TemplateError as exc:  # the file changed since the bot started
+            await reply(Text(msgs("draft.template_broken", reason=str(exc))))
+            return
         missing = "\n".join(f"- {item}" for item in result.draft.open_items)
         text = msgs("draft.ready", id=campaign.id, respondents=result.respondents)
         text += f" {result.draft.title_page.version}. {result.draft.title_page.changes}"

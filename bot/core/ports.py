@@ -6,7 +6,7 @@ Concrete classes live in `storage/` and `adapters/` and are wired in one composi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -32,7 +32,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import Message
-from bot.core.tallies import Collected, Figures
+from bot.core.tallies import AnswerColumns, Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
 
@@ -344,6 +344,15 @@ class ReportStore(Protocol):
         """The counts `status` shows, aggregated in the database."""
         ...
 
+    def answer_rows(
+        self, campaign_id: int, questions: Sequence[str]
+    ) -> AsyncIterator[AnswerColumns]:
+        """Every participant's answers with content, per question of `questions` (in that
+        order; none is left out, even without answers), each ordered by answer (picks, then
+        text) and never by person, without names or user ids: for the answers workbook. One
+        question's answers are read at a time."""
+        ...
+
     async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
         """The snapshot (JSON) of the last digest of a campaign for a recipient, if any."""
         ...
@@ -398,6 +407,14 @@ class DraftStore(Protocol):
 
     async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
         """The latest version of the campaign's draft and its figures, or None."""
+        ...
+
+    async def save_workspace(self, platform: str, tenant: str, name: str, at: datetime) -> None:
+        """Remembers the name of a Slack workspace or Teams organisation the bot has met."""
+        ...
+
+    async def workspace_name(self, platform: str, tenant: str) -> str:
+        """That name, or "" when the platform never told it."""
         ...
 
 

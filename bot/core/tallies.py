@@ -5,12 +5,14 @@ picked which options (by discipline) and every free text (with its writer's disc
 makes it with a few aggregate queries and batched text reads (`Store.tally`), so a report on
 100,000 respondents never holds 100,000 answers; `bot.reporting.draft.collect.collect` makes the
 same value from answers in memory. `Figures` is the smaller set of counts `status` shows.
+`AnswerColumns` holds one question's answers each on its own (still without identities), for
+the answers workbook.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 UNKNOWN_DISCIPLINE = "unknown"
@@ -64,6 +66,23 @@ class Collected:
     def all_texts(self) -> list[tuple[str, str]]:
         """Every free text of every question, as (text, question id)."""
         return [(text, qid) for qid, qa in self.by_question.items() for text, _ in qa.texts]
+
+
+@dataclass(frozen=True)
+class AnswerColumns:
+    """One question's answers with content (picks, a text or both), without who gave them: the
+    rows of the answers workbook, as columns (entry i of each is one answer), so that a store
+    and the workbook handle 50,000 of them with a few C-level passes instead of an object each.
+    A store reads them one question at a time (`ReportStore.answer_rows`)."""
+
+    question_id: str
+    choices: Sequence[Choices]
+    texts: Sequence[str]  # "" where there is none
+    answered_at: Sequence[str]  # the minute, in UTC: "2026-11-02T09:30" ("" if unknown)
+    disciplines: Sequence[str]  # the writer's discipline key (UNKNOWN_DISCIPLINE if they gave none)
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 def discipline_of(choices: Iterable[str] | None) -> str:

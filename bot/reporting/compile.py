@@ -14,25 +14,30 @@ from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
 from bot.flows.services import Services
+from bot.reporting.charts import draft_charts
 from bot.reporting.draft.builder import build_draft, snapshot
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import PolicyDraft
+from bot.reporting.draft.template import chosen_template, template_bytes
+from bot.reporting.spreadsheet import answers_workbook
 
 FORMATS = ("docx", "md")
 _MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "md": "text/markdown; charset=utf-8",
+    "png": "image/png",
 }
 
 
 @dataclass(frozen=True)
 class CompiledDraft:
     draft: PolicyDraft
-    files: tuple[DraftFile, ...]
-    locations: tuple[str, ...]
+    files: tuple[DraftFile, ...]  # what the lead gets: the draft's formats (and the answers)
+    locations: tuple[str, ...]  # where every file was kept, charts included
     respondents: int
-    stored: tuple[int, ...] = ()  # the files' ids in the store, in the same order
+    stored: tuple[int, ...] = ()  # the files' ids in the store, in the same order as `files`
+    charts: tuple[DraftFile, ...] = ()  # the pictures the Markdown links, kept next to it
 
 
 async def compile_draft(
@@ -40,16 +45,25 @@ async def compile_draft(
     campaign: Campaign,
     language: str,
     formats: Sequence[str] = FORMATS,
+    spreadsheet: bool = True,
 ) -> CompiledDraft:
     """Builds the draft in `language`, renders the requested formats and saves them.
 
     The answers come aggregated from the store (`Store.tally`); building and rendering are CPU
     work and run on a worker thread, so the event loop keeps answering other people meanwhile.
+    With `spreadsheet`, every answer comes too, anonymised (`answers-<campaign>.xlsx`).
     """
-    store = services.store
+    store, settings = services.store, services.settings
+    # The template first: a broken one (TemplateError) stops before any work is done.
+    chosen = chosen_template(settings.draft_template, settings.content_dir)
+    template = await asyncio.to_thread(template_bytes, chosen)
     collected = await store.tally(campaign.id)
     owners = await store.theme_owners()
     owner_answers = await store.owner_answers()
+    skipped = (await store.figures(campaign.id)).skipped
+    company = settings.company_name or await store.workspace_name(
+        campaign.platform, campaign.tenant
+    )
     now = services.clock.now()
     pack = services.content.for_language(language)
     last = await store.last_draft_version(campaign.id)
@@ -63,23 +77,32 @@ async def compile_draft(
         generated_at=now,
         anonymity_min=services.settings.anonymity_min,
         owner_answers=owner_answers,
-        company=services.settings.company_name,
+        company=company,
         version=version,
         previous=previous,
+        skipped=skipped,
     )
     draft = await asyncio.to_thread(build)
-    respondents = collected.respondents
+    respondents, disciplines = collected.respondents, collected.disciplines
     del collected, build  # the draft holds what it needs; the answers can go
     stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
+    pictures = await asyncio.to_thread(draft_charts, draft)
+    charts = [
+        DraftFile(f"{stem}-{name}.png", _MEDIA_TYPES["png"], png) for name, png in pictures.items()
+    ]
     files: list[DraftFile] = []
     for fmt in formats:
         if fmt == "docx":
-            data = await asyncio.to_thread(render_docx, draft)
+            data = await asyncio.to_thread(render_docx, draft, template, pictures)
         else:
-            markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template)
+            links = {name: f"{stem}-{name}.png" for name in pictures}
+            markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template, links)
             data = markdown.encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
+    if spreadsheet:
+        files.append(await answers_workbook(services, campaign, language, disciplines, now))
     await store.new_draft_version(campaign.id, now, json.dumps(snapshot(draft)))
     stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
-    locations = await services.sink.save(campaign.id, files)  # the folder: an export
-    return CompiledDraft(draft, tuple(files), locations, respondents, stored)
+    kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it
+    locations = await services.sink.save(campaign.id, kept)  # the folder: an export
+    return CompiledDraft(draft, tuple(files), locations, respondents, stored, tuple(charts))

@@ -227,14 +227,21 @@ class _Writer:
             _add_text(cell.paragraphs[0].add_run(), text).bold = True
         _repeat_header(header)
         _keep_together(header)
-        for row in block.rows:
+        for cell in header.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
+        small = len(block.rows) <= KEEP_TOGETHER
+        for number, row in enumerate(block.rows, start=1):
             added = table.add_row()
             _keep_together(added)
             if not any(row):
                 added.height = EMPTY_ROW  # a row to fill in (a signature, a target) has room
             for cell, text in zip(added.cells, row, strict=False):
+                paragraph = cell.paragraphs[0]
                 if text:
-                    _add_text(cell.paragraphs[0].add_run(), text)
+                    _add_text(paragraph.add_run(), text)
+                if small and number < len(block.rows):
+                    # Keep-with-next on every row but the last keeps a small table on one page.
+                    paragraph.paragraph_format.keep_with_next = True
         _set_widths(table, column_widths(block, self.width))
         if block.wide:
             self._orientation(landscape=False)
@@ -293,6 +300,8 @@ EMPTY_ROW = Cm(1)
 CHAR_WIDTH_CM = 0.3  # about one character of the body font, bold headers included
 CELL_PADDING_CM = 0.6
 PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
+SHORT = 12  # a column whose cells are all this short is kept on one line
+KEEP_TOGETHER = 15  # a table of at most this many rows is kept on one page
 
 
 def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
@@ -305,7 +314,8 @@ def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
         cells = [row[index] for row in block.rows if index < len(row)] + [block.header[index]]
         longest = max((len(c) for c in cells), default=1)
         longest_word = max((len(w) for c in cells for w in c.split()), default=1)
-        fitted = min(longest_word, 10 if longest > PROSE else 16)
+        # Short phrases ("no owner yet") stay on one line; prose wraps between words anyway.
+        fitted = longest if longest <= SHORT else min(longest_word, 10 if longest > PROSE else 16)
         minimum.append(fitted * CHAR_WIDTH_CM + CELL_PADDING_CM)
         weight.append(min(longest, 80) ** 0.5 if longest > PROSE else 0.0)
     available = text_width / Cm(1)  # in cm

@@ -42,6 +42,16 @@ class TemplateError(ValueError):
     """The template cannot be used; the message says why and what to do."""
 
 
+def chosen_template(setting: Path | None, content_dir: Path | None) -> Path | None:
+    """The template to use: `IMVO_DRAFT_TEMPLATE`, else the one in the company's content
+    folder (`content init` copies the shipped one there to edit), else None: the shipped one."""
+    if setting is not None:
+        return setting
+    if content_dir is not None and (content_dir / SHIPPED[0] / SHIPPED[1]).is_file():
+        return content_dir / SHIPPED[0] / SHIPPED[1]
+    return None
+
+
 def template_bytes(path: Path | None) -> bytes:
     """The template's bytes: the file at `path`, checked, or the shipped one."""
     if path is None:

@@ -1,0 +1,271 @@
+"""Every answer of a campaign in a spreadsheet, anonymised: `answers-<campaign>.xlsx`.
+
+Compiled with the policy draft (`bot.reporting.compile`), for the CSR lead who wants to read
+or count everything colleagues said. The workbook has a read-me sheet (the poll, when the file
+was made, how many responded, the anonymity rule, how the sheets are ordered), then one sheet
+per poll question (in poll order; the discipline question is the Discipline column instead):
+the question, a bold header row that stays in view, and a row per answer with content.
+
+What keeps colleagues anonymous:
+- no names or user ids: the store hands over answers without them (`ReportStore.answer_rows`);
+- a discipline is shown only for a group the draft shows too, of at least `anonymity_min`
+  respondents (`anonymity.group_disciplines`, then `breakdown`); otherwise the cell is empty;
+- rows are ordered by answer, never by person, and rows that give the same answer are ordered
+  by what they show (date, discipline), so a row's place on one sheet says nothing about a row
+  on another sheet;
+- with fewer than `anonymity_min` respondents the workbook has only the read-me sheet.
+
+The answers are read one question at a time, and each question is written on a worker thread
+while the next one is read: the event loop stays free, and at most two questions' answers are
+in memory at once (the file itself is compressed as it is written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import operator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.content.draft_texts import DraftTexts
+from bot.core.domain import Campaign, DraftFile, Question
+from bot.core.tallies import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, AnswerColumns
+from bot.flows.services import Services
+from bot.reporting import xlsx
+from bot.reporting.draft.anonymity import group_disciplines
+from bot.reporting.draft.safety import strip_invalid
+
+COLUMN_WIDTHS = (40, 80, 30, 12)
+README_WIDTHS = (22, 100)
+HEADER_ROWS = 2  # the question, then the column headings
+
+
+def workbook_name(campaign_id: int) -> str:
+    return f"answers-{campaign_id}.xlsx"
+
+
+async def answers_workbook(
+    services: Services,
+    campaign: Campaign,
+    language: str,
+    disciplines: Mapping[str, int],
+    made: datetime,
+) -> DraftFile:
+    """The campaign's answers workbook in `language`.
+
+    `disciplines` counts the respondents per discipline key (`Collected.disciplines`, as the
+    draft was built from), for the groups a discipline may be shown in; `made` is when.
+    """
+    pack = services.content.for_language(language)
+    questions = tuple(q for q in pack.questions if q.id != DISCIPLINE_QUESTION)
+    minimum = services.settings.anonymity_min
+    respondents = sum(disciplines.values())
+    shown = respondents >= minimum
+    book = AnswersBook(
+        texts=pack.draft,
+        questions=questions if shown else (),
+        discipline_question=next((q for q in pack.questions if q.id == DISCIPLINE_QUESTION), None),
+        disciplines=disciplines,
+        minimum=minimum,
+        timezone=ZoneInfo(services.settings.timezone),
+        campaign_id=campaign.id,
+        made=made,
+    )
+    await asyncio.to_thread(book.read_me)
+    if shown:
+        await _write_answers(
+            book, services.store.answer_rows(campaign.id, [q.id for q in questions])
+        )
+    data = await asyncio.to_thread(book.close)
+    return DraftFile(workbook_name(campaign.id), xlsx.MEDIA_TYPE, data)
+
+
+async def _write_answers(book: AnswersBook, batches: AsyncIterator[AnswerColumns]) -> None:
+    """Writes each question's answers on a worker thread while the next question is read: the
+    database and the writer work at the same time, and the event loop stays free."""
+    ahead = asyncio.ensure_future(anext(batches, None))
+    try:
+        for index in itertools.count():
+            answers = await ahead
+            if answers is None:
+                break
+            ahead = asyncio.ensure_future(anext(batches, None))
+            await asyncio.to_thread(book.question, index, answers)
+    finally:
+        ahead.cancel()
+        await asyncio.gather(ahead, return_exceptions=True)
+        aclose = getattr(batches, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def discipline_labels(texts: DraftTexts, question: Question | None) -> dict[str, str]:
+    """The name of every discipline key, as the draft names them."""
+    labels = {UNKNOWN_DISCIPLINE: texts.label("unknown_discipline")}
+    if question is not None:
+        labels.update({o.key: o.label for o in question.options})
+    return labels
+
+
+class AnswersBook:
+    """The answers workbook being written: the read-me sheet, then each question's sheet, then
+    `close` for the file. Synchronous: it runs on a worker thread. `questions` are those with a
+    sheet (none when there are fewer than `minimum` respondents)."""
+
+    def __init__(
+        self,
+        *,
+        texts: DraftTexts,
+        questions: Sequence[Question],
+        discipline_question: Question | None,
+        disciplines: Mapping[str, int],
+        minimum: int,
+        timezone: ZoneInfo,
+        campaign_id: int,
+        made: datetime,
+    ) -> None:
+        self.texts = texts
+        self.questions = tuple(questions)
+        self.minimum = minimum
+        self.timezone = timezone
+        self.campaign_id = campaign_id
+        self.made = made
+        self.respondents = sum(disciplines.values())
+        labels = discipline_labels(texts, discipline_question)
+        grouping = group_disciplines(
+            disciplines,
+            labels,
+            [o.key for o in discipline_question.options] if discipline_question else [],
+            minimum,
+            texts.label("merged_group"),
+        )
+        shown = {group.key: group.label for group in grouping.breakdown()}
+        # discipline key → the label of its group, where that group is shown
+        self.group_label = {
+            key: shown[group] for key, group in grouping.group_of.items() if group in shown
+        }
+        names = xlsx.sheet_names([texts.sheet("sheet_name"), *(q.title for q in self.questions)])
+        sheets = [xlsx.Sheet(names[0], README_WIDTHS)]
+        sheets += [xlsx.Sheet(name, COLUMN_WIDTHS, HEADER_ROWS) for name in names[1:]]
+        self.book = xlsx.Workbook(sheets, texts.sheet("title", id=campaign_id), made)
+        # caches: a minute's day (Excel serial, cell); a discipline's shown label and its cell
+        self._day_serial: dict[str, int] = {}
+        self._day_cell: dict[str, str] = {}
+        self._group_label: dict[str, str] = {}
+        self._group_cell: dict[str, str] = {}
+
+    def read_me(self) -> None:
+        texts, book = self.texts, self.book
+        local = self.made.astimezone(self.timezone).date()
+        with book.sheet(0) as sheet:
+            sheet.row(book.shared(texts.sheet("title", id=self.campaign_id), xlsx.BOLD))
+            sheet.row()
+            sheet.row(
+                book.shared(texts.sheet("campaign"), xlsx.BOLD), xlsx.number(self.campaign_id)
+            )
+            sheet.row(
+                book.shared(texts.sheet("made"), xlsx.BOLD),
+                xlsx.number(xlsx.excel_day(local), xlsx.DATE),
+            )
+            sheet.row(
+                book.shared(texts.sheet("respondents"), xlsx.BOLD), xlsx.number(self.respondents)
+            )
+            sheet.row()
+            anonymity = texts.sheet("anonymity", min=self.minimum)
+            sheet.row(
+                book.shared(texts.sheet("anonymity_label"), xlsx.BOLD),
+                book.shared(anonymity, xlsx.WRAP),
+            )
+            if self.respondents < self.minimum:
+                too_few = texts.sheet("too_few", count=self.respondents, min=self.minimum)
+                sheet.row(xlsx.EMPTY, book.shared(too_few, xlsx.WRAP))
+                return
+            sheet.row(
+                book.shared(texts.sheet("order_label"), xlsx.BOLD),
+                book.shared(texts.sheet("order"), xlsx.WRAP),
+            )
+            sheet.row(xlsx.EMPTY, book.shared(texts.sheet("long"), xlsx.WRAP))
+
+    def question(self, index: int, answers: AnswerColumns) -> None:
+        """Writes the sheet of the `index`th question (0-based, poll order) with its answers."""
+        question, texts, book = self.questions[index], self.texts, self.book
+        with book.sheet(index + 1) as sheet:
+            sheet.row(book.shared(question.prompt))
+            headings = ("answer", "own_words", "discipline", "date")
+            sheet.row(*(book.shared(texts.sheet(key), xlsx.BOLD) for key in headings))
+            sheet.rows_of(self._rows(question, answers))
+
+    def _rows(self, question: Question, answers: AnswerColumns) -> list[tuple[str, ...]]:
+        """The answers' cells, row by row, in the order they come (by answer), except that rows
+        with the same answer are put in the order of what they show (date, then discipline),
+        which hides the order they were read in. Built column by column with C-level passes
+        (map, zip): this runs for every answer of the campaign."""
+        book, choices, words = self.book, answers.choices, answers.texts
+        labels = {o.key: o.label for o in question.options}
+        answer = {c: book.shared("; ".join(labels.get(k, k) for k in c)) for c in set(choices)}
+        minutes = answers.answered_at
+        for minute in set(minutes) - self._day_cell.keys():
+            self._add_day(minute)
+        for discipline in set(answers.disciplines) - self._group_cell.keys():
+            label = self.group_label.get(discipline, "")
+            self._group_label[discipline] = label
+            self._group_cell[discipline] = book.shared(label)
+        rows: list[tuple[str, ...]] = list(
+            zip(
+                map(answer.__getitem__, choices),
+                map(xlsx.inline, words),
+                map(self._group_cell.__getitem__, answers.disciplines),
+                map(self._day_cell.__getitem__, minutes),
+                strict=True,
+            )
+        )
+        if max(map(len, words), default=0) >= xlsx.CELL_LIMIT // 2:
+            for i, text in enumerate(words):
+                if len(text) >= xlsx.CELL_LIMIT // 2:  # may not fit in one cell
+                    first, *more = _text_cells(text)
+                    rows[i] = (rows[i][0], first, rows[i][2], rows[i][3], *more)
+        same = map(
+            operator.and_,
+            map(operator.eq, words[1:], words),
+            map(operator.eq, choices[1:], choices),
+        )
+        if True in same:
+            self._hide_read_order(rows, answers, minutes)
+        return rows
+
+    def _hide_read_order(
+        self, rows: list[tuple[str, ...]], answers: AnswerColumns, minutes: Sequence[str]
+    ) -> None:
+        """Sorts each run of rows with the same answer by (date, discipline label)."""
+        choices, words, disciplines = answers.choices, answers.texts, answers.disciplines
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end < len(rows) and words[end] == words[start] and choices[end] == choices[start]:
+                continue
+            if end - start > 1:
+                order = sorted(
+                    range(start, end),
+                    key=lambda i: (self._day_serial[minutes[i]], self._group_label[disciplines[i]]),
+                )
+                rows[start:end] = [rows[i] for i in order]
+            start = end
+
+    def _add_day(self, minute: str) -> None:
+        """The date cell of a minute in UTC ("2026-11-02T09:30"): its day in the settings'
+        time zone (every real time zone's offset is whole minutes)."""
+        if not minute:
+            self._day_serial[minute], self._day_cell[minute] = 0, xlsx.EMPTY
+            return
+        utc = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+        serial = xlsx.excel_day(utc.astimezone(self.timezone).date())
+        self._day_serial[minute], self._day_cell[minute] = serial, xlsx.number(serial, xlsx.DATE)
+
+    def close(self) -> bytes:
+        return self.book.close()
+
+
+def _text_cells(text: str) -> list[str]:
+    """The cells of a long free text: as many as it takes to hold it."""
+    return [xlsx.inline(piece) for piece in xlsx.split_for_cells(strip_invalid(text))]
