@@ -127,6 +127,12 @@ class PlannedStore:
     async def figures(self, campaign_id: int) -> Figures:
         return await self._report(reports.figures(campaign_id))
 
+    async def respondents(self, campaign_id: int) -> Collected:
+        return (await self._report(reports.tally_people(campaign_id))).collected
+
+    async def skipped(self, campaign_id: int) -> dict[str, int]:
+        return await self._report(reports.skipped_counts(campaign_id))
+
     async def answer_rows(
         self, campaign_id: int, questions: Sequence[str]
     ) -> AsyncIterator[AnswerColumns]:

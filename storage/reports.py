@@ -196,6 +196,18 @@ def answer_rows_batch(campaign_id: int, question_id: str, people: People) -> Pla
     return AnswerColumns(question_id, picks, texts, minutes, cast(list[str], found))
 
 
+def skipped_counts(campaign_id: int) -> Plan[dict[str, int]]:
+    """Per question, how many people skipped it. (An index on the question would make this
+    faster and the tally's grouped picks twice as slow: SQLite would walk it instead of the
+    key.)"""
+    rows = yield Rows(
+        "SELECT question_id, COUNT(*) FROM answers WHERE campaign_id = ? AND skipped = 1"
+        " GROUP BY question_id",
+        (campaign_id,),
+    )
+    return {question_id: int(n) for question_id, n in rows}
+
+
 def figures(campaign_id: int) -> Plan[Figures]:
     """The counts of `status`: invitations, deliveries, answers per question, disciplines heard,
     and the invitations that failed."""

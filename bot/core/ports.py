@@ -344,6 +344,15 @@ class ReportStore(Protocol):
         """The counts `status` shows, aggregated in the database."""
         ...
 
+    async def skipped(self, campaign_id: int) -> dict[str, int]:
+        """Per question, how many people skipped it."""
+        ...
+
+    async def respondents(self, campaign_id: int) -> Collected:
+        """A campaign's participants counted (invited, completed, respondents per
+        discipline), without their answers (`by_question` empty)."""
+        ...
+
     def answer_rows(
         self, campaign_id: int, questions: Sequence[str]
     ) -> AsyncIterator[AnswerColumns]:

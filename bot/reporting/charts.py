@@ -25,6 +25,13 @@ DPI = 150
 BAR_GREY = "0.3"
 LABEL_WIDTH = 30  # characters before a label wraps
 GREYS = 16
+CHAR_INCHES = 0.068  # a character of 8.5 pt DejaVu Sans, on average
+
+
+def prepare() -> None:
+    """Imports matplotlib ahead of the first chart (on a worker thread, while the database is
+    read: its import is most of a chart's cost)."""
+    _matplotlib()
 
 
 @cache
@@ -66,7 +73,10 @@ def chart_png(chart: Chart, language: str) -> bytes:
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="x", color="0.85", linewidth=0.6)
     axes.set_axisbelow(True)
-    figure.tight_layout()
+    # Margins from the labels' length (matplotlib's tight_layout would draw everything twice).
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=1)
+    left = min(0.55, (longest * CHAR_INCHES + 0.25) / WIDTH_INCHES)
+    figure.subplots_adjust(left=left, right=0.97, top=1 - 0.32 / height, bottom=0.5 / height)
     canvas = canvas_type(figure)
     canvas.draw()
     return _greyscale_png(canvas)
@@ -77,11 +87,13 @@ def _greyscale_png(canvas: Any) -> bytes:
 
     rgba = canvas.buffer_rgba()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
-    # Sixteen greys are all a bar chart has: a 4-bit palette keeps it under ~16 KB, so that,
-    # base64-encoded, it fits a 28 KB Teams message.
-    grey = image.convert("L").quantize(GREYS)
+    # Sixteen greys are all a bar chart has: a 4-bit palette keeps it near 16 KB, so that,
+    # base64-encoded, it fits a 28 KB Teams message. A fixed mapping, not a quantizer: 4 ms.
+    levels = image.convert("L").point(lambda v: (v * (GREYS - 1) + 127) // 255)
+    grey = Image.frombytes("P", levels.size, levels.tobytes())
+    grey.putpalette([round(i * 255 / (GREYS - 1)) for i in range(GREYS) for _ in range(3)])
     out = io.BytesIO()
-    grey.save(out, format="PNG", optimize=True, bits=4, dpi=(DPI, DPI))
+    grey.save(out, format="PNG", bits=4, dpi=(DPI, DPI))
     return out.getvalue()
 
 

@@ -14,13 +14,15 @@ from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
 from bot.flows.services import Services
+from bot.reporting.answers import read_answers
 from bot.reporting.charts import draft_charts
+from bot.reporting.charts import prepare as charts_ready
 from bot.reporting.draft.builder import build_draft, snapshot
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import PolicyDraft
 from bot.reporting.draft.template import chosen_template, template_bytes
-from bot.reporting.spreadsheet import answers_workbook
+from bot.reporting.spreadsheet import open_workbook
 
 FORMATS = ("docx", "md")
 _MEDIA_TYPES = {
@@ -49,23 +51,34 @@ async def compile_draft(
 ) -> CompiledDraft:
     """Builds the draft in `language`, renders the requested formats and saves them.
 
-    The answers come aggregated from the store (`Store.tally`); building and rendering are CPU
-    work and run on a worker thread, so the event loop keeps answering other people meanwhile.
+    The answers are read once, a question at a time, counted for the draft and (with
+    `spreadsheet`) written into the answers workbook (`bot.reporting.answers`); counting,
+    building and rendering are CPU work and run on worker threads, so the event loop keeps
+    answering other people meanwhile.
     With `spreadsheet`, every answer comes too, anonymised (`answers-<campaign>.xlsx`).
     """
     store, settings = services.store, services.settings
     # The template first: a broken one (TemplateError) stops before any work is done.
     chosen = chosen_template(settings.draft_template, settings.content_dir)
     template = await asyncio.to_thread(template_bytes, chosen)
-    collected = await store.tally(campaign.id)
+    # matplotlib is imported while the database works (its C code lets the import run).
+    warm = asyncio.ensure_future(asyncio.to_thread(charts_ready))
+    now = services.clock.now()
+    pack = services.content.for_language(language)
+    base, skipped = await asyncio.gather(store.respondents(campaign.id), store.skipped(campaign.id))
+    # One read of every answer: counted for the draft, written into the workbook.
+    book = (
+        await asyncio.to_thread(open_workbook, services, campaign, language, base.disciplines, now)
+        if spreadsheet
+        else None
+    )
+    questions = [q.id for q in pack.questions]
+    collected = await read_answers(store, campaign.id, questions, base, book)
     owners = await store.theme_owners()
     owner_answers = await store.owner_answers()
-    skipped = (await store.figures(campaign.id)).skipped
     company = settings.company_name or await store.workspace_name(
         campaign.platform, campaign.tenant
     )
-    now = services.clock.now()
-    pack = services.content.for_language(language)
     last = await store.last_draft_version(campaign.id)
     version, previous = (last[0] + 1, json.loads(last[1])) if last else (1, None)
     build = partial(
@@ -83,9 +96,10 @@ async def compile_draft(
         skipped=skipped,
     )
     draft = await asyncio.to_thread(build)
-    respondents, disciplines = collected.respondents, collected.disciplines
+    respondents = collected.respondents
     del collected, build  # the draft holds what it needs; the answers can go
     stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
+    await warm
     pictures = await asyncio.to_thread(draft_charts, draft)
     charts = [
         DraftFile(f"{stem}-{name}.png", _MEDIA_TYPES["png"], png) for name, png in pictures.items()
@@ -99,8 +113,8 @@ async def compile_draft(
             markdown = await asyncio.to_thread(render_markdown, draft, pack.draft_template, links)
             data = markdown.encode("utf-8")
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
-    if spreadsheet:
-        files.append(await answers_workbook(services, campaign, language, disciplines, now))
+    if book is not None:
+        files.append(await asyncio.to_thread(book.file))
     await store.new_draft_version(campaign.id, now, json.dumps(snapshot(draft)))
     stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
     kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it

@@ -15,17 +15,16 @@ What keeps colleagues anonymous:
   on another sheet;
 - with fewer than `anonymity_min` respondents the workbook has only the read-me sheet.
 
-The answers are read one question at a time, and each question is written on a worker thread
-while the next one is read: the event loop stays free, and at most two questions' answers are
-in memory at once (the file itself is compressed as it is written).
+The answers are read one question at a time (`bot.reporting.answers`, the same pass that counts
+them for the draft), and each question is written on a worker thread while the next one is
+read: the event loop stays free, and at most two questions' answers are in memory at once (the
+file itself is compressed as it is written).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import operator
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,23 +45,24 @@ def workbook_name(campaign_id: int) -> str:
     return f"answers-{campaign_id}.xlsx"
 
 
-async def answers_workbook(
+def open_workbook(
     services: Services,
     campaign: Campaign,
     language: str,
     disciplines: Mapping[str, int],
     made: datetime,
-) -> DraftFile:
-    """The campaign's answers workbook in `language`.
+) -> AnswersBook:
+    """The campaign's answers workbook in `language`, with its read-me sheet written; its
+    question sheets are written as `bot.reporting.answers.read_answers` reads each question,
+    and `AnswersBook.file` closes it. Synchronous: run it on a worker thread.
 
     `disciplines` counts the respondents per discipline key (`Collected.disciplines`, as the
-    draft was built from), for the groups a discipline may be shown in; `made` is when.
+    draft is built from), for the groups a discipline may be shown in; `made` is when.
     """
     pack = services.content.for_language(language)
     questions = tuple(q for q in pack.questions if q.id != DISCIPLINE_QUESTION)
     minimum = services.settings.anonymity_min
-    respondents = sum(disciplines.values())
-    shown = respondents >= minimum
+    shown = sum(disciplines.values()) >= minimum
     book = AnswersBook(
         texts=pack.draft,
         questions=questions if shown else (),
@@ -73,32 +73,8 @@ async def answers_workbook(
         campaign_id=campaign.id,
         made=made,
     )
-    await asyncio.to_thread(book.read_me)
-    if shown:
-        await _write_answers(
-            book, services.store.answer_rows(campaign.id, [q.id for q in questions])
-        )
-    data = await asyncio.to_thread(book.close)
-    return DraftFile(workbook_name(campaign.id), xlsx.MEDIA_TYPE, data)
-
-
-async def _write_answers(book: AnswersBook, batches: AsyncIterator[AnswerColumns]) -> None:
-    """Writes each question's answers on a worker thread while the next question is read: the
-    database and the writer work at the same time, and the event loop stays free."""
-    ahead = asyncio.ensure_future(anext(batches, None))
-    try:
-        for index in itertools.count():
-            answers = await ahead
-            if answers is None:
-                break
-            ahead = asyncio.ensure_future(anext(batches, None))
-            await asyncio.to_thread(book.question, index, answers)
-    finally:
-        ahead.cancel()
-        await asyncio.gather(ahead, return_exceptions=True)
-        aclose = getattr(batches, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    book.read_me()
+    return book
 
 
 def discipline_labels(texts: DraftTexts, question: Question | None) -> dict[str, str]:
@@ -128,6 +104,7 @@ class AnswersBook:
     ) -> None:
         self.texts = texts
         self.questions = tuple(questions)
+        self._index = {q.id: index for index, q in enumerate(self.questions)}
         self.minimum = minimum
         self.timezone = timezone
         self.campaign_id = campaign_id
@@ -187,6 +164,16 @@ class AnswersBook:
                 book.shared(texts.sheet("order"), xlsx.WRAP),
             )
             sheet.row(xlsx.EMPTY, book.shared(texts.sheet("long"), xlsx.WRAP))
+
+    def write(self, answers: AnswerColumns) -> None:
+        """Writes the sheet of the question `answers` belong to, if it has one."""
+        index = self._index.get(answers.question_id)
+        if index is not None:
+            self.question(index, answers)
+
+    def file(self) -> DraftFile:
+        """Closes the workbook: the file."""
+        return DraftFile(workbook_name(self.campaign_id), xlsx.MEDIA_TYPE, self.book.close())
 
     def question(self, index: int, answers: AnswerColumns) -> None:
         """Writes the sheet of the `index`th question (0-based, poll order) with its answers."""
@@ -261,9 +248,6 @@ class AnswersBook:
         utc = datetime.fromisoformat(minute).replace(tzinfo=UTC)
         serial = xlsx.excel_day(utc.astimezone(self.timezone).date())
         self._day_serial[minute], self._day_cell[minute] = serial, xlsx.number(serial, xlsx.DATE)
-
-    def close(self) -> bytes:
-        return self.book.close()
 
 
 def _text_cells(text: str) -> list[str]:
