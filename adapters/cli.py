@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from adapters.content_cli import add_content_parser, run_content
 from adapters.db_cli import add_db_parser, run_db
-from bot.content.loader import ContentError
+from bot.content.loader import ContentError, Messages
 from bot.core.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
 from bot.core.ports import Store
 from bot.core.settings import Settings, SettingsError
@@ -245,7 +245,8 @@ async def _compile(settings: Settings, args: argparse.Namespace) -> int:
     app = await open_app(settings, transport=ConsoleTransport())
     try:
         store = app.store
-        campaign = await _campaign(store, settings, args.campaign)
+        ask = app.services.content.messages_for(args.lang or settings.language)
+        campaign = await _campaign(store, settings, args.campaign, ask)
         language = args.lang or campaign.language
         result = await compile_draft(app.services, campaign, language, args.format)
     finally:
@@ -335,9 +336,10 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reporting.digests import compose_digest, deliver_digest, remember
 
     app = await open_app(settings, transport=ConsoleTransport())
+    msgs = app.services.content.messages_for(settings.language)
     try:
         store = app.store
-        campaign = await _campaign(store, settings, args.campaign)
+        campaign = await _campaign(store, settings, args.campaign, msgs)
         if args.print:
             language = args.lang or campaign.language
             digest = await compose_digest(app.services, campaign, language, "print", pictures=False)
@@ -352,27 +354,31 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
             }
         )
         if not managers:
-            raise UserError(
-                "no managers to send the digest to; grant one with "
-                "`imvo-bot roles grant USER manager`, or use --print"
-            )
+            raise UserError(msgs("console.no_managers"))
         for key in managers:
             person = await store.get_person(key)
             delivery = await deliver_digest(app.services, campaign, person or Person(key))
-            print(f"{key}: {'sent' if delivery.ok else 'not delivered: ' + str(delivery.error)}")
+            if delivery.ok:
+                print(msgs("console.digest_sent", user=str(key)))
+            else:
+                print(msgs("console.digest_failed", user=str(key), error=str(delivery.error)))
     finally:
         await app.close()
     return 0
 
 
-async def _campaign(store: Store, settings: Settings, campaign_id: int | None) -> Campaign:
+async def _campaign(
+    store: Store, settings: Settings, campaign_id: int | None, msgs: Messages
+) -> Campaign:
     """The campaign a command names, or the latest one; a clear error when there is none."""
     campaign = (
         await store.get_campaign(campaign_id) if campaign_id else await store.latest_campaign()
     )
     if campaign is None:
-        which = f"campaign #{campaign_id}" if campaign_id else "campaign yet"
-        raise UserError(f"{settings.database_url} holds no {which}")
+        database = settings.database_url
+        if campaign_id:
+            raise UserError(msgs("console.no_such_campaign", database=database, id=campaign_id))
+        raise UserError(msgs("console.no_campaign", database=database))
     return campaign
 
 

@@ -81,11 +81,13 @@ def test_bad_settings_give_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_compile_without_a_campaign_says_so(tmp_path: Path) -> None:
-    result = run(["compile"], tmp_path)
+    result = run(["compile", "--lang", "en"], tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "imvo-bot compile: sqlite:///imvo.db holds no campaign yet"
-    result = run(["compile", "--campaign", "7"], tmp_path)
+    result = run(["compile", "--campaign", "7"], tmp_path, env={"IMVO_LANGUAGE": "en"})
     assert result.stderr.strip() == "imvo-bot compile: sqlite:///imvo.db holds no campaign #7"
+    dutch = run(["compile"], tmp_path)  # IMVO_LANGUAGE's default, nl
+    assert dutch.stderr.strip() == "imvo-bot compile: sqlite:///imvo.db bevat nog geen campagne"
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

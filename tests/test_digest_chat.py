@@ -58,6 +58,7 @@ async def test_imvo_bot_digest_print_and_send(h: Harness, tmp_path: Path) -> Non
     await h.app.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
     env.update({"IMVO_DATABASE_URL": f"sqlite:///{h.db}", "PYTHONPATH": str(ROOT)})
+    env["IMVO_LANGUAGE"] = "en"  # the command line's own lines
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

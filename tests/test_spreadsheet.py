@@ -194,28 +194,39 @@ async def test_every_answer_is_in_the_workbook_anonymised(app: App, language: st
         assert [c.value for c in sheet[2]][:4] == list(HEADINGS[language])
         assert all(c.font.b for c in sheet[2][:4]) and sheet.freeze_panes == "A3"
         labels = {o.key: o.label for o in question.options}
+        given = [
+            a
+            for a in answers
+            if a.question_id == question.id and a.person in PEOPLE and a.has_content
+        ]
+        # A date is shown only where at least k answers on the sheet share it with their
+        # discipline: a rarer day would tie one person's rows together across the sheets.
+        seen = Counter((group.get(a.person, ""), local_day(a.answered_at)) for a in given)  # type: ignore[arg-type]
         expected = [
             (
                 "; ".join(labels.get(k, k) for k in a.choices),
                 cell_value(a.text or ""),
                 group.get(a.person, ""),
-                local_day(a.answered_at),  # type: ignore[arg-type]
+                day if seen[(group.get(a.person, ""), day)] >= K else None,
             )
-            for a in answers
-            if a.question_id == question.id and a.person in PEOPLE and a.has_content
+            for a in given
+            for day in [local_day(a.answered_at)]  # type: ignore[arg-type]
         ]
         rows = answer_rows(sheet)
         assert Counter(rows) == Counter(expected), question.id
-        days = [c.value for c in sheet["D"][2:]]
+        shown = Counter((g, d) for _, _, g, d in rows if d is not None)
+        assert all(n >= K for n in shown.values()), question.id
+        days = [c.value for c in sheet["D"][2:] if c.value is not None]
         assert all(isinstance(d, datetime) for d in days)
-        assert {c.number_format for c in sheet["D"][2:]} <= {"yyyy-mm-dd"}
+        assert {c.number_format for c in sheet["D"][2:] if c.value} <= {"yyyy-mm-dd"}
 
     # rows are in answer order, not in the order of the people who gave them
     goals = [words for _, words, _, _ in answer_rows(book[asked[1].title])]
     assert goals == sorted(goals) and goals[0] == "Goal L" and goals[-1] == "Goal Y"
-    # the same answer, given by many: ordered by what the rows show (date, then discipline)
-    trends = answer_rows(book[asked[4].title])
-    assert [(d, g) for _, _, g, d in trends] == sorted((d, g) for _, _, g, d in trends)
+    # The same answer, given by many: ordered by date, then discipline; and as no day here has
+    # five answers of one group, no date is shown at all.
+    trends = [(d, g) for _, _, g, d in answer_rows(book[asked[4].title])]
+    assert len(trends) == 14 and all(d is None for d, _ in trends)
 
     everything = every_text(data)
     for n in (*range(1, 15), 40):
@@ -248,6 +259,28 @@ async def test_a_merged_group_is_shown_under_its_merged_label(app: App) -> None:
     shown = {discipline for _, _, discipline, _ in answer_rows(sheet)}
     merged = app.services.content.for_language("en").draft.label("merged_group")
     assert shown == {"Purchasing / sourcing", "Sales", merged}
+
+
+async def test_a_date_shared_by_k_of_a_group_is_shown_and_a_rarer_one_is_not(app: App) -> None:
+    people = [key(n) for n in range(1, 13)]
+    campaign = await new_poll(app, "en", people)
+    answers = []
+    for n, who in enumerate(people):
+        # seven in purchasing answer on 2 November, five in sales on 2 (four) and 4 (one)
+        discipline = "purchasing" if n < 7 else "sales"
+        at = T0 + timedelta(days=2) if n == 11 else T0
+        answers.append(Answer(campaign.id, who, "discipline", (discipline,), answered_at=at))
+        answers.append(Answer(campaign.id, who, "mission", text=f"Mine {n}", answered_at=at))
+    await store_answers(app, answers)
+
+    result = await compile_draft(app.services, campaign, "en")
+
+    rows = answer_rows(workbook(answers_file(result.files))["Mission and vision"])
+    purchasing = app.services.content.for_language("en").questions[0].options[0].label
+    dated = Counter((group, day) for _, _, group, day in rows)
+    assert dated[(purchasing, local_day(T0))] == 7  # seven share the day and the group
+    # four of sales share a day, one answered on another: both rarer than k, so no date
+    assert dated[("Sales", None)] == 5 and len(dated) == 2
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])

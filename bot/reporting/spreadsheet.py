@@ -24,6 +24,7 @@ file itself is compressed as it is written).
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -208,6 +209,7 @@ class AnswersBook:
                 strict=True,
             )
         )
+        self._blur_rare_days(rows, minutes, answers.disciplines)
         if max(map(len, words), default=0) >= xlsx.CELL_LIMIT // 2:
             for i, text in enumerate(words):
                 if len(text) >= xlsx.CELL_LIMIT // 2:  # may not fit in one cell
@@ -221,6 +223,21 @@ class AnswersBook:
         if True in same:
             self._hide_read_order(rows, answers, minutes)
         return rows
+
+    def _blur_rare_days(
+        self, rows: list[tuple[str, ...]], minutes: Sequence[str], disciplines: Sequence[str]
+    ) -> None:
+        """Leaves the date out where fewer than `minimum` answers on this sheet share it with
+        their discipline: a day on which one person of a group answered would otherwise tie
+        that person's rows together on every sheet."""
+        days = list(map(self._day_serial.__getitem__, minutes))
+        groups = list(map(self._group_label.__getitem__, disciplines))
+        seen = Counter(zip(days, groups, strict=True))
+        if min(seen.values(), default=self.minimum) >= self.minimum:
+            return
+        for i, key in enumerate(zip(days, groups, strict=True)):
+            if seen[key] < self.minimum:
+                rows[i] = (*rows[i][:3], xlsx.EMPTY, *rows[i][4:])
 
     def _hide_read_order(
         self, rows: list[tuple[str, ...]], answers: AnswerColumns, minutes: Sequence[str]
