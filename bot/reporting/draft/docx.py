@@ -229,7 +229,7 @@ class _Writer:
         _keep_together(header)
         for cell in header.cells:
             cell.paragraphs[0].paragraph_format.keep_with_next = True
-        small = len(block.rows) <= KEEP_TOGETHER
+        small = len(block.rows) <= KEEP_TOGETHER and not block.wide  # landscape: its own pages
         for number, row in enumerate(block.rows, start=1):
             added = table.add_row()
             _keep_together(added)
@@ -300,7 +300,7 @@ EMPTY_ROW = Cm(1)
 CHAR_WIDTH_CM = 0.3  # about one character of the body font, bold headers included
 CELL_PADDING_CM = 0.6
 PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
-SHORT = 12  # a column whose cells are all this short is kept on one line
+SHORT = 18  # a column whose cells are all this short is kept on one line
 KEEP_TOGETHER = 15  # a table of at most this many rows is kept on one page
 
 
@@ -311,11 +311,17 @@ def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
     minimum: list[float] = []
     weight: list[float] = []
     for index in range(len(block.header)):
-        cells = [row[index] for row in block.rows if index < len(row)] + [block.header[index]]
+        body = [row[index] for row in block.rows if index < len(row)]
+        cells = [*body, block.header[index]]
         longest = max((len(c) for c in cells), default=1)
         longest_word = max((len(w) for c in cells for w in c.split()), default=1)
-        # Short phrases ("no owner yet") stay on one line; prose wraps between words anyway.
-        fitted = longest if longest <= SHORT else min(longest_word, 10 if longest > PROSE else 16)
+        longest_cell = max((len(c) for c in body), default=0)
+        if longest_cell <= SHORT:
+            # Short phrases ("no owner yet") stay on one line; the header may wrap.
+            header_word = max((len(w) for w in block.header[index].split()), default=1)
+            fitted = max(longest_cell, header_word)
+        else:  # prose wraps between words anyway
+            fitted = min(longest_word, 10 if longest > PROSE else 16)
         minimum.append(fitted * CHAR_WIDTH_CM + CELL_PADDING_CM)
         weight.append(min(longest, 80) ** 0.5 if longest > PROSE else 0.0)
     available = text_width / Cm(1)  # in cm
