@@ -245,14 +245,20 @@ def test_both_languages_have_all_texts_and_the_nine_themes_in_contract_order() -
     assert texts["nl"].sections.keys() == texts["en"].sections.keys()
 
 
-def test_missing_key_is_reported_with_file_and_key(tmp_path: Path) -> None:
-    for lang in LANGS:
-        (tmp_path / lang).mkdir()
+@pytest.mark.parametrize(
+    ("lang", "key", "where"),
+    [("nl", "no_owner", "labels.no_owner"), ("en", "too_few", "spreadsheet.too_few")],
+)
+def test_missing_key_is_reported_with_file_and_key(
+    tmp_path: Path, lang: str, key: str, where: str
+) -> None:
+    for language in LANGS:
+        (tmp_path / language).mkdir()
         for name in ("draft.toml", "themes.toml", "instruments.toml"):
-            shutil.copy(Path(str(content_root())) / lang / name, tmp_path / lang / name)
-    broken = tmp_path / "nl" / "draft.toml"
-    broken.write_text(re.sub(r"(?m)^no_owner = .*$", "", broken.read_text("utf-8")), "utf-8")
-    with pytest.raises(ContentError, match=r"content/nl/draft.toml.*no_owner"):
+            shutil.copy(Path(str(content_root())) / language / name, tmp_path / language / name)
+    broken = tmp_path / lang / "draft.toml"
+    broken.write_text(re.sub(rf"(?m)^{key} = .*$", "", broken.read_text("utf-8")), "utf-8")
+    with pytest.raises(ContentError, match=rf"content/{lang}/draft.toml: {where}"):
         load_draft_texts(tmp_path)
 
 

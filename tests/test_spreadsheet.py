@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -22,8 +21,6 @@ from hypothesis import strategies as st
 
 from adapters.app import App, open_app
 from adapters.console.transport import ConsoleTransport
-from bot.content.draft_texts import load_draft_texts
-from bot.content.loader import ContentError, content_root
 from bot.core.domain import Answer, Campaign, DraftFile, Person, PersonKey
 from bot.core.messages import FileShare
 from bot.core.settings import Settings
@@ -337,17 +334,6 @@ async def test_the_chat_draft_and_the_command_line_hand_out_the_workbook(tmp_pat
     assert compiled.returncode == 0, compiled.stderr
     assert str(out.resolve() / "campaign-1" / "answers-1.xlsx") in compiled.stdout
     assert (out / "campaign-1" / "answers-1.xlsx").is_file()
-
-
-def test_a_missing_spreadsheet_word_is_reported_with_file_and_key(tmp_path: Path) -> None:
-    for lang in ("nl", "en"):
-        (tmp_path / lang).mkdir()
-        for file in ("draft.toml", "themes.toml", "instruments.toml"):
-            shutil.copy(Path(str(content_root())) / lang / file, tmp_path / lang / file)
-    broken = tmp_path / "en" / "draft.toml"
-    broken.write_text(re.sub(r"(?m)^too_few = .*$", "", broken.read_text("utf-8")), "utf-8")
-    with pytest.raises(ContentError, match=r"content/en/draft.toml: spreadsheet.too_few"):
-        load_draft_texts(tmp_path)
 
 
 async def test_the_store_reads_each_question_by_answer_with_the_right_disciplines(
