@@ -325,6 +325,7 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
             roles=erasure.roles,
             ownerships=erasure.ownerships,
             participations=erasure.participations,
+            records=erasure.records,
         )
     )
     return 0

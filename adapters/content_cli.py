@@ -66,7 +66,7 @@ def _shipped_files() -> Iterator[tuple[str, Traversable]]:
     root = content_root()
     for language in LANGUAGES:
         for node in sorted(root.joinpath(language).iterdir(), key=lambda n: n.name):
-            if node.name.endswith(".toml"):
+            if node.name.endswith((".toml", ".md")):  # the texts, and the privacy and terms pages
                 yield f"{language}/{node.name}", node
     for node in sorted(root.joinpath("templates").iterdir(), key=lambda n: n.name):
         if node.name.endswith((".j2", ".docx")):

@@ -1,4 +1,6 @@
-"""`imvo-bot serve`: one aiohttp server for Slack (`POST /slack/events`) and `GET /healthz`."""
+"""`imvo-bot serve`: one aiohttp server for Slack (`POST /slack/events`), Teams
+(`POST /api/messages`), `GET /healthz`, and the privacy notice and terms of use (`GET /privacy`,
+`GET /terms`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters import failures
 from adapters.app import App, open_platform_app
+from adapters.legal_pages import LegalPages
 from adapters.slack import edge
 from adapters.slack.bolt_app import SlackAdapter
 from adapters.teams.bot import TeamsAdapter
@@ -37,6 +40,10 @@ class Server:
         self.teams = teams
         self.web = web.Application(client_max_size=MAX_BODY, middlewares=[guard])
         self.web.router.add_get("/healthz", self.healthz)
+        # Rendered once, here: a request only picks the language (HEAD answers too).
+        self.pages = LegalPages(app.services.content, app.services.settings)
+        self.web.router.add_get("/privacy", self.pages.privacy)
+        self.web.router.add_get("/terms", self.pages.terms)
         if slack is not None:
             self.web.router.add_post("/slack/events", self.slack_events)
         if teams is not None:
@@ -185,7 +192,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    print(f"imvo-bot serving on http://{host}:{port}  (GET /healthz)", flush=True)
+    print(f"imvo-bot serving on http://{host}:{port}  (GET /healthz, /privacy, /terms)", flush=True)
     print(platforms_line(settings), flush=True)
     print(teams_line(settings, host), flush=True)
     ticking = asyncio.create_task(server.app.bot.scheduler.run_forever(30.0))

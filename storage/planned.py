@@ -197,6 +197,7 @@ class PlannedStore:
             state=await self.load_state(key),
             ownerships=tuple(o for o in await self.theme_owners() if o.person == key),
             owner_answers=tuple(await self.owner_answers(key)),
+            records=await self._query(reads.person_records(key)),
         )
 
     async def find_keys(self, platform: str, user_id: str) -> list[PersonKey]:

@@ -7,6 +7,8 @@ rows in the same order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.core.domain import (
     Answer,
     Campaign,
@@ -20,12 +22,12 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
+from storage.person_tables import KEY, PERSON_TABLES
 from storage.rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
     PARTICIPANT_COLUMNS,
     PERSON_COLUMNS,
-    PERSON_TABLES,
     THEME_OWNER_COLUMNS,
     answers_from,
     campaign_from,
@@ -192,10 +194,11 @@ def all_answers_of(key: PersonKey) -> Plan[list[Answer]]:
 
 def keys_of(platform: str, user_id: str) -> Plan[list[PersonKey]]:
     """Every stored key of a user id on a platform, whatever the tenant."""
+    tables = dict.fromkeys(e.table for e in PERSON_TABLES if e.columns == KEY)
     union = " UNION ".join(
-        f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in PERSON_TABLES
+        f"SELECT tenant FROM {t} WHERE platform = ? AND user_id = ?" for t in tables
     )
-    rows = yield Rows(f"{union} ORDER BY 1", (platform, user_id) * len(PERSON_TABLES))
+    rows = yield Rows(f"{union} ORDER BY 1", (platform, user_id) * len(tables))
     return [PersonKey(platform, tenant, user_id) for (tenant,) in rows]
 
 
@@ -236,3 +239,25 @@ def workspace_name(platform: str, tenant: str) -> Plan[str]:
 def address(key: PersonKey) -> Plan[str | None]:
     rows = yield Rows(f"SELECT address FROM addresses{WHO}", _who(key))
     return str(rows[0][0]) if rows else None
+
+
+def person_records(key: PersonKey) -> Plan[tuple[tuple[str, tuple[Any, ...]], ...]]:
+    """The rows naming the person in the tables `PersonData` has no field of its own for."""
+    found = []
+    for entry in PERSON_TABLES:
+        if not entry.exported:
+            continue
+        where, params = entry.where(key)
+        columns = ", ".join(entry.exported)
+        rows = yield Rows(f"SELECT {columns} FROM {entry.table} WHERE {where}", params)
+        if rows:
+            named = tuple(
+                tuple(zip(entry.exported, (_plain(v) for v in row), strict=True)) for row in rows
+            )
+            found.append((entry.table, named))
+    return tuple(found)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it (PostgreSQL hands back datetimes and such)."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)

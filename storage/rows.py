@@ -184,16 +184,6 @@ THEME_OWNER_COLUMNS = (
     " invited_by_platform, invited_by_tenant, invited_by_user_id"
 )
 
-# The tables that hold a person's key, searched by `find_keys` (the same in every store).
-PERSON_TABLES = (
-    "persons",
-    "roles",
-    "participants",
-    "answers",
-    "theme_owners",
-    "conversation_state",
-)
-
 
 def theme_owner_from(r: Sequence[Any]) -> ThemeOwner:
     return ThemeOwner(

@@ -26,6 +26,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.turns import Applied, NewCampaign, Turn
+from storage.person_tables import PERSON_TABLES
 from storage.rows import (
     CAMPAIGN_COLUMNS,
     PERSON_COLUMNS,
@@ -83,17 +84,6 @@ INSERT_JOB = (
 
 # The tables erasure empties for a person, with the name each count is reported under (None:
 # removed but not counted, as it holds nothing the person told the bot).
-ERASED_TABLES: tuple[tuple[str, str | None], ...] = (
-    ("owner_answers", "answers"),
-    ("answers", "answers"),
-    ("roles", "roles"),
-    ("theme_owners", "ownerships"),
-    ("participants", "participations"),
-    ("conversation_state", "state"),
-    ("persons", "profile"),
-    ("jobs", None),
-    ("addresses", None),
-)
 
 
 def _who(key: PersonKey) -> tuple[str, str, str]:
@@ -373,12 +363,16 @@ def enqueue(items: Sequence[OutboxItem]) -> Plan[None]:
 
 
 def erase_person(key: PersonKey) -> Plan[Erasure]:
-    """Deletes every row of one person; returns what was removed, counted per kind."""
-    counts = {"answers": 0}
-    for table, name in ERASED_TABLES:
-        removed = yield Count(f"DELETE FROM {table}{WHO}", _who(key))
-        if name is not None:
-            counts[name] = counts.get(name, 0) + removed
+    """Deletes every row of one person and forgets them in rows that stay (every table of
+    `PERSON_TABLES`); returns what was removed, counted per kind."""
+    counts: dict[str, int] = {}
+    for entry in PERSON_TABLES:
+        where, params = entry.where(key)
+        if entry.erase == "delete":
+            changed = yield Count(f"DELETE FROM {entry.table} WHERE {where}", params)
+        else:
+            changed = yield Count(f"UPDATE {entry.table} SET {entry.blank} WHERE {where}", params)
+        counts[entry.counted] = counts.get(entry.counted, 0) + changed
     return Erasure(**counts)
 
 

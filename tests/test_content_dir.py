@@ -53,7 +53,7 @@ def test_the_bot_speaks_the_companys_words(tmp_path: Path) -> None:
     env = {"IMVO_CONTENT_DIR": str(ours), "IMVO_DATABASE_URL": f"sqlite:///{tmp_path}/db.db"}
     chat = run(["chat", "--user", "anna", "--lang", "en"], tmp_path, stdin="", env=env)
     assert chat.returncode == 0, chat.stderr
-    assert "Hello anna, ACME's policy bot here." in chat.stdout
+    assert "Hello Anna, ACME's policy bot here." in chat.stdout  # console names title-cased
 
 
 @pytest.mark.parametrize(

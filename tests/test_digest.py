@@ -232,7 +232,7 @@ def test_participation_overall(lang: str) -> None:
     assert digest.snapshot.at == NOW
 
 
-def test_top_three_drivers_with_share_and_small_options_merged(lang: str) -> None:
+def test_top_three_drivers_with_share(lang: str) -> None:
     digest = build(standard_poll(), lang)
     texts = digest_texts(lang)
     options = labels(lang, "drivers")
@@ -241,7 +241,6 @@ def test_top_three_drivers_with_share_and_small_options_merged(lang: str) -> Non
         (options["customers"], "14 (100%)"),
         (options["values"], "10 (71%)"),
         (options["reputation"], "6 (43%)"),
-        (texts("choices.other"), "3"),  # legislation 2 and efficiency 1, together
     ]
     assert texts("choices.answered", count=14) in drivers.body
     for small in ("legislation", "efficiency", "supply"):
@@ -253,14 +252,16 @@ def test_resistance_counts_only_latest_answers_of_participants(lang: str) -> Non
     texts = digest_texts(lang)
     options = labels(lang, "resistance")
     resistance = section(digest, lang, "resistance.title")
+    # Counts over the whole campaign (it has k respondents): finance's 2 as well.
     assert list(resistance.fields) == [
         (options["purchasing"], "8"),
         (options["management"], "5"),
-        (texts("choices.other"), "2"),  # finance, chosen by 2
+        (options["finance"], "2"),
     ]
+    assert texts("choices.other") not in resistance.plain()
     text = digest.card.plain() + digest.markdown
     # Five stale "suppliers" answers and five non-participants' "sales" would each reach 5.
-    for stale in ("suppliers", "sales", "finance"):
+    for stale in ("suppliers", "sales"):
         assert options[stale] not in resistance.plain()
     assert "Retracted" not in text and "Outsider" not in text
 
@@ -356,27 +357,32 @@ def test_one_discipline_large_enough_is_shown_alone(lang: str) -> None:
 
 def test_too_few_respondents_show_no_discipline_no_figures_and_no_quote(lang: str) -> None:
     poll = Poll()
-    for i in range(6):
+    for i in range(4):  # four respondents: below the minimum of five
         key = poll.invite(i)
         poll.answer(key, "discipline", "design" if i < 2 else "purchasing")
         poll.answer(key, "drivers", "customers", *(("values",) if i < 2 else ()))
-        if i < 4:  # four answers to resistance: below the minimum of five
-            poll.answer(key, "resistance", "purchasing", text=f"{STRONG} ({i})")
+        poll.answer(key, "resistance", "purchasing", text=f"{STRONG} ({i})")
     digest = build(poll, lang)
     texts = digest_texts(lang)
     design = labels(lang, "discipline")["design"]
     assert section(digest, lang, "disciplines.title").body == texts("disciplines.too_few", min=MIN)
     assert design not in section(digest, lang, "disciplines.title").plain()
-    assert section(digest, lang, "resistance.title").body == texts(
-        "choices.too_few", count=4, min=MIN
-    )
+    for title in ("drivers.title", "resistance.title"):
+        assert section(digest, lang, title).body == texts("choices.too_few", count=4, min=MIN)
+        assert not section(digest, lang, title).fields
     assert not has_section(digest, lang, "quote.title")
     assert "audits" not in digest.card.plain() and "audits" not in digest.markdown
-    drivers = section(digest, lang, "drivers.title")  # 6 answered: shown, values (2) merged
+    # A fifth respondent: the campaign has k, and every count (and the quote) is shown.
+    key = poll.invite(4)
+    poll.answer(key, "discipline", "purchasing")
+    poll.answer(key, "drivers", "customers")
+    digest = build(poll, lang)
+    drivers = section(digest, lang, "drivers.title")
     assert list(drivers.fields) == [
-        (labels(lang, "drivers")["customers"], "6 (100%)"),
-        (texts("choices.other"), "2"),
+        (labels(lang, "drivers")["customers"], "5 (100%)"),
+        (labels(lang, "drivers")["values"], "2 (40%)"),
     ]
+    assert has_section(digest, lang, "quote.title")
 
 
 def test_no_user_id_or_tenant_of_anyone_appears(lang: str) -> None:

@@ -151,7 +151,8 @@ COMMAND_CASES: dict[str, Case] = {
     "skip": Case(running, said(ANNA, "skip")),
     "back": Case(running, said(ANNA, "back")),
     "mydata": Case(changes=False, setup=running, event=commanded(ANNA, "mydata")),
-    "forget": Case(changes=False, setup=running, event=commanded(ANNA, "forget-me")),
+    # The question is noted in the conversation state, so that a typed yes can answer it.
+    "forget": Case(running, commanded(ANNA, "forget-me")),
     "owners": Case(changes=False, setup=running, event=commanded(ANNA, "owners")),
     "claim": Case(running, commanded(BRAM, "claim living-wage")),
     "start": Case(nothing, said(LEAD, "start anna bram deadline 2026-12-18")),
@@ -176,6 +177,8 @@ OTHER_CASES: dict[str, Case] = {
     "poll answer": Case(running, said(ANNA, "We make durable clothes, fairly.")),
     "poll click": Case(running, clicked_last(BRAM, 0)),
     "forget-me confirmed": Case(forget_asked, clicked_last(ANNA, 0, in_inbox=False)),
+    "forget-me confirmed by typing": Case(forget_asked, said(ANNA, "Ja, graag!")),
+    "forget-me declined by typing": Case(forget_asked, said(ANNA, "no thanks")),
     "ownership accepted": Case(invited, clicked_last(BRAM, 0)),
     "ownership declined": Case(invited, clicked_last(BRAM, 1)),
 }

@@ -141,6 +141,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         slack_signing_secret=SECRET,
         slack_api_url=fake_url + "api/",
         language="en",
+        anonymity_min=1,  # a handful of fake colleagues: their words may show in the draft
     )
     server = await build_server(settings)
     assert server.slack is not None

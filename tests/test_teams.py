@@ -56,6 +56,7 @@ async def make(tmp_path: Path, app_id: str = "") -> tuple[Teams, list[Any]]:
         draft_dir=tmp_path / "drafts",
         admins=("teams:aad-lead",),
         language="en",
+        anonymity_min=1,  # a handful of fake colleagues: their words may show in the draft
         teams_app_id=app_id,
         teams_app_password="secret" if app_id else "",
     )

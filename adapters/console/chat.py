@@ -8,7 +8,13 @@ import uuid
 from typing import TextIO
 
 from adapters.app import open_app
-from adapters.console.transport import ConsoleTransport, as_click, console_key, render
+from adapters.console.transport import (
+    ConsoleTransport,
+    as_click,
+    console_key,
+    console_name,
+    render,
+)
 from bot.core.domain import Person, PersonKey, Role
 from bot.core.messages import Clicked, Message, Said
 from bot.core.settings import Settings
@@ -46,7 +52,7 @@ async def run_chat(
     transport = ConsoleTransport(me=me, show=show, note=note)
     app = await open_app(settings, transport=transport)
     try:
-        person = Person(key=me, display_name=user, language=language)
+        person = Person(key=me, display_name=console_name(user), language=language)
         if language:
             await app.store.upsert_person(person)
         if role and role != Role.EMPLOYEE.value:

@@ -18,6 +18,13 @@ def console_key(name: str) -> PersonKey:
     return PersonKey(PLATFORM, TENANT, name.strip().lstrip("@").lower())
 
 
+def console_name(name: str) -> str:
+    """How a console person is called: `--user sanne` is "Sanne"; a name typed with capitals
+    ("McAllister", "anne-Marie") keeps them, as a chat platform's name would."""
+    name = name.strip().lstrip("@")
+    return name.title() if name.islower() else name
+
+
 def render(message: Message) -> str:
     """A neutral message as terminal text: its plain-text fallback, then a line for each of a
     card's pictures, so the person at the terminal knows a chart went with it (and what it
@@ -87,7 +94,7 @@ class ConsoleDirectory:
                 continue
             key = console_key(name)
             known = await self._store.get_person(key)
-            people.append(known or Person(key=key, display_name=name))
+            people.append(known or Person(key=key, display_name=console_name(name)))
         return AudienceResolution(tuple(people), tuple(unknown))
 
 

@@ -281,8 +281,10 @@ def _choices(message: Choices) -> list[_Unit]:
         controls = _buttons(message.choices, message.context)
     listing = [unit for unit in controls if not unit.control]
     actions = [unit for unit in controls if unit.control]
-    # The hint comes before the controls, so that the controls end the last message.
-    return units + listing + _contexts(escape(message.hint)) + actions
+    # The hint comes before the controls, so that the controls end the last message. Here there
+    # are buttons to click; the typing hint stays in the plain-text fallback.
+    hint = message.click_hint or message.hint
+    return units + listing + _contexts(escape(hint)) + actions
 
 
 def _card(card: Card) -> list[_Unit]:

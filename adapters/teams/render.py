@@ -311,8 +311,9 @@ def _choices(message: Choices, submit_label: str) -> tuple[list[_Unit], _Control
     listing, controls = _controls(
         message.choices, message.context, message.style == "select", submit_label
     )
-    # The hint comes before the controls, so that the controls end the last card.
-    hint = _text_blocks(message.hint, size="small", isSubtle=True)
+    # The hint comes before the controls, so that the controls end the last card. Here there
+    # are buttons to click; the typing hint stays in the plain-text fallback.
+    hint = _text_blocks(message.click_hint or message.hint, size="small", isSubtle=True)
     return _text_blocks(message.text) + listing + hint, controls
 
 

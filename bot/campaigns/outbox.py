@@ -16,13 +16,12 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.campaigns.pace import SharedPace
 from bot.core.domain import Campaign, Delivery, OutboxItem, OutboxState, Person, PersonKey
-from bot.flows.poll import PollContext, ask
+from bot.flows.poll import PollContext, invitation
 
 if TYPE_CHECKING:
     from bot.flows.services import Services
@@ -197,20 +196,13 @@ class Outbox:
         language = person.language or services.settings.language
         msgs = services.content.messages_for(language)
         questions = services.content.questions_for(language)
-        deadline = (
-            msgs("invite.deadline", date=campaign.deadline.isoformat()) if campaign.deadline else ""
-        )
-        intro = msgs(
-            "invite.intro",
+        context = PollContext(key, campaign.id, questions, {}, msgs, services.clock.now())
+        message = invitation(
+            context,
             name=person.display_name or key.user_id,
             lead=lead.display_name or lead.key.user_id,
-            count=len(questions),
-            deadline=deadline,
-        ).strip()
-        context = PollContext(key, campaign.id, questions, {}, msgs, services.clock.now())
-        first = ask(context, 0)
-        # One message, so a retry can never repeat half of the invitation.
-        message = replace(first, text=f"{intro}\n\n{first.text}")
+            deadline=campaign.deadline,
+        )
         try:
             return await services.transport.send(key, message, item.key)
         except Exception as exc:  # a transport bug counts as a transient failure, never a crash

@@ -1,8 +1,9 @@
 """`imvo-bot content check`: the whole of `content/`, validated before anyone sees it.
 
 Loads every file the bot uses in both languages (which checks keys, parts, placeholders,
-poll options and instrument ids), then checks every text for what no loader can: the size a
-Slack section or a Teams card can show, and markers of unverified facts.
+poll options and instrument ids, and that the privacy and terms pages exist and use only known
+placeholders), then checks every text for what no loader can: the size a Slack section or a
+Teams card can show, and markers of unverified facts.
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ def check_content(root: ContentRoot = None) -> int:
     """Checks the content the bot will use (a company's folder over the shipped files, under an
     overlay). Raises ContentError naming the file and key at fault; returns how many texts were
     checked."""
-    load_content(root)  # every file, both languages, and the draft template
+    content = load_content(root)  # every file, both languages, the draft template, the pages
     checked = 0
     for language in LANGUAGES:
+        for page in content.for_language(language).pages.values():
+            if _UNVERIFIED.search(page.markdown):
+                raise ContentError(
+                    f"{page.source}: carries an [unverified] marker; hedge or remove it"
+                )
+            checked += 1
         for name in FILES:
             for key, text in _texts(read_toml(language, name, root), ""):
                 where = f"content/{language}/{name}.toml: {key}"

@@ -101,6 +101,8 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "signoff_date": frozenset(),
         "signoff_signature": frozenset(),
         "participation": frozenset(),
+        "rest": frozenset(),
+        "withheld": frozenset({"min", "count"}),
         "chart_participation": frozenset(),
         "chart_axis": frozenset(),
         "discipline": frozenset(),

@@ -42,7 +42,8 @@ def theme_list(
         text=msgs("guidance.list_title") + "\n" + msgs("guidance.list_intro"),
         choices=tuple(Choice(t.key, f"{t.name} ({owner_text(t, owners, msgs)})") for t in themes),
         context=LIST_CONTEXT,
-        hint=msgs("guidance.list_hint"),
+        hint=msgs("guidance.list_hint_typed"),
+        click_hint=msgs("guidance.list_hint"),
     )
 
 
@@ -59,7 +60,8 @@ def theme_snippet(theme: ThemeText, owner: str, msgs: Messages) -> Choices:
         text=text,
         choices=tuple(Choice(part, msgs(f"guidance.{part}")) for part in PARTS),
         context=PART_CONTEXT + theme.key,
-        hint=msgs("guidance.snippet_hint", key=theme.key),
+        hint=msgs("guidance.snippet_hint_typed", key=theme.key),
+        click_hint=msgs("guidance.snippet_hint", key=theme.key),
     )
 
 
@@ -125,9 +127,15 @@ def poll_followup(
             text=briefings.legislation_offer,
             choices=(Choice("legislation", msgs("guidance.show_overview")),),
             context=TOPIC_CONTEXT,
-            hint=msgs("guidance.offer_hint"),
+            hint=msgs("guidance.offer_hint_typed"),
+            click_hint=msgs("guidance.offer_hint"),
         )
     return None
+
+
+def poll_offered(briefings: Briefings, msgs: Messages, question_id: str) -> Message | None:
+    """What the follow-up after `question_id` offers, for a person who said yes to it."""
+    return legislation_card(briefings, msgs) if question_id == "legislation" else None
 
 
 def unknown_theme(word: str, themes: Sequence[ThemeText], msgs: Messages) -> str:

@@ -28,6 +28,7 @@ from bot.content.loader import (
     read_toml,
     same_shape,
 )
+from bot.content.pages import Page, load_pages
 from bot.content.themes import ThemeText
 from bot.core.domain import LANGUAGES, Question
 
@@ -46,6 +47,8 @@ class Pack:
     briefings: Briefings
     digest: DigestTexts
     draft_template: str
+    # The privacy notice and terms of use, by name (`privacy`, `terms`): see bot.content.pages.
+    pages: Mapping[str, Page]
 
     @property
     def themes(self) -> tuple[ThemeText, ...]:
@@ -126,6 +129,7 @@ def _load(root: ContentRoot) -> Content:
     briefings = load_briefings(root, questions)
     digest = load_digest_texts(root)
     template = read_template(DRAFT_TEMPLATE, root)
+    pages = load_pages(root)
     packs = {
         lang: Pack(
             language=lang,
@@ -136,6 +140,7 @@ def _load(root: ContentRoot) -> Content:
             briefings=briefings[lang],
             digest=digest[lang],
             draft_template=template,
+            pages=pages[lang],
         )
         for lang in LANGUAGES
     }

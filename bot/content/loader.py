@@ -102,6 +102,28 @@ def read_template(name: str, root: ContentRoot = None) -> str:
         raise ContentError(f"content/templates/{name}: file is missing") from exc
 
 
+def read_page(language: str, name: str, root: ContentRoot = None) -> tuple[str, str]:
+    """Reads `content/<language>/<name>.md` whole (a company's own copy first, under an
+    overlay); returns the text and the file as an error should name it."""
+    if isinstance(root, Overlay):
+        own = root.folder / language / f"{name}.md"
+        if own.is_file():
+            return _read_text(own, str(own)), str(own)
+        root = root.base
+    base = root if root is not None else content_root()
+    shown = f"content/{language}/{name}.md"
+    return _read_text(base.joinpath(language).joinpath(f"{name}.md"), shown), shown
+
+
+def _read_text(node: Traversable | Path, shown: str) -> str:
+    try:
+        return node.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ContentError(f"{shown}: file is missing") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{shown}: not UTF-8 text ({exc.reason})") from exc
+
+
 def _where(language: str, name: str, key: str) -> str:
     return f"content/{language}/{name}.toml: {key}"
 

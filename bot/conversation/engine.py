@@ -21,12 +21,20 @@ from bot.conversation import handlers, owner_handlers
 from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
 from bot.core.domain import Person
-from bot.core.messages import Clicked, Commanded, InboundEvent, Said, StartRequested, Text
+from bot.core.messages import (
+    Clicked,
+    Commanded,
+    InboundEvent,
+    Message,
+    Said,
+    StartRequested,
+    Text,
+)
 from bot.core.ports import PlatformRefused
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import owners, privacy, steps
-from bot.flows.poll import CLICK_PREFIX, resume
+from bot.flows.poll import CLICK_PREFIX, invitation, offer_taken, resume
 from bot.flows.services import Services
 from bot.flows.session import After, Outcome, Receipt, Reply, Session, Work
 from bot.flows.sessions import Sessions
@@ -79,7 +87,8 @@ class Bot:
             return Receipt(tuple(outcome.replies), _bound(outcome.after, applied))
 
     async def resume(self, person: Person, reply: Reply) -> None:
-        """Greets a person who opens the conversation, re-asking what waits for them if any."""
+        """Greets a person who opens the conversation: with the invitation if they have not
+        begun the poll, else welcome back and what waits for them, else hello."""
         async with self.locks.hold(person.key):
             session = await self.sessions.load(person)
             if session.person != session.known:
@@ -88,8 +97,12 @@ class Bot:
                     Turn(event=None, person=session.person, at=now)
                 )
             question = steps.waiting(session)
-            if question is not None:
-                await reply(Text(session.msgs("poll.welcome_back")))
+            invited = await self._invitation(session)
+            if invited is not None:  # not begun yet: the invitation, as if it had just arrived
+                await reply(invited)
+            elif question is not None:
+                if session.asking is not None or session.owner_answers:
+                    await reply(Text(session.msgs("poll.welcome_back")))
                 await reply(question)
             else:
                 name = session.person.display_name
@@ -98,6 +111,8 @@ class Bot:
     # ------------------------------------------------------------------ routing
 
     async def _route(self, event: InboundEvent, s: Session) -> Outcome:
+        if s.forget_asked is not None and (waiting := self._forget_waiting(event, s)) is not None:
+            return waiting
         if isinstance(event, Clicked):
             return await self._click(event, s)
         if isinstance(event, StartRequested):
@@ -118,7 +133,51 @@ class Bot:
         if command is not None:
             return await COMMANDS.run(self.context, command, s)
         assert isinstance(event, Said)
-        return steps.answer_text(s, text, self.services.clock.now())
+        outcome = steps.answer_text(s, text, self.services.clock.now())
+        poll = s.asking
+        if poll is not None and not poll.started:
+            # A first message that answers nothing (a greeting, say): the invitation, rather
+            # than its first question alone.
+            asked_again = outcome.replies[-1:] == [resume(poll.context, poll.state)]
+            if asked_again and (invited := await self._invitation(s)) is not None:
+                outcome.replies[-1] = invited
+        return outcome
+
+    async def _invitation(self, s: Session) -> Message | None:
+        """The poll's invitation and first question, for someone who has not begun it."""
+        poll, campaign = s.asking, s.campaign
+        if poll is None or poll.started or campaign is None:
+            return None
+        lead = await self.services.store.get_person(campaign.started_by)
+        lead = lead or Person(campaign.started_by)
+        return invitation(
+            poll.context,
+            name=s.person.display_name or s.person.key.user_id,
+            lead=lead.display_name or lead.key.user_id,
+            deadline=campaign.deadline,
+        )
+
+    def _forget_waiting(self, event: InboundEvent, s: Session) -> Outcome | None:
+        """While forget-me's question waits: a typed yes erases and a no keeps everything (even
+        with a poll or owner question pending); anything else but forget-me itself, or its
+        buttons, is told what to type and changes nothing. None: handle the event as usual."""
+        assert s.forget_asked is not None
+        still = privacy.still_open(s.forget_asked, self.services.clock.now())
+        answered = isinstance(event, Clicked) and event.context == privacy.CONFIRM_CONTEXT
+        if still is None or answered:  # long forgotten, or its buttons: handled as usual
+            return None
+        text = normalise(event.text) if isinstance(event, Said | Commanded) else ""
+        decision = self.sessions.forget_replies.read(text)
+        if decision is not None:
+            return handlers.forget_answer(s, decision if still else None)
+        if not still:
+            return None
+        again = COMMANDS.parse(
+            text, self._aliases, explicit=isinstance(event, Commanded), pending=True
+        )
+        if again is not None and again.name == "forget" and not again.args:
+            return None  # asked once more: a fresh question
+        return Outcome().say(s.msgs("privacy.confirm_waiting"))
 
     async def _click(self, event: Clicked, s: Session) -> Outcome:
         context, value, ctx = event.context, event.value, self.context
@@ -132,7 +191,14 @@ class Bot:
         if context == privacy.CONFIRM_CONTEXT:
             return await handlers.forget_click(ctx, value, s)
         if guide.is_guidance_click(context):
-            return await handlers.guidance_click(ctx, context, value, s)
+            outcome = await handlers.guidance_click(ctx, context, value, s)
+            poll = s.asking
+            # The offer made just before the pending question was taken: ask that question again.
+            taken = offer_taken(poll.context, poll.state) if poll is not None else None
+            if context == guide.TOPIC_CONTEXT and taken is not None:
+                outcome.replies.extend(taken.replies)
+                outcome.state = taken.state
+            return outcome
         return Outcome().say(s.msgs("poll.stale_click"))
 
     async def _home_click(self, value: str, s: Session) -> Outcome:

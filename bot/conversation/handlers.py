@@ -24,7 +24,7 @@ from bot.conversation.commands import (
     ParsedCommand,
 )
 from bot.conversation.suggestions import candidates_by_theme
-from bot.core.domain import LANGUAGES, Campaign, Person, PersonKey
+from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, PersonKey, Role
 from bot.core.messages import FileShare, StartRequested, Text
 from bot.core.turns import Applied
 from bot.flows import privacy, steps
@@ -125,7 +125,8 @@ async def back(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 async def mydata(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     data = await ctx.services.store.person_data(s.person.key)
     exported = privacy.export_json(data, ctx.services.clock.now())
-    outcome = Outcome().say(privacy.summary(data, s.msgs))
+    kept = privacy.retention(s.msgs, ctx.services.settings.retention_days)
+    outcome = Outcome().say(privacy.summary(data, s.msgs) + "\n\n" + kept)
     outcome.say(s.msgs("privacy.export_intro") + "\n" + exported)
     return outcome
 
@@ -135,16 +136,36 @@ async def forget(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     if command.args:
         return Outcome().say(s.msgs("privacy.only_yourself"))
     data = await ctx.services.store.person_data(s.person.key)
-    return Outcome(replies=[privacy.confirmation(data, s.msgs, ctx.services.clock.now())])
+    now = ctx.services.clock.now()
+    # Marked in the conversation state, so that a typed yes or no answers it, even while a
+    # poll or owner question is pending.
+    asked = privacy.marked(_conversation(s), now)
+    return Outcome(replies=[privacy.confirmation(data, s.msgs, now)], state=asked)
+
+
+def _conversation(s: Session) -> ConversationState:
+    """The state forget-me's mark is kept with: the poll's, else the stored one, else a new one."""
+    if s.poll is not None:
+        return s.poll.state
+    return s.state or ConversationState(s.person.key)
 
 
 async def forget_click(ctx: Context, value: str, s: Session) -> Outcome:
-    """The answer to forget-me's question: erased in the turn, reported from what it removed."""
-    decision = privacy.confirmed(value, ctx.services.clock.now())
-    if decision is None:
-        return Outcome().say(s.msgs("privacy.expired"))
-    if not decision:
-        return Outcome().say(s.msgs("privacy.kept"))
+    """A click on forget-me's buttons (the yes carries when it was asked, so it expires)."""
+    return forget_answer(s, privacy.confirmed(value, ctx.services.clock.now()))
+
+
+def forget_answer(s: Session, decision: bool | None) -> Outcome:
+    """The answer to forget-me's question: True erases in the turn (reported from what it
+    removed); False keeps everything, None says it expired; both ask the pending question
+    again."""
+    if decision is None or not decision:
+        outcome = Outcome().say(s.msgs("privacy.expired" if decision is None else "privacy.kept"))
+        if (question := steps.waiting(s)) is not None:
+            outcome.replies.append(question)
+        if s.forget_asked is not None:
+            outcome.state = _conversation(s)  # without the mark: nothing waits any more
+        return outcome
     msgs = s.msgs
 
     async def report(reply: Reply, applied: Applied) -> None:
@@ -255,7 +276,8 @@ async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         msgs=s.msgs,
         today=ctx.services.clock.now().date(),
         themes=s.pack.themes,
-        suggestions=await candidates_by_theme(ctx, s),
+        # Who answered, by name, only for leads (they chase and ask people); managers see counts.
+        suggestions=await candidates_by_theme(ctx, s) if s.may(Role.CSR_LEAD) else None,
         waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
     )
     return Outcome(replies=[card])

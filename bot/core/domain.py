@@ -229,6 +229,10 @@ class PersonData:
     state: ConversationState | None
     ownerships: tuple[ThemeOwner, ...]
     owner_answers: tuple[OwnerAnswer, ...] = ()
+    # Everything else that names the person, by table: queued invitations, planned reminders,
+    # the Teams address, digests received, campaigns started, owners invited. Each row is its
+    # (column, value) pairs.
+    records: tuple[tuple[str, tuple[tuple[tuple[str, object], ...], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,9 @@ class Erasure:
     participations: int = 0
     state: int = 0
     profile: int = 0
+    # Other rows naming the person: queued invitations, planned reminders, an address, digests
+    # received, and references (a campaign started, an owner invited) that were blanked.
+    records: int = 0
 
     @property
     def total(self) -> int:
@@ -251,6 +258,7 @@ class Erasure:
             + self.participations
             + self.state
             + self.profile
+            + self.records
         )
 
 

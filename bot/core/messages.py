@@ -44,7 +44,9 @@ class Choices:
     choices: tuple[Choice, ...]
     context: str
     style: Literal["buttons", "select"] = "buttons"
-    hint: str = ""  # how to answer by typing, shown in the plain-text fallback
+    hint: str = ""  # how to answer by typing, shown in the plain-text fallback (the console)
+    # How to answer where the choices are buttons (Slack, Teams); empty: `hint` serves both.
+    click_hint: str = ""
 
     def plain(self) -> str:
         lines = [self.text]

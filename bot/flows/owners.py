@@ -74,7 +74,8 @@ def invitation(theme: ThemeText, lead: str, msgs: Messages) -> Choices:
             Choice("decline", msgs("owners.decline")),
         ),
         context=INVITE_CONTEXT + theme.key,
-        hint=msgs("owners.invite_hint"),
+        hint=msgs("owners.invite_hint_typed"),
+        click_hint=msgs("owners.invite_hint"),
     )
 
 

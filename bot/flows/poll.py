@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.content.loader import Messages
 from bot.core.domain import Answer, ConversationState, PersonKey, Phase, Question, QuestionKind
 from bot.core.messages import Card, CardSection, Choice, Choices, Message, Text
+from bot.flows import marks
+from bot.flows.replies import YesNo
 
 CLICK_PREFIX = "q:"
+# The mark (see bot.flows.marks) of an offer of more information made right before the question
+# now asked; its value is the question the offer followed. The next reply may answer either.
+OFFER = "offer"
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,12 @@ class PollContext:
     answers: Mapping[str, Answer]
     msgs: Messages
     now: datetime
-    # A one-time follow-up after a question (e.g. counter-arguments after "resistance").
+    # A one-time follow-up after a question (e.g. counter-arguments after "resistance"); when it
+    # is an offer (a `Choices`, e.g. the legislation overview), `offered` gives what it offers
+    # and `offer_replies` reads a typed yes or no to it.
     followup: Callable[[str, Answer], Message | None] | None = None
+    offered: Callable[[str], Message | None] | None = None
+    offer_replies: YesNo | None = None
 
 
 def progress(ctx: PollContext, step: int) -> str:
@@ -80,9 +89,22 @@ def ask(ctx: PollContext, step: int) -> Text | Choices:
             text=text,
             choices=tuple(Choice(o.key, o.label) for o in question.options),
             context=CLICK_PREFIX + question.id,
-            hint=ctx.msgs(hint_key, max=question.max_choices),
+            hint=ctx.msgs(hint_key + "_typed", max=question.max_choices),
+            click_hint=ctx.msgs(hint_key, max=question.max_choices),
         )
     return Text(text + "\n" + ctx.msgs("poll.hint_text"))
+
+
+def invitation(ctx: PollContext, name: str, lead: str, deadline: date | None) -> Text | Choices:
+    """The invitation to the poll (who asks, why, how long it takes) and its first question, as
+    one message, so that a retry can never repeat half of it."""
+    msgs = ctx.msgs
+    until = msgs("invite.deadline", date=deadline.isoformat()) if deadline else ""
+    intro = msgs(
+        "invite.intro", name=name, lead=lead, count=len(ctx.questions), deadline=until
+    ).strip()
+    first = ask(ctx, 0)
+    return replace(first, text=f"{intro}\n\n{first.text}")
 
 
 def ask_why(ctx: PollContext, step: int) -> Message:
@@ -126,18 +148,23 @@ def _advance(
 ) -> PollStep:
     """Moves to the next question (after a one-time follow-up, if any), or finishes."""
     known = {**ctx.answers, **{a.question_id: a for a in answers}}
+    state = marks.drop(state, OFFER)
     leaving = ctx.questions[state.step].id
     answer = known.get(leaving)
+    offer = False
     if ctx.followup is not None and answer is not None and leaving not in state.offered:
         extra = ctx.followup(leaving, answer)
         if extra is not None:
             lead = (*lead, extra)
             state = replace(state, offered=state.offered | {leaving})
+            offer = isinstance(extra, Choices)
     nxt = state.step + 1
     if nxt >= len(ctx.questions):
         done = replace(state, step=len(ctx.questions) - 1, phase=Phase.DONE, updated_at=ctx.now)
         return PollStep(done, answers, (*lead, summary(ctx.questions, known, ctx.msgs)), True)
     asked = replace(state, step=nxt, phase=Phase.ASKING, updated_at=ctx.now)
+    if offer:  # the next reply may answer the offer rather than the question
+        asked = marks.put(asked, OFFER, leaving)
     return PollStep(asked, answers, (*lead, ask(replace(ctx, answers=known), nxt)))
 
 
@@ -154,6 +181,7 @@ def _answer(ctx: PollContext, question: Question, **fields: object) -> Answer:
 def choose(ctx: PollContext, state: ConversationState, keys: tuple[str, ...]) -> PollStep:
     """Stores the chosen options of the current choice question and asks its "why", if any."""
     question = ctx.questions[state.step]
+    state = marks.drop(state, OFFER)
     if len(keys) > question.max_choices:
         return PollStep(state, replies=(Text(ctx.msgs("poll.too_many", max=question.max_choices)),))
     earlier = ctx.answers.get(question.id)
@@ -170,7 +198,39 @@ def choose(ctx: PollContext, state: ConversationState, keys: tuple[str, ...]) ->
 
 
 def on_text(ctx: PollContext, state: ConversationState, text: str) -> PollStep:
-    """A plain reply answers the question asked last."""
+    """A plain reply answers the question asked last; right after an offer, a clear yes or no
+    answers the offer, and anything else is stored with a word that it was."""
+    offer = marks.read(state, OFFER)
+    if offer is not None and state.phase is Phase.ASKING:
+        return _after_offer(ctx, marks.drop(state, OFFER), offer, text)
+    return _answer_text(ctx, state, text)
+
+
+def _after_offer(ctx: PollContext, state: ConversationState, offer: str, text: str) -> PollStep:
+    decided = ctx.offer_replies.read(text) if ctx.offer_replies is not None else None
+    shown = ctx.offered(offer) if decided and ctx.offered is not None else None
+    if shown is not None:
+        return PollStep(state, replies=(shown, ask(ctx, state.step)))
+    if decided is False:
+        return PollStep(
+            state, replies=(Text(ctx.msgs("poll.offer_declined")), ask(ctx, state.step))
+        )
+    step = _answer_text(ctx, state, text)
+    if not step.answers:
+        return step
+    saved = Text(ctx.msgs("poll.saved_after_offer", n=state.step + 1))
+    return replace(step, replies=(saved, *step.replies))
+
+
+def offer_taken(ctx: PollContext, state: ConversationState) -> PollStep | None:
+    """The offer made before the pending question was taken (its button clicked): the question
+    is asked again after what was offered; None when no offer was open."""
+    if marks.read(state, OFFER) is None or state.phase is not Phase.ASKING:
+        return None
+    return PollStep(marks.drop(state, OFFER), replies=(ask(ctx, state.step),))
+
+
+def _answer_text(ctx: PollContext, state: ConversationState, text: str) -> PollStep:
     question = ctx.questions[state.step]
     if state.phase is Phase.WHY:
         earlier = ctx.answers.get(question.id)
@@ -206,6 +266,7 @@ def on_skip(ctx: PollContext, state: ConversationState) -> PollStep:
 
 def on_back(ctx: PollContext, state: ConversationState) -> PollStep:
     """Revisits the previous question (from the end: the last one)."""
+    state = marks.drop(state, OFFER)
     if state.phase is Phase.DONE:
         target = len(ctx.questions) - 1
     elif state.phase is Phase.WHY:

@@ -5,16 +5,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.content.loader import Messages
-from bot.core.domain import Erasure, PersonData
+from bot.core.domain import ConversationState, Erasure, PersonData
 from bot.core.messages import Choice, Choices
+from bot.flows import marks
+from bot.flows.replies import YesNo
 
 CONFIRM_CONTEXT = "forget"
 # A confirmation button older than this no longer erases anything: a stale click is harmless.
 CONFIRM_WINDOW = timedelta(minutes=15)
+# The mark (bot.flows.marks) that forget-me's question waits for a typed answer; its value is
+# when it was asked, so a typed yes expires as a click does.
+CONFIRM_MARK = "forget"
+# How long after it expired a typed yes or no is still told that the question expired (rather
+# than taken as an answer to whatever else is pending).
+EXPIRED_NOTICE = timedelta(days=1)
 
 
 def export_json(data: PersonData, at: datetime) -> str:
@@ -60,7 +69,7 @@ def export_json(data: PersonData, at: datetime) -> str:
             "campaign": data.state.campaign_id,
             "step": data.state.step,
             "phase": data.state.phase.value,
-            "follow_ups_shown": sorted(data.state.offered),
+            "follow_ups_shown": sorted(marks.followups(data.state)),
         },
         "owner_answers": [
             {
@@ -76,6 +85,8 @@ def export_json(data: PersonData, at: datetime) -> str:
             {"theme": o.theme, "state": o.state.value, "since": o.since.isoformat()}
             for o in data.ownerships
         ],
+        # every other row that names the person, by table (see storage/person_tables.py)
+        "other_records": {table: [dict(row) for row in rows] for table, rows in data.records},
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
@@ -90,6 +101,12 @@ def summary(data: PersonData, msgs: Messages) -> str:
     )
 
 
+def retention(msgs: Messages, days: int) -> str:
+    """How long each kind of a person's data is kept (`IMVO_RETENTION_DAYS` for the working
+    records the scheduler prunes; answers and the profile until erased), and how to erase it."""
+    return msgs("privacy.retention", days=days)
+
+
 def confirmation(data: PersonData, msgs: Messages, now: datetime) -> Choices:
     """The question before erasing, with a yes that expires after CONFIRM_WINDOW."""
     return Choices(
@@ -99,8 +116,47 @@ def confirmation(data: PersonData, msgs: Messages, now: datetime) -> Choices:
             Choice("no", msgs("privacy.no")),
         ),
         context=CONFIRM_CONTEXT,
-        hint=msgs("privacy.confirm_hint"),
+        hint=msgs("privacy.confirm_hint_typed"),
+        click_hint=msgs("privacy.confirm_hint"),
     )
+
+
+def confirm_replies(plain: YesNo, messages: Sequence[Messages]) -> YesNo:
+    """A typed answer to the confirmation, in any language: yes, "wis", "erase", the yes
+    button's text or number (1); no, "bewaren", "keep", the no button's text or number (2)."""
+    return plain.also(
+        messages,
+        acts="privacy.erase_words",
+        keeps="privacy.keep_words",
+        yes=["1", *(m("privacy.yes") for m in messages)],
+        no=["2", *(m("privacy.no") for m in messages)],
+    )
+
+
+def marked(state: ConversationState, now: datetime) -> ConversationState:
+    """`state` noting that the confirmation was asked at `now` and waits for a typed answer."""
+    return marks.put(state, CONFIRM_MARK, now.isoformat())
+
+
+def unmarked(state: ConversationState | None) -> ConversationState | None:
+    return None if state is None else marks.drop(state, CONFIRM_MARK)
+
+
+def asked_at(state: ConversationState | None) -> datetime | None:
+    """When the confirmation that waits for a typed answer was asked, if one does."""
+    stamp = marks.read(state, CONFIRM_MARK)
+    try:
+        return datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        return None
+
+
+def still_open(asked: datetime, now: datetime) -> bool | None:
+    """True: the confirmation asked at `asked` takes an answer; False: it expired a short while
+    ago (a yes is told so); None: long ago, forgotten."""
+    if timedelta(0) <= now - asked <= CONFIRM_WINDOW:
+        return True
+    return False if now - asked <= CONFIRM_WINDOW + EXPIRED_NOTICE else None
 
 
 def confirmed(value: str, now: datetime) -> bool | None:

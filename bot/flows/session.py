@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.content.library import Pack
 from bot.content.loader import Messages
@@ -41,6 +42,12 @@ class ActivePoll:
         """Whether a question of it waits for an answer (or its "why")."""
         return self.state.phase in (Phase.ASKING, Phase.WHY)
 
+    @property
+    def started(self) -> bool:
+        """Whether the person has begun: answered or skipped a question, or moved on."""
+        state = self.state
+        return bool(self.context.answers) or state.step > 0 or state.phase is not Phase.ASKING
+
 
 @dataclass(frozen=True)
 class Session:
@@ -57,6 +64,10 @@ class Session:
     known: Person | None = None  # the person as stored before this event (None: a stranger)
     seen: bool = False  # the event being handled was applied before
     address: str | None = None  # where the platform can reach them, as stored
+    # The conversation state as stored (without forget-me's mark), also when no poll runs.
+    state: ConversationState | None = None
+    # When forget-me asked its question, while the answer is still awaited (see privacy.py).
+    forget_asked: datetime | None = None
 
     @property
     def msgs(self) -> Messages:

@@ -25,8 +25,9 @@ from bot.core.domain import (
 from bot.core.ports import ConversationStore
 from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
-from bot.flows import owners
+from bot.flows import owners, privacy
 from bot.flows.poll import PollContext
+from bot.flows.replies import YesNo
 from bot.flows.services import Services
 from bot.flows.session import ActivePoll, Session
 
@@ -91,6 +92,15 @@ class Sessions:
         self.services = services
         self.locks = PersonLocks(services.store)
         self._roster: Roster | None = None
+        messages = tuple(services.content.messages.values())
+        plain = YesNo.of(messages)
+        # A typed reply to forget-me's question, and to an offer made just before a question.
+        self.forget_replies = privacy.confirm_replies(plain, messages)
+        self.offer_replies = plain.also(
+            messages,
+            acts="guidance.offer_words",
+            yes=["1", *(m("guidance.show_overview") for m in messages)],
+        )
 
     def pack(self, person: Person | None) -> Pack:
         """The language pack of a person (the bot's default language for a stranger)."""
@@ -129,6 +139,7 @@ class Sessions:
         if view.owner_answers or any(o.person == key for o in roster.owners):
             owner_next = next_owner_question(key, pack, by_theme, view.owner_answers)
         campaign = roster.running_campaign(key.platform, key.tenant)
+        stored = privacy.unmarked(view.state)
         session = Session(
             person=person,
             pack=pack,
@@ -140,10 +151,12 @@ class Sessions:
             known=view.person,
             seen=view.seen,
             address=view.address,
+            state=stored,
+            forget_asked=privacy.asked_at(view.state),
         )
         if campaign is None or view.participation is None:
             return session
-        state = view.state
+        state = stored
         if state is None or state.campaign_id != campaign.id:
             # The invitation asked the first question: a reply answers it.
             state = ConversationState(key, campaign.id, 0, Phase.ASKING)
@@ -155,6 +168,8 @@ class Sessions:
             msgs=pack.messages,
             now=self.services.clock.now(),
             followup=partial(guide.poll_followup, pack.briefings, pack.messages),
+            offered=partial(guide.poll_offered, pack.briefings, pack.messages),
+            offer_replies=self.offer_replies,
         )
         return replace(session, poll=ActivePoll(context, state))
 

@@ -4,10 +4,10 @@
 nothing else, and returns a neutral card (with a plain-text fallback), the same digest as
 Markdown, and a snapshot of the figures the next digest compares with.
 
-A digest never names who answered what. Respondents are only counted, per discipline group of
-at least `anonymity_min` people (see `bot.reporting.draft.anonymity`); an answer option that fewer
-people chose is only counted together with the other small ones; and the one quote it shows stands
-without name, user id or discipline, and only once enough colleagues answered its question.
+A digest never names who answered what, and follows the one anonymity rule
+(`bot.reporting.draft.anonymity.Disclosure`): no counts and no quote until the campaign has
+`anonymity_min` respondents; then each option's count over the whole campaign, respondents per
+discipline only for the groups the rule shows, and one quote without name, id or discipline.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection, Picture
 from bot.flows.owners import owner_by_theme
 from bot.reporting.charts import chart_png
-from bot.reporting.draft.anonymity import MERGED, group_disciplines
+from bot.reporting.draft.anonymity import MERGED, Disclosure, disclose
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.reporting.draft.markdown import escape_inline
 from bot.reporting.draft.parts import chart, count_choices
@@ -87,7 +87,8 @@ class _Facts:
     """Everything the digest shows, computed once and rendered twice (card and Markdown)."""
 
     campaign: Campaign
-    collected: Collected
+    collected: Collected  # as the anonymity rule lets it be shown (`disclosure.collected`)
+    disclosure: Disclosure
     by_id: Mapping[str, Question]  # in the poll's order
     owner_of: Mapping[str, ThemeOwner]
     today: date
@@ -144,10 +145,21 @@ def build_digest(
         finished=collected.completed,
         owners_accepted=accepted,
     )
+    by_id = {q.id: q for q in pack.questions}
+    options = by_id[DISCIPLINE_QUESTION].options if DISCIPLINE_QUESTION in by_id else ()
+    labels = {UNKNOWN_DISCIPLINE: texts("disciplines.unknown")} | {o.key: o.label for o in options}
+    disclosure = disclose(
+        collected,
+        labels,
+        [o.key for o in options],
+        max(1, anonymity_min),
+        texts("disciplines.merged"),
+    )
     facts = _Facts(
         campaign=campaign,
-        collected=collected,
-        by_id={q.id: q for q in pack.questions},
+        collected=disclosure.collected,
+        disclosure=disclosure,
+        by_id=by_id,
         owner_of=owner_of,
         today=today,
         minimum=max(1, anonymity_min),
@@ -265,14 +277,11 @@ def _disciplines(f: _Facts) -> _Part:
     at least `minimum` people and they add up to the total, so all of them can be shown.
     """
     texts, esc = f.texts, f.esc
-    question = f.by_id.get(DISCIPLINE_QUESTION)
-    options = question.options if question is not None else ()
-    labels = {UNKNOWN_DISCIPLINE: texts("disciplines.unknown")}
-    labels.update({o.key: o.label for o in options})
-    order = [o.key for o in options]
-    merged = texts("disciplines.merged")
-    grouping = group_disciplines(f.collected.disciplines, labels, order, f.minimum, merged)
-    shown = grouping.breakdown() or (grouping.groups if not grouping.hidden else ())
+    disclosure = f.disclosure
+    grouping = disclosure.grouping
+    # One group holding everyone only repeats the total, which is shown anyway.
+    whole = grouping.groups if not grouping.hidden and not disclosure.withheld else ()
+    shown = disclosure.groups or whole
     title = texts("disciplines.title")
     if all(group.key == MERGED for group in shown):  # none, or only "other disciplines"
         return _Part(title=title, lines=(texts("disciplines.too_few", min=f.minimum),))
@@ -287,26 +296,28 @@ def _disciplines(f: _Facts) -> _Part:
 def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: bool) -> _Part | None:
     """Option counts of one choice question, most chosen first, once enough people answered.
 
-    An option fewer than `minimum` people chose is not shown on its own: such options are
-    counted together in one "other answers" line.
+    Below `minimum` respondents in the campaign, no counts at all (the anonymity rule, see
+    `Disclosure`); from then on every option's count over the whole campaign.
     """
     texts, draft, esc = f.texts, f.draft, f.esc
     question = f.by_id.get(qid)
     if question is None or not question.options:
         return None
     title = texts(title_key)
+    if f.disclosure.withheld:  # the anonymity rule: no counts below k respondents
+        respondents = f.disclosure.collected.respondents
+        return _Part(
+            title=title, lines=(texts("choices.too_few", count=respondents, min=f.minimum),)
+        )
     counts, answered = count_choices(question, f.collected.question(qid).picked())
     if not answered:
         return _Part(title=title, lines=(texts("choices.none"),))
-    if answered < f.minimum:
-        return _Part(title=title, lines=(texts("choices.too_few", count=answered, min=f.minimum),))
     order = {o.key: index for index, o in enumerate(question.options)}
     ranked = sorted(question.options, key=lambda o: (-counts[o.key], order[o.key]))
-    large = [o for o in ranked if counts[o.key] >= f.minimum]
-    small = sum(counts[o.key] for o in ranked if 0 < counts[o.key] < f.minimum)
+    chosen = [o for o in ranked if counts[o.key]]
     fields: list[tuple[str, str]] = []
     bars: list[tuple[str, int]] = []
-    for option in large[:top] if top is not None else large:
+    for option in chosen[:top] if top is not None else chosen:
         count = counts[option.key]
         value = str(count)
         if share:
@@ -315,10 +326,6 @@ def _choices(f: _Facts, qid: str, title_key: str, *, top: int | None, share: boo
         fields.append((esc(option.label), value))
         bars.append((option.label, count))
     lines = [texts("choices.answered", count=answered)]
-    if small:
-        fields.append((texts("choices.other"), str(small)))
-        bars.append((texts("choices.other"), small))
-        lines.append(texts("choices.other_note", min=f.minimum))
     return _Part(title=title, lines=tuple(lines), fields=tuple(fields), bars=tuple(bars), chart=qid)
 
 
@@ -333,11 +340,10 @@ def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
 def _quote(f: _Facts) -> _Part | None:
     """The strongest "why" on resistance, without name, user id or discipline.
 
-    Shown only once at least `minimum` colleagues answered the resistance question, so the
-    one who wrote it is one of many.
+    Shown only once the campaign has `minimum` respondents (the anonymity rule).
     """
-    answers = f.collected.question(RESISTANCE)
-    if answers.people < f.minimum or not answers.texts:
+    answers = f.collected.question(RESISTANCE)  # empty below k respondents (the rule)
+    if not answers.texts:
         return None
     # The discipline stays behind: the quote's source is deliberately empty.
     selection = select_quotes([(text, "") for text, _ in answers.texts], 1)

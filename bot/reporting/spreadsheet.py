@@ -9,7 +9,7 @@ the question, a bold header row that stays in view, and a row per answer with co
 What keeps colleagues anonymous:
 - no names or user ids: the store hands over answers without them (`ReportStore.answer_rows`);
 - a discipline is shown only for a group the draft shows too, of at least `anonymity_min`
-  respondents (`anonymity.group_disciplines`, then `breakdown`); otherwise the cell is empty;
+  respondents (the one anonymity rule, `anonymity.disclose`); otherwise the cell is empty;
 - rows are ordered by answer, never by person, and rows that give the same answer are ordered
   by what they show (date, discipline), so a row's place on one sheet says nothing about a row
   on another sheet;
@@ -31,10 +31,10 @@ from zoneinfo import ZoneInfo
 
 from bot.content.draft_texts import DraftTexts
 from bot.core.domain import Campaign, DraftFile, Question
-from bot.core.tallies import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, AnswerColumns
+from bot.core.tallies import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, AnswerColumns, Collected
 from bot.flows.services import Services
 from bot.reporting import xlsx
-from bot.reporting.draft.anonymity import group_disciplines
+from bot.reporting.draft.anonymity import disclose
 from bot.reporting.draft.safety import strip_invalid
 
 COLUMN_WIDTHS = (40, 80, 30, 12)
@@ -112,14 +112,16 @@ class AnswersBook:
         self.made = made
         self.respondents = sum(disciplines.values())
         labels = discipline_labels(texts, discipline_question)
-        grouping = group_disciplines(
-            disciplines,
+        # The one anonymity rule, as the draft applies it (`anonymity.disclose`).
+        disclosure = disclose(
+            Collected(0, 0, self.respondents, dict(disciplines), {}),
             labels,
             [o.key for o in discipline_question.options] if discipline_question else [],
             minimum,
             texts.label("merged_group"),
         )
-        shown = {group.key: group.label for group in grouping.breakdown()}
+        grouping = disclosure.grouping
+        shown = {group.key: group.label for group in disclosure.groups}
         # discipline key → the label of its group, where that group is shown
         self.group_label = {
             key: shown[group] for key, group in grouping.group_of.items() if group in shown

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 from bot.content.draft_texts import DraftTexts
 from bot.core.domain import Question
-from bot.core.tallies import Collected, QuestionAnswers
-from bot.reporting.draft.anonymity import Grouping
+from bot.core.tallies import QuestionAnswers
+from bot.reporting.draft.anonymity import Disclosure, Grouping
 from bot.reporting.draft.model import Block, Heading, Paragraph, Table
 from bot.reporting.draft.parts import (
     chart,
@@ -36,17 +36,18 @@ CHARTED = ("drivers", "resistance", "trends")
 def annex_blocks(
     texts: DraftTexts,
     questions: Mapping[str, Question],
-    collected: Collected,
-    grouping: Grouping,
-    anonymity_min: int,
+    disclosure: Disclosure,
     max_quotes: int,
 ) -> list[Block]:
-    """The annex chapter: participation, drivers, resistance, trends, legislation, mobilisation."""
+    """The annex chapter: participation, drivers, resistance, trends, legislation, mobilisation;
+    under the anonymity rule (`Disclosure`): below k respondents, only how many took part."""
     section = texts.section("annex")
     blocks: list[Block] = [*section_start(section), note(section)]
-    # Charts only once the campaign has k respondents: before that a bar could be one person.
-    charts = collected.respondents >= anonymity_min
-    blocks += _participation(texts, collected, grouping, anonymity_min, charts)
+    collected, grouping = disclosure.collected, disclosure.grouping
+    charts = not disclosure.withheld
+    blocks += _participation(texts, disclosure)
+    if disclosure.withheld:
+        return blocks
     for qid in BY_GROUP + OVERALL:
         question = questions.get(qid)
         if question is not None and question.options:
@@ -68,24 +69,28 @@ def annex_blocks(
     return blocks
 
 
-def _participation(
-    texts: DraftTexts, collected: Collected, grouping: Grouping, anonymity_min: int, charts: bool
-) -> list[Block]:
-    total = collected.respondents
+def _participation(texts: DraftTexts, disclosure: Disclosure) -> list[Block]:
+    """Respondents per shown group, the rest together, and the total; a chart of the groups."""
+    total = disclosure.collected.respondents
+    groups = disclosure.groups
     rows = tuple(
         (group.label, texts.number(group.size), percent(texts, group.size, total))
-        for group in grouping.groups
+        for group in groups
     )
+    rest = total - sum(group.size for group in groups)
+    if groups and rest:
+        rows += ((texts.label("rest"), texts.number(rest), percent(texts, rest, total)),)
     rows += ((texts.label("total"), texts.number(total), percent(texts, total, total)),)
     header = (texts.label("discipline"), texts.label("respondents"), texts.label("share"))
     blocks: list[Block] = [
         Heading(texts.label("participation"), 2),
-        Paragraph(texts.label("anonymity_note", min=anonymity_min), style="note"),
+        Paragraph(texts.label("anonymity_note", min=disclosure.minimum), style="note"),
         Table(header=header, rows=rows),
     ]
-    breakdown = grouping.breakdown()
-    if charts and breakdown:
-        bars = [(group.label, group.size) for group in breakdown]
+    if len(groups) > 1 or (groups and rest):
+        bars = [(group.label, group.size) for group in groups]
+        if rest:
+            bars.append((texts.label("rest"), rest))
         blocks.append(chart(texts, "participation", texts.label("chart_participation"), bars))
     return blocks
 

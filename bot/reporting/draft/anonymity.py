@@ -8,7 +8,9 @@ only count in the overall total, under no label at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from bot.core.tallies import Collected
 
 MERGED = "_merged"
 
@@ -81,3 +83,40 @@ def group_disciplines(
     else:
         hidden = merged
     return Grouping(groups=tuple(groups), group_of=group_of, hidden=hidden)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What a report may show of a campaign's answers: the one anonymity rule, used by the
+    draft, its charts, the answers spreadsheet and the digest (README, "Anonymity").
+
+    - Nothing aggregated and no quote while the campaign has fewer than `minimum` respondents
+      (`withheld`): `collected` then holds the participation figures but no answers.
+    - Once it has, counts over the whole campaign are shown as they are.
+    - A breakdown by discipline shows only `groups`: each of at least `minimum` people, merged
+      so that no hidden group can be worked out by subtraction (`Grouping.breakdown`).
+    - A quote never names a group.
+    """
+
+    collected: Collected
+    grouping: Grouping
+    minimum: int
+    withheld: bool
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        return () if self.withheld else self.grouping.breakdown()
+
+
+def disclose(
+    collected: Collected,
+    labels: Mapping[str, str],
+    order: Sequence[str],
+    minimum: int,
+    merged_label: str,
+) -> Disclosure:
+    """Applies the anonymity rule to a campaign's answers (see `Disclosure`)."""
+    grouping = group_disciplines(collected.disciplines, labels, order, minimum, merged_label)
+    withheld = collected.respondents < minimum
+    shown = replace(collected, by_question={}) if withheld else collected
+    return Disclosure(shown, grouping, minimum, withheld)

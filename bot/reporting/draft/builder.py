@@ -27,7 +27,7 @@ from bot.core.domain import (
 )
 from bot.flows.owners import owner_by_theme
 from bot.reporting.draft.annex import annex_blocks
-from bot.reporting.draft.anonymity import group_disciplines
+from bot.reporting.draft.anonymity import disclose
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 from bot.reporting.draft.model import (
     Block,
@@ -76,13 +76,15 @@ def build_draft(
     """
     texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
-    grouping = group_disciplines(
-        collected.disciplines,
+    # The one anonymity rule: below k respondents the draft shows no answer, count or quote.
+    disclosure = disclose(
+        collected,
         _discipline_labels(texts, by_id),
         [o.key for o in by_id[DISCIPLINE_QUESTION].options] if DISCIPLINE_QUESTION in by_id else [],
         anonymity_min,
         texts.label("merged_group"),
     )
+    collected = disclosure.collected
     owner_of = owner_by_theme(owners)
     mentions = _mentions(texts, by_id, collected)
     open_items = _open_items(
@@ -93,6 +95,9 @@ def build_draft(
 
     blocks: list[Block] = []
     blocks += _intro(texts, collected)
+    if disclosure.withheld:
+        withheld = texts.label("withheld", min=anonymity_min, count=collected.respondents)
+        blocks.append(Paragraph(withheld))
     blocks += _mission(texts, by_id, collected, max_quotes)
     for key in LISTED:
         blocks += _listed(texts, key)
@@ -103,7 +108,7 @@ def build_draft(
     blocks += _governance(texts)
     blocks += _action_plan(texts, owner_of, owners_answered)
     blocks += _references(texts)
-    blocks += annex_blocks(texts, by_id, collected, grouping, anonymity_min, max_quotes)
+    blocks += annex_blocks(texts, by_id, disclosure, max_quotes)
     if spreadsheet:
         blocks.append(Paragraph(texts.label("annex_spreadsheet", file=spreadsheet)))
     section = texts.section("open_items")
