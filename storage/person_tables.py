@@ -53,6 +53,16 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
     PersonTable("participants", counted="participations"),
     PersonTable("conversation_state", counted="state"),
     PersonTable("persons", counted="profile"),
+    # Approvals the person was asked for (the decision is theirs).
+    PersonTable("approvals", exported=("campaign_id", "version", "decision", "comment")),
+    # Approvals the person asked others for: the request stays, who asked is forgotten.
+    PersonTable(
+        "approvals",
+        ("requested_by_platform", "requested_by_tenant", "requested_by_user_id"),
+        erase="blank",
+        exported=("campaign_id", "version", "requested_at"),
+        blank="requested_by_user_id = ''",
+    ),
     # Planned reminders, nudges, claims and digests for the person.
     PersonTable("jobs", exported=("key", "kind", "run_at", "state", "campaign_id", "theme")),
     # Invitations queued or sent to the person (the key names them too).

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from bot.core.domain import (
     Answer,
+    Approval,
     Campaign,
     ConversationState,
     Delivery,
@@ -172,6 +173,9 @@ class PlannedStore:
 
     async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
         return await self._query(reads.last_draft_version(campaign_id))
+
+    async def approvals(self, campaign_id: int) -> list[Approval]:
+        return await self._query(reads.approvals(campaign_id))
 
     async def save_workspace(self, platform: str, tenant: str, name: str, at: datetime) -> None:
         await self._apply(writes.save_workspace(platform, tenant, name, iso(at)))

@@ -311,8 +311,31 @@ _V13: Sequence[str] = (
     """,
 )
 
+# Version 14: approval of a draft version by top management: who was asked, by whom, for which
+# file (its hash), and what they decided.
+_V14: Sequence[str] = (
+    """
+    CREATE TABLE approvals (
+        campaign_id  BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        platform     TEXT COLLATE "C" NOT NULL,
+        tenant       TEXT COLLATE "C" NOT NULL,
+        user_id      TEXT COLLATE "C" NOT NULL,
+        draft_hash   TEXT NOT NULL,
+        requested_by_platform TEXT COLLATE "C" NOT NULL,
+        requested_by_tenant   TEXT COLLATE "C" NOT NULL,
+        requested_by_user_id  TEXT COLLATE "C" NOT NULL,
+        requested_at TEXT COLLATE "C" NOT NULL,
+        decision     TEXT NOT NULL DEFAULT 'pending',
+        comment      TEXT NOT NULL DEFAULT '',
+        decided_at   TEXT COLLATE "C",
+        PRIMARY KEY (campaign_id, version, platform, tenant, user_id)
+    )
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from bot.core.domain import (
     Answer,
+    Approval,
     Campaign,
     CampaignState,
     ConversationState,
+    Decision,
     DraftFile,
     OwnerAnswer,
     Participation,
@@ -31,6 +33,7 @@ from storage.rows import (
     THEME_OWNER_COLUMNS,
     answers_from,
     campaign_from,
+    dt,
     dt_opt,
     participation_from,
     person_from,
@@ -261,3 +264,32 @@ def person_records(key: PersonKey) -> Plan[tuple[tuple[str, tuple[Any, ...]], ..
 def _plain(value: Any) -> Any:
     """A value as JSON can hold it (PostgreSQL hands back datetimes and such)."""
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def approvals(campaign_id: int) -> Plan[list[Approval]]:
+    """Every approval asked for a campaign's drafts, oldest version first, with the approver's
+    name as stored."""
+    rows = yield Rows(
+        "SELECT a.campaign_id, a.version, a.platform, a.tenant, a.user_id, a.draft_hash,"
+        " a.requested_by_platform, a.requested_by_tenant, a.requested_by_user_id,"
+        " a.requested_at, a.decision, a.comment, a.decided_at, COALESCE(p.display_name, '')"
+        " FROM approvals a LEFT JOIN persons p ON p.platform = a.platform"
+        " AND p.tenant = a.tenant AND p.user_id = a.user_id"
+        " WHERE a.campaign_id = ? ORDER BY a.version, a.requested_at, a.user_id",
+        (campaign_id,),
+    )
+    return [
+        Approval(
+            campaign_id=int(r[0]),
+            version=int(r[1]),
+            approver=PersonKey(r[2], r[3], r[4]),
+            draft_hash=r[5],
+            requested_by=PersonKey(r[6], r[7], r[8]),
+            requested_at=dt(r[9]),
+            decision=Decision(r[10]),
+            comment=r[11],
+            decided_at=dt_opt(r[12]),
+            approver_name=r[13],
+        )
+        for r in rows
+    ]

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from bot.core.domain import (
+    Approval,
     Campaign,
     CampaignState,
+    Decision,
     Delivery,
     DraftFile,
     Erasure,
@@ -146,6 +148,8 @@ def apply_turn(turn: Turn) -> Plan[Applied | None]:
         campaign = yield from start_campaign(turn.campaign)
     if turn.jobs:
         yield from schedule(turn.jobs)
+    for approval in turn.approvals:
+        yield from save_approval(approval)
     return Applied(campaign=campaign, closed=closed)
 
 
@@ -330,6 +334,26 @@ def new_draft_version(campaign_id: int, at: str, snapshot: str) -> Plan[int]:
         (campaign_id, at, snapshot, campaign_id),
     )
     return int(rows[0][0])
+
+
+def save_approval(approval: Approval) -> Plan[None]:
+    """Asks an approver (kept as it is if asked before), or records their decision."""
+    a = approval
+    if a.decision is Decision.PENDING:
+        yield Count(
+            "INSERT INTO approvals (campaign_id, version, platform, tenant, user_id, draft_hash,"
+            " requested_by_platform, requested_by_tenant, requested_by_user_id, requested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (a.campaign_id, a.version, *_who(a.approver), a.draft_hash,
+             *_who(a.requested_by), iso(a.requested_at)),
+        )  # fmt: skip
+        return
+    yield Count(
+        "UPDATE approvals SET decision = ?, comment = ?, decided_at = ?"
+        " WHERE campaign_id = ? AND version = ? AND platform = ? AND tenant = ? AND user_id = ?",
+        (a.decision.value, a.comment, iso(a.decided_at or a.requested_at), a.campaign_id,
+         a.version, *_who(a.approver)),
+    )  # fmt: skip
 
 
 def save_workspace(platform: str, tenant: str, name: str, at: str) -> Plan[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import pytest
 
 from bot.core.domain import (
     Answer,
+    Approval,
     ConversationState,
+    Decision,
     Delivery,
     DraftFile,
     Job,
@@ -127,6 +130,10 @@ async def fill(url: str) -> list[int]:
         await store.save_drafts(second.id, [draft], T0)  # binary: BLOB and BYTEA both ways
         await store.new_draft_version(second.id, T0, '{"respondents": 2, "open": []}')
         await store.save_workspace("slack", "T1", "Ateliers Fair & Co", T0)
+        asked = Approval(second.id, 1, BOB, "ab12", LEAD, T0)
+        await store.commit_turn(Turn(EventKey("slack", "Ev3"), approvals=(asked,), at=T0))
+        said = replace(asked, decision=Decision.CHANGES, comment="Meer over lonen", decided_at=T0)
+        await store.commit_turn(Turn(EventKey("slack", "Ev4"), approvals=(said,), at=T0))
         await store.update_budget("slack:T1", lambda _: BUDGET)
         return [first.id, second.id]
     finally:

@@ -237,6 +237,7 @@ class Bot:
             owners=outcome.owners,
             owners_removed=outcome.owners_removed,
             jobs=outcome.jobs,
+            approvals=outcome.approvals,
         )
 
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
     EMPLOYEE = "employee"
     CSR_LEAD = "csr_lead"
     MANAGER = "manager"
+    APPROVER = "approver"  # may approve the policy on top management's behalf, like a manager
 
 
 class CampaignState(StrEnum):
@@ -321,3 +322,26 @@ class SendBudget:
 
 def campaign_label(campaign: Campaign) -> str:
     return f"#{campaign.id} ({campaign.started_at:%Y-%m-%d})"
+
+
+class Decision(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    CHANGES = "changes"  # changes requested
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approver's view of one version of a campaign's draft: asked, approved, or changes
+    requested (with a comment). `draft_hash` is the SHA-256 of the Word file they were sent."""
+
+    campaign_id: int
+    version: int
+    approver: PersonKey
+    draft_hash: str
+    requested_by: PersonKey
+    requested_at: datetime
+    decision: Decision = Decision.PENDING
+    comment: str = ""
+    decided_at: datetime | None = None
+    approver_name: str = ""

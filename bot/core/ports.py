@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.core.domain import (
     Answer,
+    Approval,
     AudienceResolution,
     Campaign,
     ConversationState,
@@ -416,6 +417,10 @@ class DraftStore(Protocol):
 
     async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
         """The latest version of the campaign's draft and its figures, or None."""
+        ...
+
+    async def approvals(self, campaign_id: int) -> list[Approval]:
+        """Every approval asked for the campaign's drafts, oldest version first."""
         ...
 
     async def save_workspace(self, platform: str, tenant: str, name: str, at: datetime) -> None:

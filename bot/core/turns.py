@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.core.domain import (
     Answer,
+    Approval,
     Campaign,
     ConversationState,
     Erasure,
@@ -120,6 +121,8 @@ class Turn:
     erase: PersonKey | None = None
     job_done: JobDone | None = None
     address: tuple[PersonKey, str] | None = None  # where a platform can reach a person now
+    # approvals asked for (pending: kept if asked before) or decided (the decision replaces)
+    approvals: tuple[Approval, ...] = ()
 
 
 @dataclass(frozen=True)

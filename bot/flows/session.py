@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.content.library import Pack
 from bot.content.loader import Messages
 from bot.core.domain import (
+    Approval,
     Campaign,
     ConversationState,
     Job,
@@ -97,6 +98,7 @@ class Outcome:
     owners: tuple[ThemeOwner, ...] = ()  # ownerships set or replaced
     owners_removed: tuple[str, ...] = ()
     jobs: tuple[Job, ...] = ()
+    approvals: tuple[Approval, ...] = ()  # approvals asked for or decided
     erase: bool = False  # erase the person; nothing else about them is stored in this turn
     after: Work | None = None
 
