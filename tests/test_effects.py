@@ -139,6 +139,16 @@ async def forget_asked(h: Harness) -> None:
     await h.say(ANNA, "forget-me")
 
 
+async def drafted(h: Harness) -> None:
+    await running(h)
+    await h.say(LEAD, "draft")
+
+
+async def approval_asked(h: Harness) -> None:
+    await drafted(h)
+    await h.say(LEAD, "approve request")
+
+
 async def invited(h: Harness) -> None:
     await running(h)
     await h.say(LEAD, "owner living-wage bram")
@@ -162,6 +172,7 @@ COMMAND_CASES: dict[str, Case] = {
     "stop": Case(running, said(LEAD, "stop")),
     "digest": Case(running, said(MANAGER, "digest")),
     "owner": Case(running, said(LEAD, "owner living-wage bram")),
+    "approve": Case(drafted, said(LEAD, "approve request")),
 }
 
 
@@ -181,6 +192,8 @@ OTHER_CASES: dict[str, Case] = {
     "forget-me declined by typing": Case(forget_asked, said(ANNA, "no thanks")),
     "ownership accepted": Case(invited, clicked_last(BRAM, 0)),
     "ownership declined": Case(invited, clicked_last(BRAM, 1)),
+    "approved by click": Case(approval_asked, clicked_last(MANAGER, 0)),
+    "changes asked by typing": Case(approval_asked, said(MANAGER, "approve changes more on wages")),
 }
 CASES = {**COMMAND_CASES, **OTHER_CASES}
 

@@ -130,6 +130,11 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "open_proposed": frozenset({"theme", "name"}),
         "open_unheard": frozenset({"disciplines"}),
         "open_signoff": frozenset(),
+        "open_pending": frozenset({"version", "names"}),
+        "open_changes": frozenset({"version", "said"}),
+        "open_changes_one": frozenset({"name", "comment"}),
+        "open_reapprove": frozenset({"version", "names"}),
+        "signoff_in_chat": frozenset({"version"}),
         "open_none": frozenset(),
     }
 )

@@ -17,7 +17,7 @@ from bot.campaigns.scheduler import Scheduler
 from bot.content import guidance as guide
 
 # The handler modules declare their commands in the registry when imported.
-from bot.conversation import handlers, owner_handlers
+from bot.conversation import approval_handlers, handlers, owner_handlers
 from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
 from bot.core.domain import Person
@@ -188,6 +188,8 @@ class Bot:
         if context.startswith(owners.INVITE_CONTEXT):
             theme = context[len(owners.INVITE_CONTEXT) :]
             return await owner_handlers.answer_invitation(ctx, theme, value, s)
+        if context.startswith(approval_handlers.CONTEXT):
+            return await approval_handlers.approval_click(ctx, context, value, s)
         if context == privacy.CONFIRM_CONTEXT:
             return await handlers.forget_click(ctx, value, s)
         if guide.is_guidance_click(context):

@@ -30,6 +30,7 @@ from bot.core.turns import Applied
 from bot.flows import privacy, steps
 from bot.flows.poll import resume
 from bot.flows.session import Outcome, Reply, Session
+from bot.reporting.approval_state import approval_state
 from bot.reporting.compile import compile_draft
 from bot.reporting.digests import compose_digest, remember
 from bot.reporting.draft.template import TemplateError
@@ -279,6 +280,7 @@ async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         # Who answered, by name, only for leads (they chase and ask people); managers see counts.
         suggestions=await candidates_by_theme(ctx, s) if s.may(Role.CSR_LEAD) else None,
         waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
+        approval=approval_state(await store.approvals(campaign.id)),
     )
     return Outcome(replies=[card])
 

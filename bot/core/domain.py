@@ -17,7 +17,6 @@ class Role(StrEnum):
     EMPLOYEE = "employee"
     CSR_LEAD = "csr_lead"
     MANAGER = "manager"
-    APPROVER = "approver"  # may approve the policy on top management's behalf, like a manager
 
 
 class CampaignState(StrEnum):

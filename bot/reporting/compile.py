@@ -7,6 +7,7 @@ files.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ async def compile_draft(
         version=version,
         previous=previous,
         skipped=skipped,
+        approvals=await store.approvals(campaign.id),
     )
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents
@@ -115,8 +117,19 @@ async def compile_draft(
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
     if book is not None:
         files.append(await asyncio.to_thread(book.file))
-    await store.new_draft_version(campaign.id, now, json.dumps(snapshot(draft)))
     stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
+    # The version remembers its Word file (by hash and stored id), for approval.
+    word = _word(files, stored)
+    await store.new_draft_version(campaign.id, now, json.dumps({**snapshot(draft), **word}))
     kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it
     locations = await services.sink.save(campaign.id, kept)  # the folder: an export
     return CompiledDraft(draft, tuple(files), locations, respondents, stored, tuple(charts))
+
+
+def _word(files: Sequence[DraftFile], stored: Sequence[int]) -> dict[str, object]:
+    """The Word file's SHA-256 and its id in the store, if one was made."""
+    for index, file in enumerate(files):
+        if file.name.endswith(".docx"):
+            found = stored[index] if index < len(stored) else None
+            return {"docx_hash": hashlib.sha256(file.data).hexdigest(), "docx_id": found}
+    return {}

@@ -12,6 +12,7 @@ from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection
 from bot.core.tallies import Figures
 from bot.flows.owners import state_text
+from bot.reporting.approval_state import ApprovalState, names
 
 THEME_COUNT = 9
 
@@ -27,6 +28,7 @@ def status_card(
     themes: Sequence[ThemeText] = (),
     suggestions: Mapping[str, Sequence[str]] | None = None,
     waiting: int = 0,
+    approval: ApprovalState | None = None,
 ) -> Card:
     """Where a campaign stands: counts only, never who answered what."""
     suggestions = suggestions or {}
@@ -70,6 +72,9 @@ def status_card(
             line += " · " + msgs("owners.candidates", names=", ".join(suggestions[theme.key]))
         lines.append(line)
     sections.append(CardSection(title=msgs("status.owners_title"), body="\n".join(lines)))
+    sections.append(
+        CardSection(title=msgs("status.approval_title"), body=approval_line(approval, msgs))
+    )
     if failed:
         failures = "\n".join(f"- {f.person}: {f.error}" for f in failed)
         sections.append(CardSection(title=msgs("status.failed_title"), body=failures))
@@ -91,3 +96,15 @@ def status_card(
     title = msgs("status.title", id=campaign.id, state=state)
     fallback = "\n\n".join([title, *(s.plain() for s in sections)])
     return Card(title=title, sections=tuple(sections), fallback=fallback)
+
+
+def approval_line(approval: ApprovalState | None, msgs: Messages) -> str:
+    """Where the draft stands with top management, in a sentence."""
+    if approval is None or approval.version is None:
+        return msgs("status.approval_none")
+    version = approval.version
+    if approval.changes:
+        return msgs("status.approval_changes", version=version, names=names(approval.changes))
+    if approval.pending:
+        return msgs("status.approval_pending", version=version, names=names(approval.pending))
+    return msgs("status.approval_done", version=version, names=names(approval.approved))

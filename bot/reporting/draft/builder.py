@@ -18,6 +18,7 @@ from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import Instrument, ThemeText
 from bot.core.domain import (
+    Approval,
     Campaign,
     OwnerAnswer,
     OwnerState,
@@ -26,6 +27,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.flows.owners import owner_by_theme
+from bot.reporting.approval_state import ApprovalState, approval_state, names
 from bot.reporting.draft.annex import annex_blocks
 from bot.reporting.draft.anonymity import disclose
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
@@ -63,6 +65,7 @@ def build_draft(
     previous: Mapping[str, Any] | None = None,
     skipped: Mapping[str, int] | None = None,
     spreadsheet: str = "",
+    approvals: Sequence[Approval] = (),
 ) -> PolicyDraft:
     """Compiles everything colleagues answered into a structured policy draft.
 
@@ -73,6 +76,8 @@ def build_draft(
     question or group, so the draft stays small whatever the number of respondents; every
     answer is in the spreadsheet the annex names (`spreadsheet`, a file name, if one is made).
     `skipped` counts, per question, the colleagues who skipped it (`Store.figures`).
+    `approvals` are the campaign's approvals by top management (`Store.approvals`): an approval
+    of the previous version fills the sign-off table if nothing changed since.
     """
     texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
@@ -90,6 +95,7 @@ def build_draft(
     open_items = _open_items(
         texts, questions, collected, owner_of, signed_off, mentions, skipped or {}, anonymity_min
     )
+    open_items, signers = _approval(texts, open_items, approval_state(approvals), version, previous)
     owners_answered = _accepted_answers(owner_of, owner_answers)
     owner_said = _owner_said(owners_answered, pack.owner_questions)
 
@@ -105,7 +111,7 @@ def build_draft(
             blocks += _ilo(texts)
     blocks += _themes(texts, mentions, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
-    blocks += _governance(texts)
+    blocks += _governance(texts, signers)
     blocks += _action_plan(texts, owner_of, owners_answered)
     blocks += _references(texts)
     blocks += annex_blocks(texts, by_id, disclosure, max_quotes)
@@ -441,18 +447,62 @@ def _theme(
     ]
 
 
-def _governance(texts: DraftTexts) -> list[Block]:
+def _governance(texts: DraftTexts, signers: Sequence[tuple[str, str, str, str]]) -> list[Block]:
     signoff = texts.section("signoff")
     header = tuple(
         texts.label(k)
         for k in ("signoff_name", "signoff_role", "signoff_date", "signoff_signature")
     )
+    empty = max(SIGNOFF_ROWS - len(signers), 0)
     return [
         *_listed(texts, "governance"),
         *section_start(signoff, level=2),
-        Table(header=header, rows=tuple(("", "", "", "") for _ in range(SIGNOFF_ROWS))),
+        Table(header=header, rows=(*signers, *(("", "", "", "") for _ in range(empty)))),
         note(signoff),
     ]
+
+
+def _approval(
+    texts: DraftTexts,
+    open_items: tuple[str, ...],
+    state: ApprovalState,
+    version: int,
+    previous: Mapping[str, Any] | None,
+) -> tuple[tuple[str, ...], list[tuple[str, str, str, str]]]:
+    """The open items with the approval's own, and the sign-off rows it fills.
+
+    An approval holds for this version when it was given to the version just before and nothing
+    changed since: the same figures and the same open items (but the approval's own)."""
+    signoff = texts.label("open_signoff")
+    mine = {signoff}
+    rest = tuple(item for item in open_items if item not in mine)
+    if state.version is None:
+        return open_items, []
+    asked = names([*state.approved, *state.pending, *state.changes])
+    if state.changes:
+        said = "; ".join(
+            texts.label("open_changes_one", name=names([a]), comment=a.comment or "…")
+            for a in state.changes
+        )
+        return (*rest, texts.label("open_changes", version=state.version, said=said)), []
+    if state.pending:
+        pending = texts.label("open_pending", version=state.version, names=names(state.pending))
+        return (*rest, pending), []
+    before = set((previous or {}).get("open") or ()) - mine
+    unchanged = previous is not None and state.version == version - 1 and before == set(rest)
+    if not unchanged:
+        again = texts.label("open_reapprove", version=state.version, names=asked)
+        return (*rest, again), []
+    rows = [
+        (
+            a.approver_name or a.approver.user_id,
+            texts.label("signoff_in_chat", version=state.version),
+            _date(texts, a.decided_at or a.requested_at),
+            "",
+        )
+        for a in state.approved
+    ]
+    return rest, rows
 
 
 def _open_items(

@@ -1,0 +1,39 @@
+"""Where a campaign's draft stands with top management, from its stored approvals: the latest
+version asked about, who approved it, who has not answered, who asked for changes. The draft,
+`status` and the digest all say it from this one reading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.domain import Approval, Decision
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    version: int | None  # the latest version sent for approval; None: never asked
+    approved: tuple[Approval, ...] = ()
+    pending: tuple[Approval, ...] = ()
+    changes: tuple[Approval, ...] = ()
+
+    @property
+    def fully_approved(self) -> bool:
+        """Everyone asked about the latest version approved it."""
+        return bool(self.approved) and not self.pending and not self.changes
+
+
+def approval_state(approvals: Sequence[Approval]) -> ApprovalState:
+    if not approvals:
+        return ApprovalState(None)
+    version = max(a.version for a in approvals)
+    latest = [a for a in approvals if a.version == version]
+
+    def of(decision: Decision) -> tuple[Approval, ...]:
+        return tuple(a for a in latest if a.decision is decision)
+
+    return ApprovalState(version, of(Decision.APPROVED), of(Decision.PENDING), of(Decision.CHANGES))
+
+
+def names(approvals: Sequence[Approval]) -> str:
+    return ", ".join(a.approver_name or a.approver.user_id or "?" for a in approvals)
