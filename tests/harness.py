@@ -94,3 +94,10 @@ async def make_lead(h: Harness, name: str = "lead", language: str = "en") -> Per
 
 def texts(messages: list[Message]) -> str:
     return "\n".join(m.plain() for m in messages)
+
+
+def shared(messages: list[Message]) -> Message:
+    """The last file share among `messages` (the `draft` reply; a button may follow it)."""
+    from bot.core.messages import FileShare
+
+    return next(m for m in reversed(messages) if isinstance(m, FileShare))

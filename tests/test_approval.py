@@ -14,7 +14,7 @@ import pytest
 
 from bot.core.domain import Role
 from bot.core.messages import Choices, Clicked, FileShare
-from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
 
     said = texts(await h.say(lead, "approve request"))
     assert "no compiled draft" in said  # nothing to approve before a draft
-    first = (await h.say(lead, "draft"))[-1]
+    first = shared(await h.say(lead, "draft"))
     assert isinstance(first, FileShare)
     said = texts(await h.say(lead, "approve request"))
     assert "Version 1 of the draft went to Manny for approval" in said
@@ -68,7 +68,7 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
     status = texts(await h.say(lead, "status"))
     assert "Version 1 approved by Manny." in status
 
-    second = (await h.say(lead, "draft"))[-1]
+    second = shared(await h.say(lead, "draft"))
     assert isinstance(second, FileShare)
     assert "Top management has not approved" not in second.text
     rows = signoff_rows(second)
@@ -76,7 +76,7 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
 
     # A new answer changes the draft: the approval no longer holds.
     await h.click(person("bram"), "discipline", "design")
-    third = (await h.say(lead, "draft"))[-1]
+    third = shared(await h.say(lead, "draft"))
     assert isinstance(third, FileShare)
     assert "the draft has changed since: ask for approval again" in third.text
     assert signoff_rows(third)[0][0] == ""
@@ -100,7 +100,7 @@ async def test_a_manager_asks_for_changes_with_a_comment(h: Harness) -> None:
     assert "je opmerking over versie 1" in thanks
     assert "Manny asks for changes to version 1: Meer over leefbaar loon" in texts(h.inbox(lead))
     assert "Changes asked for in version 1 by Manny." in texts(await h.say(lead, "status"))
-    share = (await h.say(lead, "draft"))[-1]
+    share = shared(await h.say(lead, "draft"))
     assert isinstance(share, FileShare)
     assert "Meer over leefbaar loon" in share.text  # an open item until it is approved
 
@@ -122,3 +122,19 @@ async def test_only_managers_and_approvers_are_asked_and_decide(h: Harness) -> N
     other = person("otto")
     await h.app.store.set_role(other.key, Role.MANAGER, True)
     assert "No version of the draft waits" in texts(await h.say(other, "approve"))
+
+
+async def test_the_draft_reply_offers_a_button_that_asks_every_manager(h: Harness) -> None:
+    lead = await make_lead(h)
+    manager = person("manny")
+    await h.app.store.upsert_person(manager)
+    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    await h.say(lead, "start anna")
+    replies = await h.say(lead, "draft")
+    offer = replies[-1]
+    assert isinstance(offer, Choices) and offer.choices[0].label == "Ask for approval"
+    asked = texts(await click(h, lead, offer.context, offer.choices[0].value))
+    assert "Version 1 of the draft went to Manny for approval" in asked
+    assert any(isinstance(m, FileShare) for m in h.inbox(manager))
+    # The same button in an employee's hands does nothing.
+    assert "Version" not in texts(await click(h, person("anna"), offer.context, "request"))

@@ -13,7 +13,7 @@ import pytest
 
 from bot.core.domain import Person, Phase, Role
 from bot.core.messages import Card, Choices, FileShare, StartRequested
-from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 
 
 @pytest.fixture
@@ -285,7 +285,7 @@ async def test_status_draft_and_stop(h: Harness) -> None:
 
     replies = await h.say(lead, "draft")
     assert "Compiling" in texts(replies[:1])
-    share = replies[-1]
+    share = shared(replies)
     assert isinstance(share, FileShare)
     assert {f.name.rsplit(".", 1)[1] for f in share.files} == {"docx", "md", "xlsx"}
     for location in share.locations:
@@ -294,7 +294,7 @@ async def test_status_draft_and_stop(h: Harness) -> None:
     assert "Version 1. This is the first version" in share.text
 
     # The next compile is version 2 and says what changed since version 1.
-    second = (await h.say(lead, "draft"))[-1]
+    second = shared(await h.say(lead, "draft"))
     assert isinstance(second, FileShare)
     assert "Version 2. Since version 1: 0 new respondents" in second.text
     word = docx.Document(io.BytesIO(next(f.data for f in second.files if f.name.endswith(".docx"))))

@@ -16,7 +16,7 @@ from bot.content.loader import ContentError
 from bot.content.themes import CODES, THEME_KEYS
 from bot.core.domain import LANGUAGES, OwnerState, ThemeOwner
 from bot.core.messages import Card, Choices
-from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 from tests.packs import briefings, draft_texts, pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,7 +293,7 @@ async def test_the_draft_uses_the_same_theme_texts_and_references(h: Harness) ->
     lead = await make_lead(h)
     await h.say(lead, "start anna")
     await h.click(person("anna"), "discipline", "sales")
-    share = (await h.say(lead, "draft"))[-1]
+    share = shared(await h.say(lead, "draft"))
     markdown = next(f for f in share.files if f.name.endswith(".md")).data.decode()  # type: ignore[attr-defined]
     theme = draft_texts("en").theme("forced-labour")
     flat = " ".join(markdown.replace("\\", "").split())

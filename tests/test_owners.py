@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.domain import OwnerState, Role
 from bot.core.messages import Card, Choices, Clicked, Message, Text
-from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ async def test_claim_then_a_lead_confirms_and_the_questionnaire_follows(h: Harne
     assert stored["risk"].skipped
 
     await h.say(lead, "start anna")
-    share = (await h.say(lead, "draft"))[-1]
+    share = shared(await h.say(lead, "draft"))
     markdown = next(f for f in share.files if f.name.endswith(".md")).data.decode()  # type: ignore[attr-defined]
     section = markdown[markdown.index("### Living wage") :]
     section = section[: section.index("\n### ", 5)]

@@ -13,7 +13,7 @@ import pytest
 
 from bot.core.domain import OwnerState, Role, ThemeOwner
 from bot.core.messages import Choices
-from tests.harness import Harness, make_harness, make_lead, person, texts
+from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ async def test_forget_me_after_confirmation_erases_and_later_drafts_lack_it(h: H
     data = await h.app.store.person_data(anna.key)
     assert data.person is None and not data.answers and not data.roles and data.state is None
 
-    share = (await h.say(person("lead"), "draft"))[-1]
+    share = shared(await h.say(person("lead"), "draft"))
     for file in share.files:  # type: ignore[attr-defined]
         if file.name.endswith(".md"):
             assert "very own mission" not in file.data.decode()

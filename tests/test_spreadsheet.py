@@ -28,7 +28,7 @@ from bot.core.turns import Turn
 from bot.reporting import xlsx
 from bot.reporting.compile import compile_draft
 from bot.reporting.draft.safety import FORMULA_START, strip_invalid
-from tests.harness import FakeClock, make_harness, make_lead, person
+from tests.harness import FakeClock, make_harness, make_lead, person, shared
 from tests.test_cli import run
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -318,7 +318,7 @@ async def test_the_chat_draft_and_the_command_line_hand_out_the_workbook(tmp_pat
         anna = person("anna")
         await h.click(anna, "discipline", "sales")
         await h.say(anna, "Our mission is quality.")
-        share = (await h.say(lead, "draft"))[-1]
+        share = shared(await h.say(lead, "draft"))
         assert isinstance(share, FileShare)
         assert [f.name.rsplit(".", 1)[1] for f in share.files] == ["docx", "md", "xlsx"]
         assert len(share.stored) == 3

@@ -46,6 +46,13 @@ async def approval_click(ctx: Context, context: str, value: str, s: Session) -> 
     return await _decide(ctx, s, (campaign_id, version), decision, "")
 
 
+async def request_click(ctx: Context, s: Session) -> Outcome:
+    """The button after `draft`: ask every manager to approve the version just compiled."""
+    if not s.may(Role.CSR_LEAD):
+        return Outcome().say(s.msgs("poll.stale_click"))
+    return await _request(ctx, (), s)
+
+
 def _words(ctx: Context, key: str) -> frozenset[str]:
     """The words of `key` in every language (Dutch words work for everyone, and English)."""
     return frozenset(w for m in ctx.services.content.messages.values() for w in m.words(key))

@@ -38,6 +38,7 @@ from bot.flows.poll import CLICK_PREFIX, invitation, offer_taken, resume
 from bot.flows.services import Services
 from bot.flows.session import After, Outcome, Receipt, Reply, Session, Work
 from bot.flows.sessions import Sessions
+from bot.reporting.approval_state import REQUEST_CONTEXT
 
 
 class Bot:
@@ -188,6 +189,8 @@ class Bot:
         if context.startswith(owners.INVITE_CONTEXT):
             theme = context[len(owners.INVITE_CONTEXT) :]
             return await owner_handlers.answer_invitation(ctx, theme, value, s)
+        if context == REQUEST_CONTEXT:
+            return await approval_handlers.request_click(ctx, s)
         if context.startswith(approval_handlers.CONTEXT):
             return await approval_handlers.approval_click(ctx, context, value, s)
         if context == privacy.CONFIRM_CONTEXT:

@@ -25,12 +25,12 @@ from bot.conversation.commands import (
 )
 from bot.conversation.suggestions import candidates_by_theme
 from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, PersonKey, Role
-from bot.core.messages import FileShare, StartRequested, Text
+from bot.core.messages import Choice, Choices, FileShare, StartRequested, Text
 from bot.core.turns import Applied
 from bot.flows import privacy, steps
 from bot.flows.poll import resume
 from bot.flows.session import Outcome, Reply, Session
-from bot.reporting.approval_state import approval_state
+from bot.reporting.approval_state import REQUEST_CONTEXT, REQUEST_VALUE, approval_state
 from bot.reporting.compile import compile_draft
 from bot.reporting.digests import compose_digest, remember
 from bot.reporting.draft.template import TemplateError
@@ -304,6 +304,8 @@ async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
         if missing:
             text += "\n" + msgs("draft.missing", items=missing)
         await reply(FileShare(text, result.files, result.locations, result.stored))
+        ask = Choice(REQUEST_VALUE, msgs("approval.button_request"))
+        await reply(Choices(msgs("approval.offer"), (ask,), REQUEST_CONTEXT))
 
     outcome = Outcome().say(msgs("draft.compiling", id=campaign.id))
     outcome.after = compile_and_share

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from bot.core.domain import Approval, Decision
 
+# The button after `draft` that asks top management to approve the version just made.
+REQUEST_CONTEXT = "approval-request"
+REQUEST_VALUE = "request"
+
 
 @dataclass(frozen=True)
 class ApprovalState:
