@@ -67,6 +67,8 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
     assert "Manny approved version 1 of the draft." in texts(h.inbox(lead))
     status = texts(await h.say(lead, "status"))
     assert "Version 1 approved by Manny." in status
+    digest = texts(await h.say(manager, "digest"))
+    assert "Version 1 of the draft was approved by Manny." in digest
 
     second = shared(await h.say(lead, "draft"))
     assert isinstance(second, FileShare)

@@ -22,9 +22,10 @@ from bot.content.digest_texts import DigestTexts
 from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import THEME_KEYS
-from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
+from bot.core.domain import Approval, Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection, Picture
 from bot.flows.owners import owner_by_theme
+from bot.reporting.approval_state import ApprovalState, approval_state, names
 from bot.reporting.charts import chart_png
 from bot.reporting.draft.anonymity import MERGED, Disclosure, disclose
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
@@ -99,6 +100,7 @@ class _Facts:
     texts: DigestTexts
     draft: DraftTexts
     esc: Escape  # makes people's text (and content labels) safe for the output at hand
+    approval: ApprovalState
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def build_digest(
     previous: DigestSnapshot | None,
     unowned_hint: Mapping[str, Sequence[str]] | None = None,
     pictures: bool = False,
+    approvals: Sequence[Approval] = (),
 ) -> Digest:
     """Builds the manager digest of `campaign` as it stands at `now`.
 
@@ -169,6 +172,7 @@ def build_digest(
         texts=texts,
         draft=pack.draft,
         esc=_plain,
+        approval=approval_state(approvals),
     )
     title = texts("title", id=campaign.id)
     parts = _parts(facts)
@@ -207,6 +211,7 @@ def _parts(f: _Facts) -> list[_Part]:
         _choices(f, RESISTANCE, "resistance.title", top=None, share=False),
         _quote(f),
         _theme_owners(f),
+        _approval(f),
         _open_items(f),
         _Part(title="", lines=(f.texts("footer", min=f.minimum),)),
     ]
@@ -372,6 +377,20 @@ def _theme_owners(f: _Facts) -> _Part:
         fields.append((esc(theme.name), value))
     summary = texts("owners.summary", owned=f.snapshot.owners_accepted, total=len(THEME_KEYS))
     return _Part(title=texts("owners.title"), lines=(summary,), fields=tuple(fields))
+
+
+def _approval(f: _Facts) -> _Part:
+    """Where the draft stands with top management (`approval_state`)."""
+    texts, state = f.texts, f.approval
+    if state.version is None:
+        line = texts("approval.none")
+    elif state.changes:
+        line = texts("approval.changes", version=state.version, names=names(state.changes))
+    elif state.pending:
+        line = texts("approval.pending", version=state.version, names=names(state.pending))
+    else:
+        line = texts("approval.done", version=state.version, names=names(state.approved))
+    return _Part(title=texts("approval.title"), lines=(f.esc(line),))
 
 
 def _open_items(f: _Facts) -> _Part:

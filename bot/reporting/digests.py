@@ -40,6 +40,7 @@ async def compose_digest(
         previous=previous,
         unowned_hint=hint,
         pictures=pictures,
+        approvals=await store.approvals(campaign.id),
     )
     return await asyncio.to_thread(build)  # CPU work: off the event loop
 
