@@ -12,7 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from bot.core.domain import Role
+from bot.core.domain import Person, Role
 from bot.core.messages import Choices, Clicked, FileShare
 from tests.harness import Harness, make_harness, make_lead, person, shared, texts
 
@@ -28,6 +28,14 @@ async def click(h: Harness, who: object, context: str, value: str) -> list:  # t
     return await h._run(Clicked(uuid.uuid4().hex, who, context, value))  # type: ignore[arg-type]
 
 
+async def lead_and_manager(h: Harness, language: str = "en") -> tuple[Person, Person]:
+    """A CSR lead, and Manny, a manager (speaking `language`)."""
+    manager = person("manny", language)
+    await h.app.store.upsert_person(manager)
+    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    return await make_lead(h), manager
+
+
 def word_file(share: FileShare) -> docx.document.Document:
     data = next(f.data for f in share.files if f.name.endswith(".docx"))
     return docx.Document(io.BytesIO(data))
@@ -40,10 +48,7 @@ def signoff_rows(share: FileShare) -> list[list[str]]:
 
 
 async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -> None:
-    lead = await make_lead(h)
-    manager = person("manny")
-    await h.app.store.upsert_person(manager)
-    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    lead, manager = await lead_and_manager(h)
     await h.say(lead, "start anna bram")
     await h.click(person("anna"), "discipline", "sales")
 
@@ -85,10 +90,7 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
 
 
 async def test_a_manager_asks_for_changes_with_a_comment(h: Harness) -> None:
-    lead = await make_lead(h)
-    manager = person("manny", "nl")
-    await h.app.store.upsert_person(manager)
-    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    lead, manager = await lead_and_manager(h, "nl")
     await h.say(lead, "start anna")
     await h.click(person("anna"), "discipline", "sales")
     await h.say(lead, "draft")
@@ -127,10 +129,7 @@ async def test_only_managers_and_approvers_are_asked_and_decide(h: Harness) -> N
 
 
 async def test_the_draft_reply_offers_a_button_that_asks_every_manager(h: Harness) -> None:
-    lead = await make_lead(h)
-    manager = person("manny")
-    await h.app.store.upsert_person(manager)
-    await h.app.store.set_role(manager.key, Role.MANAGER, True)
+    lead, manager = await lead_and_manager(h)
     await h.say(lead, "start anna")
     replies = await h.say(lead, "draft")
     offer = replies[-1]
