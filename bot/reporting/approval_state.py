@@ -4,7 +4,7 @@ version asked about, who approved it, who has not answered, who asked for change
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.domain import Approval, Decision
@@ -41,3 +41,15 @@ def approval_state(approvals: Sequence[Approval]) -> ApprovalState:
 
 def names(approvals: Sequence[Approval]) -> str:
     return ", ".join(a.approver_name or a.approver.user_id or "?" for a in approvals)
+
+
+def sentence(state: ApprovalState, say: Callable[..., str]) -> str:
+    """Where the draft stands, said by `say(key, **values)` with the key "none", "changes",
+    "pending" or "done" (`status` and the digest each have their own words)."""
+    if state.version is None:
+        return say("none")
+    if state.changes:
+        return say("changes", version=state.version, names=names(state.changes))
+    if state.pending:
+        return say("pending", version=state.version, names=names(state.pending))
+    return say("done", version=state.version, names=names(state.approved))

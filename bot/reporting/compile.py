@@ -69,7 +69,7 @@ async def compile_draft(
     base, skipped = await asyncio.gather(store.respondents(campaign.id), store.skipped(campaign.id))
     # One read of every answer: counted for the draft, written into the workbook.
     book = (
-        await asyncio.to_thread(open_workbook, services, campaign, language, base.disciplines, now)
+        await asyncio.to_thread(open_workbook, services, campaign, language, base, now)
         if spreadsheet
         else None
     )

@@ -25,7 +25,7 @@ from bot.content.themes import THEME_KEYS
 from bot.core.domain import Approval, Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection, Picture
 from bot.flows.owners import owner_by_theme
-from bot.reporting.approval_state import ApprovalState, approval_state, names
+from bot.reporting.approval_state import ApprovalState, approval_state, sentence
 from bot.reporting.charts import chart_png
 from bot.reporting.draft.anonymity import MERGED, Disclosure, disclose
 from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
@@ -381,15 +381,8 @@ def _theme_owners(f: _Facts) -> _Part:
 
 def _approval(f: _Facts) -> _Part:
     """Where the draft stands with top management (`approval_state`)."""
-    texts, state = f.texts, f.approval
-    if state.version is None:
-        line = texts("approval.none")
-    elif state.changes:
-        line = texts("approval.changes", version=state.version, names=names(state.changes))
-    elif state.pending:
-        line = texts("approval.pending", version=state.version, names=names(state.pending))
-    else:
-        line = texts("approval.done", version=state.version, names=names(state.approved))
+    texts = f.texts
+    line = sentence(f.approval, lambda key, **values: texts(f"approval.{key}", **values))
     return _Part(title=texts("approval.title"), lines=(f.esc(line),))
 
 

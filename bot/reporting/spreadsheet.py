@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.content.draft_texts import DraftTexts
 from bot.core.domain import Campaign, DraftFile, Question
-from bot.core.tallies import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, AnswerColumns, Collected
+from bot.core.tallies import DISCIPLINE_QUESTION, AnswerColumns, Collected
 from bot.flows.services import Services
 from bot.reporting import xlsx
-from bot.reporting.draft.anonymity import disclose
+from bot.reporting.draft.anonymity import Disclosure, disclose_draft
 from bot.reporting.draft.safety import strip_invalid
 
 COLUMN_WIDTHS = (40, 80, 30, 12)
@@ -50,40 +50,31 @@ def open_workbook(
     services: Services,
     campaign: Campaign,
     language: str,
-    disciplines: Mapping[str, int],
+    collected: Collected,
     made: datetime,
 ) -> AnswersBook:
     """The campaign's answers workbook in `language`, with its read-me sheet written; its
     question sheets are written as `bot.reporting.answers.read_answers` reads each question,
     and `AnswersBook.file` closes it. Synchronous: run it on a worker thread.
 
-    `disciplines` counts the respondents per discipline key (`Collected.disciplines`, as the
-    draft is built from), for the groups a discipline may be shown in; `made` is when.
+    `collected` holds the campaign's respondents per discipline (`ReportStore.respondents`, as
+    the draft is built from), for the anonymity rule (`anonymity.disclose_draft`); `made` is when.
     """
     pack = services.content.for_language(language)
     questions = tuple(q for q in pack.questions if q.id != DISCIPLINE_QUESTION)
-    minimum = services.settings.anonymity_min
-    shown = sum(disciplines.values()) >= minimum
+    disclosure = disclose_draft(
+        collected, pack.draft, pack.questions, services.settings.anonymity_min
+    )
     book = AnswersBook(
         texts=pack.draft,
-        questions=questions if shown else (),
-        discipline_question=next((q for q in pack.questions if q.id == DISCIPLINE_QUESTION), None),
-        disciplines=disciplines,
-        minimum=minimum,
+        questions=() if disclosure.withheld else questions,
+        disclosure=disclosure,
         timezone=ZoneInfo(services.settings.timezone),
         campaign_id=campaign.id,
         made=made,
     )
     book.read_me()
     return book
-
-
-def discipline_labels(texts: DraftTexts, question: Question | None) -> dict[str, str]:
-    """The name of every discipline key, as the draft names them."""
-    labels = {UNKNOWN_DISCIPLINE: texts.label("unknown_discipline")}
-    if question is not None:
-        labels.update({o.key: o.label for o in question.options})
-    return labels
 
 
 class AnswersBook:
@@ -96,9 +87,7 @@ class AnswersBook:
         *,
         texts: DraftTexts,
         questions: Sequence[Question],
-        discipline_question: Question | None,
-        disciplines: Mapping[str, int],
-        minimum: int,
+        disclosure: Disclosure,
         timezone: ZoneInfo,
         campaign_id: int,
         made: datetime,
@@ -106,20 +95,11 @@ class AnswersBook:
         self.texts = texts
         self.questions = tuple(questions)
         self._index = {q.id: index for index, q in enumerate(self.questions)}
-        self.minimum = minimum
+        self.minimum = disclosure.minimum
         self.timezone = timezone
         self.campaign_id = campaign_id
         self.made = made
-        self.respondents = sum(disciplines.values())
-        labels = discipline_labels(texts, discipline_question)
-        # The one anonymity rule, as the draft applies it (`anonymity.disclose`).
-        disclosure = disclose(
-            Collected(0, 0, self.respondents, dict(disciplines), {}),
-            labels,
-            [o.key for o in discipline_question.options] if discipline_question else [],
-            minimum,
-            texts.label("merged_group"),
-        )
+        self.respondents = disclosure.collected.respondents
         grouping = disclosure.grouping
         shown = {group.key: group.label for group in disclosure.groups}
         # discipline key → the label of its group, where that group is shown

@@ -12,7 +12,7 @@ from bot.core.domain import Campaign, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection
 from bot.core.tallies import Figures
 from bot.flows.owners import state_text
-from bot.reporting.approval_state import ApprovalState, names
+from bot.reporting.approval_state import ApprovalState, sentence
 
 THEME_COUNT = 9
 
@@ -100,11 +100,7 @@ def status_card(
 
 def approval_line(approval: ApprovalState | None, msgs: Messages) -> str:
     """Where the draft stands with top management, in a sentence."""
-    if approval is None or approval.version is None:
-        return msgs("status.approval_none")
-    version = approval.version
-    if approval.changes:
-        return msgs("status.approval_changes", version=version, names=names(approval.changes))
-    if approval.pending:
-        return msgs("status.approval_pending", version=version, names=names(approval.pending))
-    return msgs("status.approval_done", version=version, names=names(approval.approved))
+    return sentence(
+        approval or ApprovalState(None),
+        lambda key, **values: msgs(f"status.approval_{key}", **values),
+    )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.tallies import Collected
+from bot.content.draft_texts import DraftTexts
+from bot.core.domain import Question
+from bot.core.tallies import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
 
 MERGED = "_merged"
 
@@ -120,3 +122,22 @@ def disclose(
     withheld = collected.respondents < minimum
     shown = replace(collected, by_question={}) if withheld else collected
     return Disclosure(shown, grouping, minimum, withheld)
+
+
+def discipline_labels(texts: DraftTexts, questions: Sequence[Question]) -> dict[str, str]:
+    """The draft's name of every discipline key, "discipline not given" included."""
+    labels = {UNKNOWN_DISCIPLINE: texts.label("unknown_discipline")}
+    for question in questions:
+        if question.id == DISCIPLINE_QUESTION:
+            labels.update({o.key: o.label for o in question.options})
+    return labels
+
+
+def disclose_draft(
+    collected: Collected, texts: DraftTexts, questions: Sequence[Question], minimum: int
+) -> Disclosure:
+    """The rule as the draft and the answers spreadsheet apply it, with the draft's names for
+    the disciplines and the merged group, in the poll's order of the disciplines."""
+    order = [o.key for q in questions if q.id == DISCIPLINE_QUESTION for o in q.options]
+    labels = discipline_labels(texts, questions)
+    return disclose(collected, labels, order, minimum, texts.label("merged_group"))

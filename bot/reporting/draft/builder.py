@@ -29,8 +29,8 @@ from bot.core.domain import (
 from bot.flows.owners import owner_by_theme
 from bot.reporting.approval_state import ApprovalState, approval_state, names
 from bot.reporting.draft.annex import annex_blocks
-from bot.reporting.draft.anonymity import disclose
-from bot.reporting.draft.collect import DISCIPLINE_QUESTION, UNKNOWN_DISCIPLINE, Collected
+from bot.reporting.draft.anonymity import Disclosure, discipline_labels, disclose_draft
+from bot.reporting.draft.collect import DISCIPLINE_QUESTION, Collected
 from bot.reporting.draft.model import (
     Block,
     Bullets,
@@ -82,18 +82,12 @@ def build_draft(
     texts, questions = pack.draft, pack.questions
     by_id = {q.id: q for q in questions}
     # The one anonymity rule: below k respondents the draft shows no answer, count or quote.
-    disclosure = disclose(
-        collected,
-        _discipline_labels(texts, by_id),
-        [o.key for o in by_id[DISCIPLINE_QUESTION].options] if DISCIPLINE_QUESTION in by_id else [],
-        anonymity_min,
-        texts.label("merged_group"),
-    )
+    disclosure = disclose_draft(collected, texts, questions, anonymity_min)
     collected = disclosure.collected
     owner_of = owner_by_theme(owners)
     mentions = _mentions(texts, by_id, collected)
     open_items = _open_items(
-        texts, questions, collected, owner_of, signed_off, mentions, skipped or {}, anonymity_min
+        texts, questions, collected, owner_of, signed_off, mentions, skipped or {}, disclosure
     )
     open_items, signers = _approval(texts, open_items, approval_state(approvals), version, previous)
     owners_answered = _accepted_answers(owner_of, owner_answers)
@@ -282,14 +276,6 @@ def _title_page(
     )
 
 
-def _discipline_labels(texts: DraftTexts, questions: Mapping[str, Question]) -> dict[str, str]:
-    labels = {UNKNOWN_DISCIPLINE: texts.label("unknown_discipline")}
-    question = questions.get(DISCIPLINE_QUESTION)
-    if question is not None:
-        labels.update({o.key: o.label for o in question.options})
-    return labels
-
-
 def _accepted_answers(
     owner_of: Mapping[str, ThemeOwner], answers: Sequence[OwnerAnswer]
 ) -> dict[str, dict[str, str]]:
@@ -474,8 +460,7 @@ def _approval(
     An approval holds for this version when it was given to the version just before and nothing
     changed since: the same figures and the same open items (but the approval's own)."""
     signoff = texts.label("open_signoff")
-    mine = {signoff}
-    rest = tuple(item for item in open_items if item not in mine)
+    rest = tuple(item for item in open_items if item != signoff)
     if state.version is None:
         return open_items, []
     asked = names([*state.approved, *state.pending, *state.changes])
@@ -488,7 +473,7 @@ def _approval(
     if state.pending:
         pending = texts.label("open_pending", version=state.version, names=names(state.pending))
         return (*rest, pending), []
-    before = set((previous or {}).get("open") or ()) - mine
+    before = set((previous or {}).get("open") or ()) - {signoff}
     unchanged = previous is not None and state.version == version - 1 and before == set(rest)
     if not unchanged:
         again = texts.label("open_reapprove", version=state.version, names=asked)
@@ -513,7 +498,7 @@ def _open_items(
     signed_off: bool,
     mentions: Mapping[str, list[tuple[str, str]]],
     skipped: Mapping[str, int],
-    anonymity_min: int,
+    disclosure: Disclosure,
 ) -> tuple[str, ...]:
     """Everything still to do before the draft can be adopted, each saying what and where:
     the draft's own placeholders and facts to check, colleagues who have not answered,
@@ -528,15 +513,15 @@ def _open_items(
     for question in questions:
         if not collected.question(question.id).people:
             items.append(texts.label("open_unanswered", question=question.title))
-    # Skips are counted over the whole campaign, so only once it has k respondents.
+    # Skips are counted over the whole campaign: aggregates, under the anonymity rule.
     skips = [(q.title, skipped.get(q.id, 0)) for q in questions if skipped.get(q.id, 0)]
-    if skips and collected.respondents >= anonymity_min:
+    if skips and not disclosure.withheld:
         listed = ", ".join(texts.label("open_skipped_one", question=t, count=n) for t, n in skips)
         items.append(texts.label("open_skipped", questions=listed))
+    labels = discipline_labels(texts, questions)
     for theme in texts.themes:
         owner = owner_of.get(theme.key)
         if owner is None:
-            labels = _discipline_labels(texts, {q.id: q for q in questions})
             candidates = ", ".join(labels[d] for d in theme.disciplines if d in labels)
             if candidates:
                 items.append(
