@@ -334,7 +334,7 @@ async def _user_data(settings: Settings, args: argparse.Namespace) -> int:
 async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.app import open_app
     from adapters.console.transport import ConsoleTransport
-    from bot.reporting.digests import compose_digest, deliver_digest, remember
+    from bot.reporting.digest_delivery import compose_digest, deliver_digest, remember
 
     app = await open_app(settings, transport=ConsoleTransport())
     msgs = app.services.content.messages_for(settings.language)

@@ -38,7 +38,7 @@ from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase,
 from bot.core.settings import Settings  # noqa: E402
 from bot.core.turns import Turn  # noqa: E402
 from bot.reporting.compile import compile_draft  # noqa: E402
-from bot.reporting.digests import compose_digest  # noqa: E402
+from bot.reporting.digest_delivery import compose_digest  # noqa: E402
 from storage import open_store  # noqa: E402
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

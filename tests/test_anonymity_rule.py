@@ -14,7 +14,7 @@ import pytest
 from bot.core.domain import Role
 from bot.core.messages import Card
 from bot.reporting.charts import draft_charts
-from bot.reporting.digest import build_digest
+from bot.reporting.digest_card import build_digest
 from bot.reporting.draft.builder import build_draft
 from bot.reporting.draft.collect import collect
 from bot.reporting.draft.docx import render_docx

@@ -26,7 +26,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import CardSection
-from bot.reporting.digest import Digest, DigestSnapshot, build_digest
+from bot.reporting.digest_card import Digest, DigestSnapshot, build_digest
 from bot.reporting.draft.collect import collect
 from tests.packs import digest_texts, draft_texts, pack
 

@@ -399,7 +399,7 @@ async def test_digest_in_slack_and_the_weekly_digest_by_dm(world: World) -> None
     await store.set_role(manager, Role.MANAGER, True)
     campaign = await store.latest_campaign()
     assert campaign is not None
-    from bot.reporting.digests import deliver_digest
+    from bot.reporting.digest_delivery import deliver_digest
 
     person = await store.get_person(manager)
     assert person is not None

@@ -23,7 +23,7 @@ from bot.content.loader import Messages, read_toml
 from bot.core.domain import Person, Phase, QuestionKind, Role
 from bot.core.messages import Clicked, FileShare, Message, Said
 from bot.core.settings import Settings
-from bot.reporting.digests import compose_digest
+from bot.reporting.digest_delivery import compose_digest
 
 SEED = 2026
 DB_NAME = "imvo-demo.db"

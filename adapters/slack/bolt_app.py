@@ -28,7 +28,7 @@ from bot.content.loader import Messages
 from bot.conversation.engine import Bot
 from bot.conversation.home import home_card
 from bot.core.messages import Clicked, Commanded, FileShare, Message, Said, StartRequested
-from bot.flows.session import Receipt
+from bot.flows.outcome import Receipt
 
 log = logging.getLogger("imvo.slack")
 

@@ -31,7 +31,7 @@ from adapters.teams.uploader import DraftUploader
 from bot.conversation.engine import Bot
 from bot.core.domain import Person, PersonKey
 from bot.core.messages import Clicked, Commanded, InboundEvent, Message, Said
-from bot.flows.session import Receipt
+from bot.flows.outcome import Receipt
 
 log = logging.getLogger("imvo.teams")
 

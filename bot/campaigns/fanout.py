@@ -10,8 +10,8 @@ from __future__ import annotations
 from bot.content.loader import Messages
 from bot.core.domain import Campaign
 from bot.core.messages import Text
+from bot.flows.outcome import Reply
 from bot.flows.services import Services
-from bot.flows.session import Reply
 
 
 async def send_invitations(

@@ -31,12 +31,12 @@ from bot.core.turns import JobDone, Turn, digest_job
 from bot.core.worktime import is_working_time, next_monday_morning, next_working_moment, zone
 from bot.flows import owners as own
 from bot.flows.steps import waiting
-from bot.reporting.digests import deliver_digest
+from bot.reporting.digest_delivery import deliver_digest
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from bot.flows.sessions import Sessions
+    from bot.flows.loading import Sessions
 
 log = logging.getLogger("imvo.scheduler")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from bot.conversation.commands import COMMANDS, Context, ParsedCommand
+from bot.conversation.commands import COMMANDS, Deps, ParsedCommand
 from bot.core.domain import Approval, Campaign, Decision, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, Text
 from bot.core.turns import Applied
-from bot.flows.session import Outcome, Reply, Session
+from bot.flows.outcome import Outcome, Reply, Session
 
 CONTEXT = "approval:"  # a button's context: approval:<campaign id>:<version>
 APPROVERS = frozenset({Role.MANAGER})  # top management: the managers
@@ -21,7 +21,7 @@ WHO_MAY = (Role.CSR_LEAD, Role.MANAGER)
 
 
 @COMMANDS.command("approve", roles=WHO_MAY, takes_args=True)
-async def approve(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def approve(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     word = command.args[0].lower() if command.args else ""
     if word in _words(ctx, "approval.word_request"):
         if not s.may(Role.CSR_LEAD):
@@ -34,7 +34,7 @@ async def approve(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     return await _decide(ctx, s, None, Decision.APPROVED, "")
 
 
-async def approval_click(ctx: Context, context: str, value: str, s: Session) -> Outcome:
+async def approval_click(ctx: Deps, context: str, value: str, s: Session) -> Outcome:
     """Approve or Request changes, clicked in the approver's direct message."""
     try:
         campaign_id, version = (int(p) for p in context[len(CONTEXT) :].split(":", 1))
@@ -46,19 +46,19 @@ async def approval_click(ctx: Context, context: str, value: str, s: Session) -> 
     return await _decide(ctx, s, (campaign_id, version), decision, "")
 
 
-async def request_click(ctx: Context, s: Session) -> Outcome:
+async def request_click(ctx: Deps, s: Session) -> Outcome:
     """The button after `draft`: ask every manager to approve the version just compiled."""
     if not s.may(Role.CSR_LEAD):
         return Outcome().say(s.msgs("poll.stale_click"))
     return await _request(ctx, (), s)
 
 
-def _words(ctx: Context, key: str) -> frozenset[str]:
+def _words(ctx: Deps, key: str) -> frozenset[str]:
     """The words of `key` in every language (Dutch words work for everyone, and English)."""
     return frozenset(w for m in ctx.services.content.messages.values() for w in m.words(key))
 
 
-async def _request(ctx: Context, words: tuple[str, ...], s: Session) -> Outcome:
+async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
     services, msgs, me = ctx.services, s.msgs, s.person.key
     campaign = await services.store.latest_campaign()
     if campaign is None or (campaign.platform, campaign.tenant) != (me.platform, me.tenant):
@@ -121,7 +121,7 @@ async def _request(ctx: Context, words: tuple[str, ...], s: Session) -> Outcome:
 
 
 async def _decide(
-    ctx: Context, s: Session, which: tuple[int, int] | None, decision: Decision, comment: str
+    ctx: Deps, s: Session, which: tuple[int, int] | None, decision: Decision, comment: str
 ) -> Outcome:
     """Records the approver's decision on `which` (campaign, version), or on the latest version
     they were asked about, and tells the lead who asked."""
@@ -159,7 +159,7 @@ async def _decide(
     return outcome
 
 
-async def _asked(ctx: Context, me: PersonKey, which: tuple[int, int] | None) -> Approval | None:
+async def _asked(ctx: Deps, me: PersonKey, which: tuple[int, int] | None) -> Approval | None:
     """The approval `me` was asked for: of `which`, else the latest version of the latest
     campaign on their platform."""
     store = ctx.services.store

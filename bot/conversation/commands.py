@@ -18,9 +18,9 @@ from bot.content import guidance as guide
 from bot.content.loader import Messages
 from bot.core.domain import Role
 from bot.core.messages import Card, CardSection
+from bot.flows.loading import Sessions
+from bot.flows.outcome import Outcome, Session
 from bot.flows.services import Services
-from bot.flows.session import Outcome, Session
-from bot.flows.sessions import Sessions
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Words:
 
 
 @dataclass(frozen=True)
-class Context:
+class Deps:
     """What command handlers work with: the ports, the shared session loader and the words."""
 
     services: Services
@@ -63,7 +63,7 @@ class Context:
     words: Words
 
 
-Handler = Callable[[Context, ParsedCommand, Session], Awaitable[Outcome]]
+Handler = Callable[[Deps, ParsedCommand, Session], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class Registry:
         )
         return Outcome().say(s.msgs(key, command=command.name, user=str(s.person.key)))
 
-    async def run(self, ctx: Context, parsed: ParsedCommand, s: Session) -> Outcome:
+    async def run(self, ctx: Deps, parsed: ParsedCommand, s: Session) -> Outcome:
         command = self._commands.get(parsed.name)
         if command is None:
             return Outcome().say(s.msgs("commands.unknown", word=parsed.word))

@@ -18,7 +18,7 @@ from bot.content import guidance as guide
 
 # The handler modules declare their commands in the registry when imported.
 from bot.conversation import approval_handlers, handlers, owner_handlers
-from bot.conversation.commands import COMMANDS, Context, ParsedCommand, Words
+from bot.conversation.commands import COMMANDS, Deps, ParsedCommand, Words
 from bot.conversation.home import HOME_CONTEXT
 from bot.core.domain import Person
 from bot.core.messages import (
@@ -34,10 +34,10 @@ from bot.core.ports import PlatformRefused
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import owners, privacy, steps
+from bot.flows.loading import Sessions
+from bot.flows.outcome import After, Outcome, Receipt, Reply, Session, Work
 from bot.flows.poll import CLICK_PREFIX, invitation, offer_taken, resume
 from bot.flows.services import Services
-from bot.flows.session import After, Outcome, Receipt, Reply, Session, Work
-from bot.flows.sessions import Sessions
 from bot.reporting.approval_state import REQUEST_CONTEXT
 
 
@@ -50,7 +50,7 @@ class Bot:
         self.sessions = Sessions(services)
         self.locks = self.sessions.locks
         messages = services.content.messages.values()
-        self.context = Context(services, self.sessions, Words.of(messages))
+        self.deps = Deps(services, self.sessions, Words.of(messages))
         self._aliases = COMMANDS.aliases(messages)
         self.scheduler = Scheduler(self.sessions)
 
@@ -117,7 +117,7 @@ class Bot:
         if isinstance(event, Clicked):
             return await self._click(event, s)
         if isinstance(event, StartRequested):
-            return await handlers.start_requested(self.context, event, s)
+            return await handlers.start_requested(self.deps, event, s)
         refusal = check_text(event.text)
         if refusal is not None:
             outcome = Outcome().say(s.msgs(refusal.key, **refusal.values))
@@ -132,7 +132,7 @@ class Bot:
             pending=s.asking is not None,
         )
         if command is not None:
-            return await COMMANDS.run(self.context, command, s)
+            return await COMMANDS.run(self.deps, command, s)
         assert isinstance(event, Said)
         outcome = steps.answer_text(s, text, self.services.clock.now())
         poll = s.asking
@@ -181,7 +181,7 @@ class Bot:
         return Outcome().say(s.msgs("privacy.confirm_waiting"))
 
     async def _click(self, event: Clicked, s: Session) -> Outcome:
-        context, value, ctx = event.context, event.value, self.context
+        context, value, ctx = event.context, event.value, self.deps
         if context.startswith(CLICK_PREFIX):
             return steps.answer_click(s, context[len(CLICK_PREFIX) :], value)
         if context == HOME_CONTEXT:
@@ -215,7 +215,7 @@ class Bot:
             return Outcome(replies=[question])
         if value not in ("guidance", "status", "draft", "digest"):
             return Outcome().say(s.msgs("poll.stale_click"))
-        return await COMMANDS.run(self.context, ParsedCommand(value), s)
+        return await COMMANDS.run(self.deps, ParsedCommand(value), s)
 
     def _turn(self, event: EventKey, s: Session, outcome: Outcome) -> Turn:
         """The outcome's effects as one turn, committed with the event id."""

@@ -20,7 +20,7 @@ from bot.conversation.commands import (
     COMMANDS,
     LEADS,
     LEADS_AND_MANAGERS,
-    Context,
+    Deps,
     ParsedCommand,
 )
 from bot.conversation.suggestions import candidates_by_theme
@@ -28,11 +28,11 @@ from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, Pers
 from bot.core.messages import Choice, Choices, FileShare, StartRequested, Text
 from bot.core.turns import Applied
 from bot.flows import privacy, steps
+from bot.flows.outcome import Outcome, Reply, Session
 from bot.flows.poll import resume
-from bot.flows.session import Outcome, Reply, Session
 from bot.reporting.approval_state import REQUEST_CONTEXT, REQUEST_VALUE, approval_state
 from bot.reporting.compile import compile_draft
-from bot.reporting.digests import compose_digest, remember
+from bot.reporting.digest_delivery import compose_digest, remember
 from bot.reporting.draft.template import TemplateError
 from bot.reporting.status import status_card
 
@@ -58,12 +58,12 @@ def parse_date(word: str) -> date | None:
 
 
 @COMMANDS.command("help")
-async def help_(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def help_(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return Outcome(replies=[COMMANDS.help_card(s)])
 
 
 @COMMANDS.command("guidance", takes_args=True)
-async def guidance(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def guidance(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """`guidance`, `guidance <theme> [examples|references]` or `guidance <topic>`."""
     themes = s.pack.themes
     if not command.args:
@@ -84,7 +84,7 @@ async def guidance(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
 
 
-async def guidance_click(ctx: Context, context: str, value: str, s: Session) -> Outcome:
+async def guidance_click(ctx: Deps, context: str, value: str, s: Session) -> Outcome:
     """A click on the theme list, a snippet's Examples / References, or an offered topic."""
     if context in (guide.LIST_CONTEXT, guide.TOPIC_CONTEXT):
         args: tuple[str, ...] = (value,)
@@ -99,7 +99,7 @@ def _named(word: str, names: Mapping[str, frozenset[str]]) -> str | None:
 
 
 @COMMANDS.command("language", takes_args=True)
-async def language(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     choice = command.args[0].lower() if command.args else ""
     if choice not in LANGUAGES:
         return Outcome().say(s.msgs("language.usage"))
@@ -113,17 +113,17 @@ async def language(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 
 
 @COMMANDS.command("skip")
-async def skip(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def skip(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return steps.skip(s, ctx.services.clock.now())
 
 
 @COMMANDS.command("back")
-async def back(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def back(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return steps.back(s)
 
 
 @COMMANDS.command("mydata")
-async def mydata(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def mydata(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     data = await ctx.services.store.person_data(s.person.key)
     exported = privacy.export_json(data, ctx.services.clock.now())
     kept = privacy.retention(s.msgs, ctx.services.settings.retention_days)
@@ -133,7 +133,7 @@ async def mydata(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 
 
 @COMMANDS.command("forget", takes_args=True)
-async def forget(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def forget(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if command.args:
         return Outcome().say(s.msgs("privacy.only_yourself"))
     data = await ctx.services.store.person_data(s.person.key)
@@ -151,7 +151,7 @@ def _conversation(s: Session) -> ConversationState:
     return s.state or ConversationState(s.person.key)
 
 
-async def forget_click(ctx: Context, value: str, s: Session) -> Outcome:
+async def forget_click(ctx: Deps, value: str, s: Session) -> Outcome:
     """A click on forget-me's buttons (the yes carries when it was asked, so it expires)."""
     return forget_answer(s, privacy.confirmed(value, ctx.services.clock.now()))
 
@@ -180,7 +180,7 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
 
 
 @COMMANDS.command("start", roles=LEADS, takes_args=True)
-async def start(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """`start <people…|all> [deadline YYYY-MM-DD]`."""
     msgs = s.msgs
     if not command.args:
@@ -202,7 +202,7 @@ async def start(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     return await _start_for(ctx, s, named, everyone, deadline)
 
 
-async def start_requested(ctx: Context, event: StartRequested, s: Session) -> Outcome:
+async def start_requested(ctx: Deps, event: StartRequested, s: Session) -> Outcome:
     """The start form: the same rules as `start`, from data rather than text."""
     if refused := COMMANDS.refusal(COMMANDS["start"], s):
         return refused
@@ -212,7 +212,7 @@ async def start_requested(ctx: Context, event: StartRequested, s: Session) -> Ou
 
 
 async def _start_for(
-    ctx: Context, s: Session, named: list[str], everyone: bool, deadline: date | None
+    ctx: Deps, s: Session, named: list[str], everyone: bool, deadline: date | None
 ) -> Outcome:
     """A campaign for the people `named` (and everyone, if asked) until `deadline`."""
     msgs, services = s.msgs, ctx.services
@@ -253,7 +253,7 @@ async def _start_for(
     return Outcome(campaign=plan, after=fan_out)
 
 
-async def _campaign_for_report(ctx: Context, s: Session) -> Campaign | None:
+async def _campaign_for_report(ctx: Deps, s: Session) -> Campaign | None:
     if s.campaign is not None:
         return s.campaign
     latest = await ctx.services.store.latest_campaign()
@@ -264,7 +264,7 @@ async def _campaign_for_report(ctx: Context, s: Session) -> Campaign | None:
 
 
 @COMMANDS.command("status", roles=LEADS_AND_MANAGERS)
-async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def status(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:
         return Outcome().say(s.msgs("status.none"))
@@ -286,7 +286,7 @@ async def status(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 
 
 @COMMANDS.command("draft", roles=LEADS)
-async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:
         return Outcome().say(s.msgs("draft.none"))
@@ -313,14 +313,14 @@ async def draft(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 
 
 @COMMANDS.command("stop", roles=LEADS)
-async def stop(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def stop(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if s.campaign is None:
         return Outcome().say(s.msgs("stop.none"))
     return Outcome(closed=s.campaign.id).say(s.msgs("stop.done", id=s.campaign.id))
 
 
 @COMMANDS.command("digest", roles=LEADS_AND_MANAGERS)
-async def digest(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def digest(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """Acknowledged at once; the digest is worked out after, and its snapshot kept once shown."""
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.domain import OwnerState, Person, Role
 from bot.core.messages import Card, CardSection, Choice
-from bot.flows.sessions import Sessions
+from bot.flows.loading import Sessions
 
 HOME_CONTEXT = "cmd"  # a click runs the command named by its value
 

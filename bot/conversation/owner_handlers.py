@@ -11,15 +11,15 @@ from bot.campaigns.planning import claim_stands, owner_nudge
 from bot.content.guidance import unknown_theme
 from bot.content.loader import Messages
 from bot.content.themes import ThemeText, find_theme
-from bot.conversation.commands import COMMANDS, LEADS, Context, ParsedCommand
+from bot.conversation.commands import COMMANDS, LEADS, Deps, ParsedCommand
 from bot.conversation.suggestions import candidates_by_theme
 from bot.core.domain import OwnerState, Person, PersonKey, Role, ThemeOwner
 from bot.core.messages import Message, Text
 from bot.core.turns import Applied
 from bot.core.worktime import zone
 from bot.flows import owners as own
-from bot.flows.session import Outcome, Reply, Session, Work
-from bot.flows.sessions import next_owner_question
+from bot.flows.loading import next_owner_question
+from bot.flows.outcome import Outcome, Reply, Session, Work
 
 
 def _theme(s: Session, word: str | None, usage: str) -> ThemeText | Outcome:
@@ -31,13 +31,13 @@ def _theme(s: Session, word: str | None, usage: str) -> ThemeText | Outcome:
 
 
 @COMMANDS.command("owners")
-async def owners(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def owners(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     suggestions = await candidates_by_theme(ctx, s)
     return Outcome(replies=[own.owners_card(s.pack.themes, s.owners, s.msgs, suggestions)])
 
 
 @COMMANDS.command("claim", takes_args=True)
-async def claim(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def claim(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     theme = _theme(s, command.args[0] if command.args else None, "owners.claim_usage")
     if isinstance(theme, Outcome):
         return theme
@@ -75,7 +75,7 @@ async def claim(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
 
 
 @COMMANDS.command("owner", roles=LEADS, takes_args=True)
-async def assign(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
+async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if len(command.args) < 2:
         return Outcome().say(s.msgs("owners.owner_usage"))
     theme = _theme(s, command.args[0], "owners.owner_usage")
@@ -115,7 +115,7 @@ async def assign(ctx: Context, command: ParsedCommand, s: Session) -> Outcome:
     return outcome
 
 
-async def answer_invitation(ctx: Context, theme_key: str, value: str, s: Session) -> Outcome:
+async def answer_invitation(ctx: Deps, theme_key: str, value: str, s: Session) -> Outcome:
     """A click on Accept or Decline of an invitation to own a theme."""
     current = s.owners.get(theme_key)
     theme = find_theme(theme_key, s.pack.themes)
@@ -155,7 +155,7 @@ async def answer_invitation(ctx: Context, theme_key: str, value: str, s: Session
 # ---------------------------------------------------------------------- notices to others
 
 
-def _tell(ctx: Context, to: PersonKey, key: str, name: str, theme: ThemeText) -> Work:
+def _tell(ctx: Deps, to: PersonKey, key: str, name: str, theme: ThemeText) -> Work:
     async def tell(reply: Reply, applied: Applied) -> None:
         msgs = await ctx.sessions.messages_for(to)
         await _send(ctx, to, Text(msgs(key, name=name, theme=_theme_name(ctx, theme, msgs))))
@@ -163,7 +163,7 @@ def _tell(ctx: Context, to: PersonKey, key: str, name: str, theme: ThemeText) ->
     return tell
 
 
-def _welcome(ctx: Context, person: Person, theme: ThemeText, lead: Person) -> Work:
+def _welcome(ctx: Deps, person: Person, theme: ThemeText, lead: Person) -> Work:
     """Tells a new owner, and asks the first owner question unless their poll is waiting."""
 
     async def welcome(reply: Reply, applied: Applied) -> None:
@@ -182,7 +182,7 @@ def _welcome(ctx: Context, person: Person, theme: ThemeText, lead: Person) -> Wo
     return welcome
 
 
-async def _leads(ctx: Context, near: PersonKey) -> list[PersonKey]:
+async def _leads(ctx: Deps, near: PersonKey) -> list[PersonKey]:
     store, admins = ctx.services.store, ctx.services.settings.admins
     leads = {k for k, role in await store.roles() if role is Role.CSR_LEAD}
     known = await store.people(near.platform, near.tenant)
@@ -190,14 +190,14 @@ async def _leads(ctx: Context, near: PersonKey) -> list[PersonKey]:
     return sorted(k for k in leads if k.platform == near.platform and k != near)
 
 
-async def _send(ctx: Context, to: PersonKey, message: Message) -> None:
+async def _send(ctx: Deps, to: PersonKey, message: Message) -> None:
     try:
         await ctx.services.transport.send(to, message)
     except Exception:  # a notice that fails must not undo what was stored
         return
 
 
-def _theme_name(ctx: Context, theme: ThemeText, msgs: Messages) -> str:
+def _theme_name(ctx: Deps, theme: ThemeText, msgs: Messages) -> str:
     """The theme's name in the recipient's language."""
     theirs = find_theme(theme.key, ctx.services.content.for_language(msgs.language).themes)
     return theirs.name if theirs is not None else theme.name

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.conversation.commands import Context
+from bot.conversation.commands import Deps
 from bot.core.domain import Role
 from bot.flows import owners as own
-from bot.flows.session import Session
+from bot.flows.outcome import Session
 
 
-async def candidates_by_theme(ctx: Context, s: Session) -> dict[str, list[str]]:
+async def candidates_by_theme(ctx: Deps, s: Session) -> dict[str, list[str]]:
     """For leads and managers: colleagues whose discipline suits each open theme."""
     if not s.may(Role.CSR_LEAD, Role.MANAGER):
         return {}

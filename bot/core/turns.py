@@ -1,6 +1,6 @@
 """What one event changes, as one value the store commits in one transaction.
 
-A handler never writes to the store: it returns an `Outcome` (bot.flows.session) whose effects
+A handler never writes to the store: it returns an `Outcome` (bot.flows.outcome) whose effects
 the engine turns into a `Turn`. The store applies the whole turn, together with the event id,
 atomically; an event seen before, or a job whose claim was lost, applies nothing. Only then are
 replies sent and slow work done, so a failed or redelivered event never leaves half an effect.

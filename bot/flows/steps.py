@@ -8,9 +8,9 @@ from datetime import datetime
 
 from bot.core.messages import Message
 from bot.flows import owners
+from bot.flows.loading import next_owner_question
+from bot.flows.outcome import Outcome, Session
 from bot.flows.poll import PollStep, on_back, on_click, on_skip, on_text, resume
-from bot.flows.session import Outcome, Session
-from bot.flows.sessions import next_owner_question
 
 
 def poll_outcome(step: PollStep, s: Session) -> Outcome:

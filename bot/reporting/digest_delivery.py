@@ -9,7 +9,7 @@ from functools import partial
 from bot.core.domain import Campaign, Delivery, Person
 from bot.core.worktime import zone
 from bot.flows.services import Services
-from bot.reporting.digest import QUOTED, Digest, DigestSnapshot, build_digest
+from bot.reporting.digest_card import QUOTED, Digest, DigestSnapshot, build_digest
 
 
 async def compose_digest(

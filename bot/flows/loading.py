@@ -26,10 +26,10 @@ from bot.core.ports import ConversationStore
 from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
 from bot.flows import owners, privacy
+from bot.flows.outcome import ActivePoll, Session
 from bot.flows.poll import PollContext
 from bot.flows.replies import YesNo
 from bot.flows.services import Services
-from bot.flows.session import ActivePoll, Session
 
 
 class PersonLocks:
