@@ -65,9 +65,9 @@ async def test_a_manager_approves_and_the_next_draft_is_signed_off(h: Harness) -
     assert [c.value for c in buttons.choices] == ["approve", "changes"]
 
     # Only managers and approvers decide; an employee's click changes nothing.
-    refused = await click(h, person("anna"), buttons.context, "approve")
+    refused = await click(h, person("anna"), buttons.action, "approve")
     assert "Only a manager" in texts(refused)
-    done = await click(h, manager, buttons.context, "approve")
+    done = await click(h, manager, buttons.action, "approve")
     assert "you approved version 1" in texts(done)
     assert "Manny approved version 1 of the draft." in texts(h.inbox(lead))
     status = texts(await h.say(lead, "status"))
@@ -97,7 +97,7 @@ async def test_a_manager_asks_for_changes_with_a_comment(h: Harness) -> None:
     await h.say(lead, "approve request manny")
     buttons = next(m for m in h.inbox(manager) if isinstance(m, Choices))
     assert [c.label for c in buttons.choices] == ["Goedkeuren", "Wijzigingen vragen"]
-    asked = texts(await click(h, manager, buttons.context, "changes"))
+    asked = texts(await click(h, manager, buttons.action, "changes"))
     assert "goedkeuren wijzigingen" in asked
     assert "Manny asks for changes to version 1; a comment may follow." in texts(h.inbox(lead))
     thanks = texts(await h.say(manager, "goedkeuren wijzigingen Meer over leefbaar loon"))
@@ -134,8 +134,8 @@ async def test_the_draft_reply_offers_a_button_that_asks_every_manager(h: Harnes
     replies = await h.say(lead, "draft")
     offer = replies[-1]
     assert isinstance(offer, Choices) and offer.choices[0].label == "Ask for approval"
-    asked = texts(await click(h, lead, offer.context, offer.choices[0].value))
+    asked = texts(await click(h, lead, offer.action, offer.choices[0].value))
     assert "Version 1 of the draft went to Manny for approval" in asked
     assert any(isinstance(m, FileShare) for m in h.inbox(manager))
     # The same button in an employee's hands does nothing.
-    assert "Version" not in texts(await click(h, person("anna"), offer.context, "request"))
+    assert "Version" not in texts(await click(h, person("anna"), offer.action, "request"))

@@ -44,7 +44,7 @@ async def test_start_sends_each_person_the_invitation_and_first_question(h: Harn
         first = inbox[0]
         assert isinstance(first, Choices)
         assert first.text.startswith("Hi") and "\n\n[1/9] " in first.text
-        assert first.context == "q:discipline"
+        assert first.action == "q:discipline"
         assert [c.value for c in first.choices][:2] == ["purchasing", "design"]
     lead_replies = texts(h.replies)
     assert "reached 2 of 2" in lead_replies

@@ -118,7 +118,7 @@ def clicked_last(
     async def make(h: Harness) -> InboundEvent:
         messages = h.inbox(who) if in_inbox else h.replies
         last = next(m for m in reversed(messages) if isinstance(m, Choices))
-        return Clicked("case-event", who, last.context, last.choices[index].value)
+        return Clicked("case-event", who, last.action, last.choices[index].value)
 
     return make
 
@@ -252,8 +252,8 @@ async def test_forget_me_erases_in_the_turn_and_reports_what_it_removed(world: H
     h = world
     await forget_asked(h)
     question = h.replies[-1]
-    assert isinstance(question, Choices) and question.context == privacy.CONFIRM_CONTEXT
-    replies = await h._run(Clicked("yes-1", ANNA, question.context, question.choices[0].value))
+    assert isinstance(question, Choices) and question.action == privacy.CONFIRM_CONTEXT
+    replies = await h._run(Clicked("yes-1", ANNA, question.action, question.choices[0].value))
     assert "erased" in replies[-1].plain().lower()
     data = await h.app.store.person_data(ANNA.key)
     assert data.person is None and data.answers == () and data.participations == ()

@@ -169,7 +169,7 @@ async def test_the_decline_button_keeps_everything_and_asks_again(h: Harness) ->
     assert isinstance(question, Choices)
     no = question.choices[1]
     assert no.label == WORDS[lang(h)]["no_button"]
-    replies = await h._run(Clicked("no-click", anna(h), question.context, no.value))
+    replies = await h._run(Clicked("no-click", anna(h), question.action, no.value))
     assert WORDS[lang(h)]["kept"] in texts(replies) and "[3/9]" in texts(replies)
     assert (await h.app.store.person_data(anna(h).key)).answers
 
@@ -341,7 +341,7 @@ async def test_the_offer_button_then_the_question(h: Harness) -> None:
     replies = await at_the_offer(h)
     offer = replies[0]
     assert isinstance(offer, Choices)
-    clicked = await h._run(Clicked("offer", anna(h), offer.context, offer.choices[0].value))
+    clicked = await h._run(Clicked("offer", anna(h), offer.action, offer.choices[0].value))
     assert isinstance(clicked[0], Card) and "[8/9]" in texts(clicked[1:])
     after = await h.say(anna(h), "Talk to the buyers.")
     assert WORDS[lang(h)]["saved"] not in texts(after)

@@ -270,7 +270,7 @@ def _click(who: object, message: Choices, index: int) -> object:
     from bot.core.messages import Clicked
 
     return Clicked(
-        "click-" + message.context + str(index), who, message.context, message.choices[index].value
+        "click-" + message.action + str(index), who, message.action, message.choices[index].value
     )  # type: ignore[arg-type]
 
 

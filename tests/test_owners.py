@@ -28,7 +28,7 @@ async def click_last(h: Harness, who: object, index: int) -> list[Message]:
     invitation = h.inbox(who).__getitem__(-1)  # type: ignore[arg-type]
     assert isinstance(invitation, Choices), invitation
     event = Clicked(
-        f"c-{index}-{len(h.replies)}", who, invitation.context, invitation.choices[index].value
+        f"c-{index}-{len(h.replies)}", who, invitation.action, invitation.choices[index].value
     )  # type: ignore[arg-type]
     return await h._run(event)
 

@@ -55,7 +55,7 @@ async def _confirm(h: Harness, who: object, index: int) -> list[object]:
 
     ask = (await h.say(who, "forget-me"))[0]  # type: ignore[arg-type]
     assert isinstance(ask, Choices)
-    return await h._run(Clicked("c" + str(index), who, ask.context, ask.choices[index].value))  # type: ignore[arg-type]
+    return await h._run(Clicked("c" + str(index), who, ask.action, ask.choices[index].value))  # type: ignore[arg-type]
 
 
 async def test_forget_me_after_confirmation_erases_and_later_drafts_lack_it(h: Harness) -> None:
@@ -89,7 +89,7 @@ async def test_forget_me_in_dutch_and_an_expired_confirmation(h: Harness) -> Non
     h.clock.advance(minutes=20)
     from bot.core.messages import Clicked
 
-    late = await h._run(Clicked("late", anna, ask.context, ask.choices[0].value))
+    late = await h._run(Clicked("late", anna, ask.action, ask.choices[0].value))
     assert "verlopen" in texts(late)
     assert (await h.app.store.person_data(anna.key)).answers
 

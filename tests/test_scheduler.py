@@ -154,7 +154,7 @@ async def test_an_owner_gets_one_nudge_and_an_uncontested_claim_stands(h: Harnes
     from bot.core.messages import Choices, Clicked
 
     assert isinstance(invitation, Choices)
-    await h._run(Clicked("acc", person("anna"), invitation.context, "accept"))
+    await h._run(Clicked("acc", person("anna"), invitation.action, "accept"))
     await h.say(person("kim"), "claim living-wage")
     await run_until(h, datetime(2026, 11, 6, tzinfo=UTC))
 

@@ -170,15 +170,15 @@ def test_people_text_is_escaped_in_every_kind_of_message() -> None:
         Choices(
             text=hostile,
             choices=(Choice("a", hostile), Choice("b", long_hostile)),
-            context="q1",
+            action="q1",
             hint=hostile,
         ),
-        Choices(text=hostile, choices=(Choice("a", long_hostile),), context="q", style="select"),
+        Choices(text=hostile, choices=(Choice("a", long_hostile),), action="q", style="select"),
         Card(
             title=hostile,
             sections=(CardSection(title=hostile, body=hostile, fields=((hostile, hostile),)),),
             actions=(Choice("x", hostile),),
-            context="card",
+            action="card",
         ),
         Card(title=hostile * 5),
         FileShare(text=hostile, files=(), locations=(hostile,)),
@@ -266,7 +266,7 @@ def test_card_with_80_sections_continues_in_more_messages() -> None:
         title="Digest",
         sections=sections,
         actions=(Choice("ok", "OK"), Choice("more", "More")),
-        context="digest",
+        action="digest",
     )
     messages = rendered(card)
     assert len(messages) >= 2
@@ -290,7 +290,7 @@ def test_actions_move_with_content_when_the_last_message_is_full() -> None:
         title="T",
         sections=tuple(CardSection(body=f"b{i}") for i in range(49)),
         actions=(Choice("v", "Go"),),
-        context="c",
+        action="c",
     )
     messages = rendered(card)
     assert len(messages) == 2
@@ -358,7 +358,7 @@ def test_card_fallback_is_its_plain_text() -> None:
 
 def test_buttons_with_ids_values_and_hint() -> None:
     choices = (Choice("yes", "Yes"), Choice("no", "No"), Choice("later", "Later"))
-    message = Choices(text="Ready?", choices=choices, context="q7", hint="Or type 1-3 <here>")
+    message = Choices(text="Ready?", choices=choices, action="q7", hint="Or type 1-3 <here>")
     [part] = rendered(message)
     assert part.text == escape(message.plain())
     assert [b["type"] for b in part.blocks] == ["section", "context", "actions"]
@@ -371,7 +371,7 @@ def test_buttons_with_ids_values_and_hint() -> None:
 
 def test_long_labels_are_shortened_on_the_button_only() -> None:
     long = "A very long option label that goes on and on " * 4
-    message = Choices(text="Pick", choices=(Choice("a", long), Choice("b", "Short")), context="q")
+    message = Choices(text="Pick", choices=(Choice("a", long), Choice("b", "Short")), action="q")
     [part] = rendered(message)
     button = part.blocks[-1]["elements"][0]
     assert size(button["text"]["text"]) <= LABEL
@@ -383,7 +383,7 @@ def test_long_labels_are_shortened_on_the_button_only() -> None:
 
 
 def test_short_labels_are_not_listed_twice() -> None:
-    message = Choices(text="Pick", choices=(Choice("a", "A"),), context="q")
+    message = Choices(text="Pick", choices=(Choice("a", "A"),), action="q")
     assert [b["type"] for b in rendered(message)[0].blocks] == ["section", "actions"]
 
 
@@ -392,7 +392,7 @@ def test_short_labels_are_not_listed_twice() -> None:
 )
 def test_select_for_many_choices_or_when_asked(count: int, style: str) -> None:
     choices = tuple(Choice(f"v{i}", f"Option {i}") for i in range(count))
-    message = Choices(text="Which?", choices=choices, context="country", style=style)  # type: ignore[arg-type]
+    message = Choices(text="Which?", choices=choices, action="country", style=style)  # type: ignore[arg-type]
     [part] = rendered(message)
     [element] = elements([part])
     assert element["type"] == "static_select"
@@ -403,19 +403,19 @@ def test_select_for_many_choices_or_when_asked(count: int, style: str) -> None:
 
 def test_more_than_100_choices_use_several_selects() -> None:
     choices = tuple(Choice(f"v{i}", f"Option {i}") for i in range(150))
-    found = elements(rendered(Choices(text="Which?", choices=choices, context="c")))
+    found = elements(rendered(Choices(text="Which?", choices=choices, action="c")))
     assert [len(e["options"]) for e in found] == [100, 50]
     assert [o["value"] for e in found for o in e["options"]] == [c.value for c in choices]
 
 
 def test_ten_choices_are_still_buttons() -> None:
     choices = tuple(Choice(f"v{i}", f"O{i}") for i in range(10))
-    found = elements(rendered(Choices(text="Which?", choices=choices, context="c")))
+    found = elements(rendered(Choices(text="Which?", choices=choices, action="c")))
     assert [e["type"] for e in found] == ["button"] * 10
 
 
 def test_long_prompt_keeps_buttons_in_the_last_message() -> None:
-    message = Choices(text="word " * 2000, choices=(Choice("a", "A"),), context="q")
+    message = Choices(text="word " * 2000, choices=(Choice("a", "A"),), action="q")
     messages = rendered(message)
     assert len(messages) == 4
     assert elements(messages[:-1]) == []
@@ -428,11 +428,11 @@ def test_long_prompt_keeps_buttons_in_the_last_message() -> None:
 def test_action_ids_round_trip_to_the_clicked_choice() -> None:
     choices = tuple(Choice(f"value-{i}", f"Label {i}") for i in range(5))
     context = "question|with|pipes"
-    for element in elements(rendered(Choices(text="?", choices=choices, context=context))):
+    for element in elements(rendered(Choices(text="?", choices=choices, action=context))):
         ctx, index = parse_action_id(element["action_id"])
         assert ctx == context
         assert index is not None and choices[index].value == element["value"]
-    select = elements(rendered(Choices(text="?", choices=choices, context="q", style="select")))
+    select = elements(rendered(Choices(text="?", choices=choices, action="q", style="select")))
     assert parse_action_id(select[0]["action_id"]) == ("q", None)
 
 
@@ -466,11 +466,11 @@ def test_parse_action_id_rejects_non_strings() -> None:
 
 def test_values_and_ids_slack_cannot_take_are_refused_loudly() -> None:
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=(Choice("v" * 2001, "A"),), context="q"))
+        render(Choices(text="?", choices=(Choice("v" * 2001, "A"),), action="q"))
     with pytest.raises(ValueError):  # option values are limited to 150
-        render(Choices(text="?", choices=(Choice("v" * 151, "A"),), context="q", style="select"))
+        render(Choices(text="?", choices=(Choice("v" * 151, "A"),), action="q", style="select"))
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=(Choice("v", "A"),), context="c" * 300))
+        render(Choices(text="?", choices=(Choice("v", "A"),), action="c" * 300))
 
 
 # ---------------------------------------------------------------- files
@@ -524,9 +524,9 @@ def test_slack_sdk_models_accept_the_blocks() -> None:
             title="T" * 200,
             sections=(CardSection(title="S", body="b", fields=(("n", "v"),) * 12),),
             actions=(Choice("a", "L" * 100),),
-            context="c",
+            action="c",
         ),
-        Choices(text="?", choices=tuple(Choice(f"{i}", f"O{i}") for i in range(40)), context="q"),
+        Choices(text="?", choices=tuple(Choice(f"{i}", f"O{i}") for i in range(40)), action="q"),
         Text(hundred_kb_text()[:20_000]),
     ]
     for sample in samples:

@@ -203,12 +203,12 @@ def test_commonmark_sees_no_markup_in_escaped_text() -> None:
 def test_people_text_is_escaped_in_every_card_text() -> None:
     hostile = "\n".join(HOSTILE)
     messages: list[Message] = [
-        Choices(text=hostile, choices=(Choice("a", "A"),), context="q", hint=hostile),
+        Choices(text=hostile, choices=(Choice("a", "A"),), action="q", hint=hostile),
         Card(
             title=hostile,
             sections=(CardSection(title=hostile, body=hostile, fields=((hostile, hostile),)),),
             actions=(Choice("x", "X"),),
-            context="card",
+            action="card",
         ),
     ]
     for message in messages:
@@ -218,7 +218,7 @@ def test_people_text_is_escaped_in_every_card_text() -> None:
 
 def test_titles_are_plain_and_not_escaped() -> None:
     label = "**Yes** [x](y) <b>"
-    [activity] = rendered(Choices(text="?", choices=(Choice("y", label),), context="q"))
+    [activity] = rendered(Choices(text="?", choices=(Choice("y", label),), action="q"))
     assert [a["title"] for a in actions([activity])] == [label]
 
 
@@ -291,7 +291,7 @@ def test_card_layout() -> None:
         title="Digest",
         sections=(CardSection(title="Theme", body="Body", fields=(("Owner", "a_b"),)),),
         actions=(Choice("ok", "OK"),),
-        context="digest",
+        action="digest",
     )
     [activity] = rendered(card)
     content = card_of(activity)
@@ -329,7 +329,7 @@ def test_large_card_is_split_under_28_kb_with_actions_on_the_last() -> None:
         for i in range(80)
     )
     buttons = (Choice("ok", "OK"), Choice("more", "More"))
-    card = Card(title="Digest", sections=sections, actions=buttons, context="digest")
+    card = Card(title="Digest", sections=sections, actions=buttons, action="digest")
     activities = rendered(card)
     assert len(activities) >= 3
     assert all(activity_bytes(a) <= ACTIVITY_BYTES for a in activities)
@@ -380,7 +380,7 @@ def test_many_fields_and_a_huge_field_lose_nothing() -> None:
 
 def test_buttons_hint_and_data() -> None:
     choices = (Choice("yes", "Yes"), Choice("no", "No"), Choice("later", "Later"))
-    message = Choices(text="Ready?", choices=choices, context="q7", hint="Or type 1-3 *here*")
+    message = Choices(text="Ready?", choices=choices, action="q7", hint="Or type 1-3 *here*")
     [activity] = rendered(message)
     content = card_of(activity)
     assert content is not None
@@ -413,7 +413,7 @@ def test_buttons_hint_and_data() -> None:
 )
 def test_many_choices_become_a_choice_set(count: int, style: str, shape: str) -> None:
     choices = tuple(Choice(f"v{i}", f"Option {i}") for i in range(count))
-    message = Choices(text="Which?", choices=choices, context="country", style=style)  # type: ignore[arg-type]
+    message = Choices(text="Which?", choices=choices, action="country", style=style)  # type: ignore[arg-type]
     activities = rendered(message)
     sets = choice_sets(activities)
     if shape == "buttons":
@@ -433,7 +433,7 @@ def test_many_choices_become_a_choice_set(count: int, style: str, shape: str) ->
 def test_long_labels_are_shortened_on_the_button_only() -> None:
     long = "A very long option label that goes on and on [x](y) " * 8
     choices = (Choice("a", long), Choice("b", "Short"))
-    [activity] = rendered(Choices(text="Pick", choices=choices, context="q"))
+    [activity] = rendered(Choices(text="Pick", choices=choices, action="q"))
     first, second = actions([activity])
     assert len(first["title"]) <= TITLE
     assert first["title"].endswith("…")
@@ -444,7 +444,7 @@ def test_long_labels_are_shortened_on_the_button_only() -> None:
 
 
 def test_long_prompt_keeps_the_buttons_on_the_last_card() -> None:
-    message = Choices(text="word " * 20_000, choices=(Choice("a", "A"),), context="q")
+    message = Choices(text="word " * 20_000, choices=(Choice("a", "A"),), action="q")
     activities = rendered(message)
     assert len(activities) >= 4
     assert [bool(c.get("actions")) for c in cards(activities)][-2:] == [False, True]
@@ -453,7 +453,7 @@ def test_long_prompt_keeps_the_buttons_on_the_last_card() -> None:
 
 def test_choice_set_stays_with_the_submit_button() -> None:
     choices = tuple(Choice(f"value-{i:03}", f"Option {i} " + "x" * 150) for i in range(100))
-    message = Choices(text="pick " * 10_000, choices=choices, context="q", hint="h")
+    message = Choices(text="pick " * 10_000, choices=choices, action="q", hint="h")
     activities = rendered(message)
     last = cards(activities)[-1]
     assert [e["type"] for e in last["body"]][-1] == "Input.ChoiceSet"
@@ -464,18 +464,18 @@ def test_choice_set_stays_with_the_submit_button() -> None:
 def test_controls_too_big_for_one_card_are_refused_loudly() -> None:
     choices = tuple(Choice(f"{i}" + "v" * 1900, f"Option {i}") for i in range(50))
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=choices, context="q"))
+        render(Choices(text="?", choices=choices, action="q"))
 
 
 def test_values_parse_submit_would_refuse_are_refused_loudly() -> None:
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=(Choice("v" * 2001, "A"),), context="q"))
+        render(Choices(text="?", choices=(Choice("v" * 2001, "A"),), action="q"))
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=(Choice("v", "A"),), context="c" * 2001))
+        render(Choices(text="?", choices=(Choice("v", "A"),), action="c" * 2001))
     with pytest.raises(ValueError):
-        render(Choices(text="?", choices=(Choice("", "A"),), context="q"))
+        render(Choices(text="?", choices=(Choice("", "A"),), action="q"))
     with pytest.raises(ValueError):
-        render(Card(title="T", actions=(Choice("v", "  "),), context="c"))
+        render(Card(title="T", actions=(Choice("v", "  "),), action="c"))
 
 
 # ---------------------------------------------------------------- parse_submit
@@ -484,14 +484,14 @@ def test_values_parse_submit_would_refuse_are_refused_loudly() -> None:
 def test_button_data_round_trips() -> None:
     choices = tuple(Choice(f"value-{i}", f"Label {i}") for i in range(5))
     context = "question|with \"quotes\" and 'ünïcode' 😀"
-    for action in actions(rendered(Choices(text="?", choices=choices, context=context))):
+    for action in actions(rendered(Choices(text="?", choices=choices, action=context))):
         data = json.loads(json.dumps(action["data"]))  # as it comes back over the wire
         assert parse_submit(data) == (context, choices[data["index"]].value)
 
 
 def test_choice_set_data_round_trips() -> None:
     choices = tuple(Choice(f"v{i}", f"Option {i}") for i in range(12))
-    activities = rendered(Choices(text="?", choices=choices, context="country"))
+    activities = rendered(Choices(text="?", choices=choices, action="country"))
     [submit] = actions(activities)
     [choice_set] = choice_sets(activities)
     for option in choice_set["choices"]:
@@ -570,7 +570,7 @@ def test_botbuilder_accepts_the_activities() -> None:
     schema = pytest.importorskip("botbuilder.schema")
     samples: list[Message] = [
         Text("hello [x](y)"),
-        Choices(text="?", choices=tuple(Choice(f"{i}", f"O{i}") for i in range(20)), context="q"),
+        Choices(text="?", choices=tuple(Choice(f"{i}", f"O{i}") for i in range(20)), action="q"),
         Card(title="T", sections=(CardSection(title="S", body="b", fields=(("n", "v"),)),)),
     ]
     for sample in samples:

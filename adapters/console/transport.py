@@ -105,11 +105,11 @@ def _is_name(word: str) -> bool:
 def as_click(text: str, shown: Message | None) -> tuple[str, str] | None:
     """A bare number typed right after a message with choices picks that choice, as a click would.
 
-    Returns (context, value) for the click, or None when the text is an ordinary reply.
+    Returns (action, value) for the click, or None when the text is an ordinary reply.
     """
     if not isinstance(shown, Choices):
         return None
     word = text.strip()
     if not word.isdigit() or not 1 <= int(word) <= len(shown.choices):
         return None
-    return shown.context, shown.choices[int(word) - 1].value
+    return shown.action, shown.choices[int(word) - 1].value

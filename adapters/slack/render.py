@@ -61,7 +61,7 @@ def render(message: Message) -> list[SlackMessage]:
 
     A message with nothing visible (empty or blank text) renders as no Slack message. Raises
     ValueError when the content breaks a limit that splitting cannot help: a choice value or a
-    context too long for Slack, an empty choice label or value, or more controls than fit in
+    action too long for Slack, an empty choice label or value, or more controls than fit in
     one message.
     """
     if isinstance(message, Text):
@@ -108,11 +108,11 @@ def parse_action_id(action_id: str) -> tuple[str, int | None]:
     """
     if not isinstance(action_id, str) or _size(action_id) > MAX_ACTION_ID or "|" not in action_id:
         raise ValueError(f"not an action id of this bot: {action_id!r:.80}")
-    context, _, suffix = action_id.rpartition("|")
+    action, _, suffix = action_id.rpartition("|")
     if suffix == SELECT:
-        return context, None
+        return action, None
     if _INDEX.fullmatch(suffix):
-        return context, int(suffix)
+        return action, int(suffix)
     raise ValueError(f"not an action id of this bot: {action_id!r:.80}")
 
 
@@ -202,8 +202,8 @@ def _plain_text(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
-def _action_id(context: str, suffix: str) -> str:
-    action_id = f"{context}|{suffix}"
+def _action_id(action: str, suffix: str) -> str:
+    action_id = f"{action}|{suffix}"
     if _size(action_id) > MAX_ACTION_ID:
         raise ValueError(f"action id longer than {MAX_ACTION_ID} characters: {action_id:.80}…")
     return action_id
@@ -229,13 +229,13 @@ def _full_labels(labels: Iterable[str]) -> list[_Unit]:
     return _sections("\n".join(f"• {label}" for label in long)) if long else []
 
 
-def _buttons(choices: Sequence[Choice], context: str) -> list[_Unit]:
+def _buttons(choices: Sequence[Choice], action: str) -> list[_Unit]:
     labels = [_label(choice) for choice in choices]
     buttons = [
         {
             "type": "button",
             "text": _plain_text(_shorten(label)),
-            "action_id": _action_id(context, str(index)),
+            "action_id": _action_id(action, str(index)),
             "value": _value(choice, MAX_BUTTON_VALUE),
         }
         for index, (choice, label) in enumerate(zip(choices, labels, strict=True))
@@ -247,13 +247,13 @@ def _buttons(choices: Sequence[Choice], context: str) -> list[_Unit]:
     return _full_labels(labels) + actions
 
 
-def _selects(choices: Sequence[Choice], context: str) -> list[_Unit]:
+def _selects(choices: Sequence[Choice], action: str) -> list[_Unit]:
     labels = [_label(choice) for choice in choices]
     options = [
         {"text": _plain_text(_shorten(label)), "value": _value(choice, MAX_OPTION_VALUE)}
         for choice, label in zip(choices, labels, strict=True)
     ]
-    action_id = _action_id(context, SELECT)  # unique within its actions block, as Slack asks
+    action_id = _action_id(action, SELECT)  # unique within its actions block, as Slack asks
     selects = [
         _Unit(
             {
@@ -276,9 +276,9 @@ def _selects(choices: Sequence[Choice], context: str) -> list[_Unit]:
 def _choices(message: Choices) -> list[_Unit]:
     units = _sections(escape(message.text))
     if message.style == SELECT or len(message.choices) > MAX_BUTTONS:
-        controls = _selects(message.choices, message.context)
+        controls = _selects(message.choices, message.action)
     else:
-        controls = _buttons(message.choices, message.context)
+        controls = _buttons(message.choices, message.action)
     listing = [unit for unit in controls if not unit.control]
     actions = [unit for unit in controls if unit.control]
     # The hint comes before the controls, so that the controls end the last message. Here there
@@ -297,7 +297,7 @@ def _card(card: Card) -> list[_Unit]:
     for section in card.sections:
         units += _card_section(section)
     if card.actions:
-        units += _buttons(card.actions, card.context)
+        units += _buttons(card.actions, card.action)
     return units
 
 

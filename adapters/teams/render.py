@@ -39,7 +39,7 @@ MAX_ACTIVITY_BYTES = 28_000  # json.dumps of one activity, UTF-8
 MAX_TEXT = 20_000  # characters in one plain-text activity
 MAX_BLOCK_BYTES = 8_000  # text of one TextBlock or FactSet, JSON-encoded: several fit one card
 MAX_TITLE = 200  # button and option titles
-MAX_DATA = 2_000  # a context or value in Action.Submit data; parse_submit takes no more
+MAX_DATA = 2_000  # an action or value in Action.Submit data; parse_submit takes no more
 MAX_BUTTONS = 6  # more choices than this become an Input.ChoiceSet
 MAX_EXPANDED = 10  # a ChoiceSet of more options than this is a drop-down
 MAX_SUMMARY = 300  # the notification preview
@@ -50,7 +50,7 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 PICTURE_TYPE = "image/png"  # a Picture is a PNG
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
-CONTEXT_KEY = "imvo"  # Action.Submit data: {"imvo": context, "value": …, "index": …}
+ACTION_KEY = "imvo"  # Action.Submit data: {"imvo": action, "value": …, "index": …}
 VALUE_KEY = "value"  # also the ChoiceSet's id, so Teams merges the pick under this key
 
 _ANYWHERE = re.compile(r"[\\*_\[\]()!`#<>]")
@@ -83,7 +83,7 @@ def render(message: Message, *, submit_label: str = SUBMIT_LABEL) -> list[Activi
 
     A message with nothing visible renders as no activity. Raises ValueError when the content
     breaks a limit that splitting cannot help: an empty choice label or value, a value or
-    context over 2,000 characters, or more controls than fit in one card.
+    action over 2,000 characters, or more controls than fit in one card.
     """
     if isinstance(message, Text | FileShare):
         # The files of a FileShare go through a file consent card elsewhere.
@@ -138,12 +138,12 @@ def parse_submit(value: object) -> tuple[str, str] | None:
     """
     if not isinstance(value, dict):
         return None
-    context, choice = dict.get(value, CONTEXT_KEY), dict.get(value, VALUE_KEY)
-    if type(context) is not str or type(choice) is not str:
+    action, choice = dict.get(value, ACTION_KEY), dict.get(value, VALUE_KEY)
+    if type(action) is not str or type(choice) is not str:
         return None
-    if len(context) > MAX_DATA or not choice or len(choice) > MAX_DATA:
+    if len(action) > MAX_DATA or not choice or len(choice) > MAX_DATA:
         return None
-    return context, choice
+    return action, choice
 
 
 # ---------------------------------------------------------------- splitting
@@ -274,12 +274,12 @@ def _data(text: str, what: str, *, empty: bool = False) -> str:
 
 
 def _controls(
-    choices: Sequence[Choice], context: str, select: bool, submit_label: str
+    choices: Sequence[Choice], action: str, select: bool, submit_label: str
 ) -> tuple[list[_Unit], _Controls]:
     """The full text of labels too long for a title, and the buttons or ChoiceSet."""
     if not choices:
         return [], _Controls()
-    context = _data(context, "context", empty=True)
+    action = _data(action, "action", empty=True)
     labels = [_label(choice) for choice in choices]
     values = [_data(choice.value, "choice value") for choice in choices]
     listing = [unit for label in labels if len(label) > MAX_TITLE for unit in _text_blocks(label)]
@@ -288,7 +288,7 @@ def _controls(
             {
                 "type": "Action.Submit",
                 "title": _shorten(label),
-                "data": {CONTEXT_KEY: context, VALUE_KEY: value, "index": index},
+                "data": {ACTION_KEY: action, VALUE_KEY: value, "index": index},
             }
             for index, (label, value) in enumerate(zip(labels, values, strict=True))
         )
@@ -303,13 +303,13 @@ def _controls(
             for label, value in zip(labels, values, strict=True)
         ],
     }
-    submit = {"type": "Action.Submit", "title": submit_label, "data": {CONTEXT_KEY: context}}
+    submit = {"type": "Action.Submit", "title": submit_label, "data": {ACTION_KEY: action}}
     return listing, _Controls(inputs=(choice_set,), actions=(submit,))
 
 
 def _choices(message: Choices, submit_label: str) -> tuple[list[_Unit], _Controls]:
     listing, controls = _controls(
-        message.choices, message.context, message.style == "select", submit_label
+        message.choices, message.action, message.style == "select", submit_label
     )
     # The hint comes before the controls, so that the controls end the last card. Here there
     # are buttons to click; the typing hint stays in the plain-text fallback.
@@ -321,7 +321,7 @@ def _card(card: Card, submit_label: str) -> tuple[list[_Unit], _Controls]:
     units = _text_blocks(card.title, weight="bolder", size="medium")
     for group, section in enumerate(card.sections):
         units += _section(section, group)
-    listing, controls = _controls(card.actions, card.context, False, submit_label)
+    listing, controls = _controls(card.actions, card.action, False, submit_label)
     return units + listing, controls
 
 

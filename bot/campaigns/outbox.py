@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from bot.campaigns.pace import SharedPace
 from bot.core.domain import Campaign, Delivery, OutboxItem, OutboxState, Person, PersonKey
-from bot.flows.poll import PollContext, invitation
+from bot.flows.poll import PollInputs, invitation
 
 if TYPE_CHECKING:
     from bot.flows.services import Services
@@ -196,9 +196,9 @@ class Outbox:
         language = person.language or services.settings.language
         msgs = services.content.messages_for(language)
         questions = services.content.questions_for(language)
-        context = PollContext(key, campaign.id, questions, {}, msgs, services.clock.now())
+        inputs = PollInputs(key, campaign.id, questions, {}, msgs, services.clock.now())
         message = invitation(
-            context,
+            inputs,
             name=person.display_name or key.user_id,
             lead=lead.display_name or lead.key.user_id,
             deadline=campaign.deadline,

@@ -41,7 +41,7 @@ def theme_list(
     return Choices(
         text=msgs("guidance.list_title") + "\n" + msgs("guidance.list_intro"),
         choices=tuple(Choice(t.key, f"{t.name} ({owner_text(t, owners, msgs)})") for t in themes),
-        context=LIST_CONTEXT,
+        action=LIST_CONTEXT,
         hint=msgs("guidance.list_hint_typed"),
         click_hint=msgs("guidance.list_hint"),
     )
@@ -59,7 +59,7 @@ def theme_snippet(theme: ThemeText, owner: str, msgs: Messages) -> Choices:
     return Choices(
         text=text,
         choices=tuple(Choice(part, msgs(f"guidance.{part}")) for part in PARTS),
-        context=PART_CONTEXT + theme.key,
+        action=PART_CONTEXT + theme.key,
         hint=msgs("guidance.snippet_hint_typed", key=theme.key),
         click_hint=msgs("guidance.snippet_hint", key=theme.key),
     )
@@ -126,7 +126,7 @@ def poll_followup(
         return Choices(
             text=briefings.legislation_offer,
             choices=(Choice("legislation", msgs("guidance.show_overview")),),
-            context=TOPIC_CONTEXT,
+            action=TOPIC_CONTEXT,
             hint=msgs("guidance.offer_hint_typed"),
             click_hint=msgs("guidance.offer_hint"),
         )

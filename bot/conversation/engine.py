@@ -122,7 +122,7 @@ class Bot:
         if refusal is not None:
             outcome = Outcome().say(s.msgs(refusal.key, **refusal.values))
             if (poll := s.asking) is not None:
-                outcome.replies.append(resume(poll.context, poll.state))
+                outcome.replies.append(resume(poll.inputs, poll.state))
             return outcome
         text = normalise(event.text)
         command = COMMANDS.parse(
@@ -139,7 +139,7 @@ class Bot:
         if poll is not None and not poll.started:
             # A first message that answers nothing (a greeting, say): the invitation, rather
             # than its first question alone.
-            asked_again = outcome.replies[-1:] == [resume(poll.context, poll.state)]
+            asked_again = outcome.replies[-1:] == [resume(poll.inputs, poll.state)]
             if asked_again and (invited := await self._invitation(s)) is not None:
                 outcome.replies[-1] = invited
         return outcome
@@ -152,7 +152,7 @@ class Bot:
         lead = await self.services.store.get_person(campaign.started_by)
         lead = lead or Person(campaign.started_by)
         return invitation(
-            poll.context,
+            poll.inputs,
             name=s.person.display_name or s.person.key.user_id,
             lead=lead.display_name or lead.key.user_id,
             deadline=campaign.deadline,
@@ -164,7 +164,7 @@ class Bot:
         buttons, is told what to type and changes nothing. None: handle the event as usual."""
         assert s.forget_asked is not None
         still = privacy.still_open(s.forget_asked, self.services.clock.now())
-        answered = isinstance(event, Clicked) and event.context == privacy.CONFIRM_CONTEXT
+        answered = isinstance(event, Clicked) and event.action == privacy.CONFIRM_CONTEXT
         if still is None or answered:  # long forgotten, or its buttons: handled as usual
             return None
         text = normalise(event.text) if isinstance(event, Said | Commanded) else ""
@@ -181,7 +181,7 @@ class Bot:
         return Outcome().say(s.msgs("privacy.confirm_waiting"))
 
     async def _click(self, event: Clicked, s: Session) -> Outcome:
-        context, value, ctx = event.context, event.value, self.deps
+        context, value, ctx = event.action, event.value, self.deps
         if context.startswith(CLICK_PREFIX):
             return steps.answer_click(s, context[len(CLICK_PREFIX) :], value)
         if context == HOME_CONTEXT:
@@ -199,7 +199,7 @@ class Bot:
             outcome = await handlers.guidance_click(ctx, context, value, s)
             poll = s.asking
             # The offer made just before the pending question was taken: ask that question again.
-            taken = offer_taken(poll.context, poll.state) if poll is not None else None
+            taken = offer_taken(poll.inputs, poll.state) if poll is not None else None
             if context == guide.TOPIC_CONTEXT and taken is not None:
                 outcome.replies.extend(taken.replies)
                 outcome.state = taken.state

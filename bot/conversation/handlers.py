@@ -107,8 +107,8 @@ async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     outcome = Outcome(person=replace(s.person, language=choice)).say(pack.messages("language.set"))
     if (poll := s.asking) is not None:
         # Re-ask the pending question in the new language.
-        context = replace(poll.context, questions=pack.questions, msgs=pack.messages)
-        outcome.replies.append(resume(context, poll.state))
+        inputs = replace(poll.inputs, questions=pack.questions, msgs=pack.messages)
+        outcome.replies.append(resume(inputs, poll.state))
     return outcome
 
 

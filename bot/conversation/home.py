@@ -15,7 +15,7 @@ async def home_card(sessions: Sessions, person: Person) -> Card:
     sections: list[CardSection] = []
     actions: list[Choice] = []
     if (poll := session.asking) is not None:
-        n, total = poll.state.step + 1, len(poll.context.questions)
+        n, total = poll.state.step + 1, len(poll.inputs.questions)
         sections.append(
             CardSection(
                 title=msgs("home.poll_title"), body=msgs("home.poll_pending", n=n, total=total)
@@ -47,6 +47,6 @@ async def home_card(sessions: Sessions, person: Person) -> Card:
         title=title,
         sections=tuple(sections),
         actions=tuple(actions),
-        context=HOME_CONTEXT,
+        action=HOME_CONTEXT,
         fallback=fallback,
     )

@@ -38,11 +38,11 @@ class Text:
 
 @dataclass(frozen=True)
 class Choices:
-    """A prompt with options. `context` names what the click answers (e.g. a question id)."""
+    """A prompt with options. `action` names what a click on it answers (e.g. a question)."""
 
     text: str
     choices: tuple[Choice, ...]
-    context: str
+    action: str
     style: Literal["buttons", "select"] = "buttons"
     hint: str = ""  # how to answer by typing, shown in the plain-text fallback (the console)
     # How to answer where the choices are buttons (Slack, Teams); empty: `hint` serves both.
@@ -91,7 +91,7 @@ class Card:
     title: str
     sections: tuple[CardSection, ...] = ()
     actions: tuple[Choice, ...] = ()
-    context: str = ""
+    action: str = ""
     fallback: str = ""
     pictures: tuple[Picture, ...] = ()
 
@@ -137,7 +137,7 @@ class Clicked:
 
     event_id: str
     person: Person
-    context: str
+    action: str
     value: str
     address: str | None = None  # see InboundEvent
 

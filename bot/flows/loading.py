@@ -27,7 +27,7 @@ from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
 from bot.flows import owners, privacy
 from bot.flows.outcome import ActivePoll, Session
-from bot.flows.poll import PollContext
+from bot.flows.poll import PollInputs
 from bot.flows.replies import YesNo
 from bot.flows.services import Services
 
@@ -160,7 +160,7 @@ class Sessions:
         if state is None or state.campaign_id != campaign.id:
             # The invitation asked the first question: a reply answers it.
             state = ConversationState(key, campaign.id, 0, Phase.ASKING)
-        context = PollContext(
+        inputs = PollInputs(
             person=key,
             campaign_id=campaign.id,
             questions=pack.questions,
@@ -171,7 +171,7 @@ class Sessions:
             offered=partial(guide.poll_offered, pack.briefings, pack.messages),
             offer_replies=self.offer_replies,
         )
-        return replace(session, poll=ActivePoll(context, state))
+        return replace(session, poll=ActivePoll(inputs, state))
 
 
 def _asked(roster: Roster | None, key: PersonKey) -> tuple[int | None, bool]:

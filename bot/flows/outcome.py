@@ -23,7 +23,7 @@ from bot.core.domain import (
 from bot.core.messages import Message, Text
 from bot.core.turns import Applied, NewCampaign
 from bot.flows.owners import OwnerQuestion
-from bot.flows.poll import PollContext, PollStep
+from bot.flows.poll import PollInputs, PollStep
 
 Reply = Callable[[Message], Awaitable[None]]
 After = Callable[[Reply], Awaitable[None]]
@@ -35,7 +35,7 @@ Work = Callable[[Reply, Applied], Awaitable[None]]
 class ActivePoll:
     """The running campaign's poll as one person has it: what it reads and where they are."""
 
-    context: PollContext
+    inputs: PollInputs
     state: ConversationState
 
     @property
@@ -47,7 +47,7 @@ class ActivePoll:
     def started(self) -> bool:
         """Whether the person has begun: answered or skipped a question, or moved on."""
         state = self.state
-        return bool(self.context.answers) or state.step > 0 or state.phase is not Phase.ASKING
+        return bool(self.inputs.answers) or state.step > 0 or state.phase is not Phase.ASKING
 
 
 @dataclass(frozen=True)

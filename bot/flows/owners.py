@@ -73,7 +73,7 @@ def invitation(theme: ThemeText, lead: str, msgs: Messages) -> Choices:
             Choice("accept", msgs("owners.accept")),
             Choice("decline", msgs("owners.decline")),
         ),
-        context=INVITE_CONTEXT + theme.key,
+        action=INVITE_CONTEXT + theme.key,
         hint=msgs("owners.invite_hint_typed"),
         click_hint=msgs("owners.invite_hint"),
     )

@@ -35,7 +35,7 @@ class PollStep:
 
 
 @dataclass(frozen=True)
-class PollContext:
+class PollInputs:
     """Everything the poll functions read: the person's questions, answers and words."""
 
     person: PersonKey
@@ -52,11 +52,11 @@ class PollContext:
     offer_replies: YesNo | None = None
 
 
-def progress(ctx: PollContext, step: int) -> str:
+def progress(ctx: PollInputs, step: int) -> str:
     return ctx.msgs("poll.progress", n=step + 1, total=len(ctx.questions))
 
 
-def _current_answer_text(ctx: PollContext, question: Question) -> str | None:
+def _current_answer_text(ctx: PollInputs, question: Question) -> str | None:
     answer = ctx.answers.get(question.id)
     if answer is None or not answer.has_content:
         return None
@@ -76,7 +76,7 @@ def describe_answer(question: Question, answer: Answer, msgs: Messages) -> str:
     return " ".join(parts)
 
 
-def ask(ctx: PollContext, step: int) -> Text | Choices:
+def ask(ctx: PollInputs, step: int) -> Text | Choices:
     """Asks question `step`, with progress and, when revisited, the answer so far."""
     question = ctx.questions[step]
     text = f"{progress(ctx, step)} {question.prompt}"
@@ -88,14 +88,14 @@ def ask(ctx: PollContext, step: int) -> Text | Choices:
         return Choices(
             text=text,
             choices=tuple(Choice(o.key, o.label) for o in question.options),
-            context=CLICK_PREFIX + question.id,
+            action=CLICK_PREFIX + question.id,
             hint=ctx.msgs(hint_key + "_typed", max=question.max_choices),
             click_hint=ctx.msgs(hint_key, max=question.max_choices),
         )
     return Text(text + "\n" + ctx.msgs("poll.hint_text"))
 
 
-def invitation(ctx: PollContext, name: str, lead: str, deadline: date | None) -> Text | Choices:
+def invitation(ctx: PollInputs, name: str, lead: str, deadline: date | None) -> Text | Choices:
     """The invitation to the poll (who asks, why, how long it takes) and its first question, as
     one message, so that a retry can never repeat half of it."""
     msgs = ctx.msgs
@@ -107,7 +107,7 @@ def invitation(ctx: PollContext, name: str, lead: str, deadline: date | None) ->
     return replace(first, text=f"{intro}\n\n{first.text}")
 
 
-def ask_why(ctx: PollContext, step: int) -> Message:
+def ask_why(ctx: PollInputs, step: int) -> Message:
     question = ctx.questions[step]
     return Text(f"{progress(ctx, step)} {question.why_prompt}")
 
@@ -141,7 +141,7 @@ def parse_choices(question: Question, text: str) -> tuple[str, ...] | None:
 
 
 def _advance(
-    ctx: PollContext,
+    ctx: PollInputs,
     state: ConversationState,
     answers: tuple[Answer, ...],
     lead: tuple[Message, ...] = (),
@@ -168,7 +168,7 @@ def _advance(
     return PollStep(asked, answers, (*lead, ask(replace(ctx, answers=known), nxt)))
 
 
-def _answer(ctx: PollContext, question: Question, **fields: object) -> Answer:
+def _answer(ctx: PollInputs, question: Question, **fields: object) -> Answer:
     return Answer(
         campaign_id=ctx.campaign_id,
         person=ctx.person,
@@ -178,7 +178,7 @@ def _answer(ctx: PollContext, question: Question, **fields: object) -> Answer:
     )
 
 
-def choose(ctx: PollContext, state: ConversationState, keys: tuple[str, ...]) -> PollStep:
+def choose(ctx: PollInputs, state: ConversationState, keys: tuple[str, ...]) -> PollStep:
     """Stores the chosen options of the current choice question and asks its "why", if any."""
     question = ctx.questions[state.step]
     state = marks.drop(state, OFFER)
@@ -197,7 +197,7 @@ def choose(ctx: PollContext, state: ConversationState, keys: tuple[str, ...]) ->
     return replace(step, discipline=discipline)
 
 
-def on_text(ctx: PollContext, state: ConversationState, text: str) -> PollStep:
+def on_text(ctx: PollInputs, state: ConversationState, text: str) -> PollStep:
     """A plain reply answers the question asked last; right after an offer, a clear yes or no
     answers the offer, and anything else is stored with a word that it was."""
     offer = marks.read(state, OFFER)
@@ -206,7 +206,7 @@ def on_text(ctx: PollContext, state: ConversationState, text: str) -> PollStep:
     return _answer_text(ctx, state, text)
 
 
-def _after_offer(ctx: PollContext, state: ConversationState, offer: str, text: str) -> PollStep:
+def _after_offer(ctx: PollInputs, state: ConversationState, offer: str, text: str) -> PollStep:
     decided = ctx.offer_replies.read(text) if ctx.offer_replies is not None else None
     shown = ctx.offered(offer) if decided and ctx.offered is not None else None
     if shown is not None:
@@ -222,7 +222,7 @@ def _after_offer(ctx: PollContext, state: ConversationState, offer: str, text: s
     return replace(step, replies=(saved, *step.replies))
 
 
-def offer_taken(ctx: PollContext, state: ConversationState) -> PollStep | None:
+def offer_taken(ctx: PollInputs, state: ConversationState) -> PollStep | None:
     """The offer made before the pending question was taken (its button clicked): the question
     is asked again after what was offered; None when no offer was open."""
     if marks.read(state, OFFER) is None or state.phase is not Phase.ASKING:
@@ -230,7 +230,7 @@ def offer_taken(ctx: PollContext, state: ConversationState) -> PollStep | None:
     return PollStep(marks.drop(state, OFFER), replies=(ask(ctx, state.step),))
 
 
-def _answer_text(ctx: PollContext, state: ConversationState, text: str) -> PollStep:
+def _answer_text(ctx: PollInputs, state: ConversationState, text: str) -> PollStep:
     question = ctx.questions[state.step]
     if state.phase is Phase.WHY:
         earlier = ctx.answers.get(question.id)
@@ -246,7 +246,7 @@ def _answer_text(ctx: PollContext, state: ConversationState, text: str) -> PollS
     return _advance(ctx, state, (_answer(ctx, question, text=text),))
 
 
-def on_click(ctx: PollContext, state: ConversationState, question_id: str, value: str) -> PollStep:
+def on_click(ctx: PollInputs, state: ConversationState, question_id: str, value: str) -> PollStep:
     """A click answers the current question; a click on an old message changes nothing."""
     question = ctx.questions[state.step]
     if state.phase is not Phase.ASKING or question.id != question_id:
@@ -256,7 +256,7 @@ def on_click(ctx: PollContext, state: ConversationState, question_id: str, value
     return choose(ctx, state, (value,))
 
 
-def on_skip(ctx: PollContext, state: ConversationState) -> PollStep:
+def on_skip(ctx: PollInputs, state: ConversationState) -> PollStep:
     """Skips the current question (an earlier answer stays) or its optional "why"."""
     question = ctx.questions[state.step]
     if state.phase is Phase.WHY or question.id in ctx.answers:
@@ -264,7 +264,7 @@ def on_skip(ctx: PollContext, state: ConversationState) -> PollStep:
     return _advance(ctx, state, (_answer(ctx, question, skipped=True),))
 
 
-def on_back(ctx: PollContext, state: ConversationState) -> PollStep:
+def on_back(ctx: PollInputs, state: ConversationState) -> PollStep:
     """Revisits the previous question (from the end: the last one)."""
     state = marks.drop(state, OFFER)
     if state.phase is Phase.DONE:
@@ -279,7 +279,7 @@ def on_back(ctx: PollContext, state: ConversationState) -> PollStep:
     return PollStep(moved, replies=(ask(ctx, target),))
 
 
-def resume(ctx: PollContext, state: ConversationState) -> Message:
+def resume(ctx: PollInputs, state: ConversationState) -> Message:
     """Re-asks whatever is pending, e.g. when a person comes back after a break or a restart."""
     if state.phase is Phase.WHY:
         return ask_why(ctx, state.step)

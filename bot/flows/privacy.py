@@ -115,7 +115,7 @@ def confirmation(data: PersonData, msgs: Messages, now: datetime) -> Choices:
             Choice(f"yes:{now.isoformat()}", msgs("privacy.yes")),
             Choice("no", msgs("privacy.no")),
         ),
-        context=CONFIRM_CONTEXT,
+        action=CONFIRM_CONTEXT,
         hint=msgs("privacy.confirm_hint_typed"),
         click_hint=msgs("privacy.confirm_hint"),
     )

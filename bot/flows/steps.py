@@ -24,7 +24,7 @@ def poll_outcome(step: PollStep, s: Session) -> Outcome:
 def answer_text(s: Session, text: str, now: datetime) -> Outcome:
     """A plain reply: the pending poll question's answer, else the owner question's."""
     if (poll := s.asking) is not None:
-        return poll_outcome(on_text(poll.context, poll.state, text), s)
+        return poll_outcome(on_text(poll.inputs, poll.state, text), s)
     if s.owner_next is not None:
         return owner_reply(s, text, now)
     if s.poll is not None:
@@ -35,7 +35,7 @@ def answer_text(s: Session, text: str, now: datetime) -> Outcome:
 def answer_click(s: Session, question_id: str, value: str) -> Outcome:
     if s.poll is None:
         return Outcome().say(s.msgs("poll.no_poll"))
-    return poll_outcome(on_click(s.poll.context, s.poll.state, question_id, value), s)
+    return poll_outcome(on_click(s.poll.inputs, s.poll.state, question_id, value), s)
 
 
 def owner_reply(s: Session, text: str | None, now: datetime) -> Outcome:
@@ -54,7 +54,7 @@ def owner_reply(s: Session, text: str | None, now: datetime) -> Outcome:
 
 def skip(s: Session, now: datetime) -> Outcome:
     if (poll := s.asking) is not None:
-        return poll_outcome(on_skip(poll.context, poll.state), s)
+        return poll_outcome(on_skip(poll.inputs, poll.state), s)
     if s.owner_next is not None:
         return owner_reply(s, None, now)
     return Outcome().say(s.msgs("poll.nothing_to_skip"))
@@ -63,13 +63,13 @@ def skip(s: Session, now: datetime) -> Outcome:
 def back(s: Session) -> Outcome:
     if s.poll is None:
         return Outcome().say(s.msgs("poll.no_poll"))
-    return poll_outcome(on_back(s.poll.context, s.poll.state), s)
+    return poll_outcome(on_back(s.poll.inputs, s.poll.state), s)
 
 
 def waiting(s: Session) -> Message | None:
     """What waits for this person: the pending poll question, else the next owner question."""
     if (poll := s.asking) is not None:
-        return resume(poll.context, poll.state)
+        return resume(poll.inputs, poll.state)
     if s.owner_next is not None:
         return owners.ask(s.owner_next, s.msgs)
     return None
