@@ -38,17 +38,14 @@ class App:
 
     bot: Bot
     services: Services
+    store: Store  # the whole store: the core sees it only through its roles (Services)
     # Resources besides the store to release on close (e.g. HTTP sessions of platform clients).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    @property
-    def store(self) -> Store:
-        return self.services.store
 
     async def close(self) -> None:
         for close in self.closers:
             await close()
-        await self.services.store.close()
+        await self.store.close()
 
 
 async def open_app(
@@ -75,8 +72,8 @@ async def open_app(
         from adapters.console.transport import ConsoleDirectory
 
         directory = ConsoleDirectory(store)
-    services = Services(
-        store=store,
+    services = Services.over(
+        store,
         transport=transport,
         directory=directory,
         clock=clock or SystemClock(),
@@ -85,7 +82,7 @@ async def open_app(
         content=content,
     )
     services = replace(services, outbox=Outbox(services, send_rate, PLATFORM_SEND_RATES))
-    return App(bot=Bot(services), services=services)
+    return App(bot=Bot(services), services=services, store=store)
 
 
 # Invitations per second into Slack: each is one DM, and Slack allows about one message per

@@ -7,7 +7,8 @@ dialect (migrations, claims under leases, batch inserts, locks) stays in each st
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,7 +18,9 @@ from bot.core.domain import (
     Campaign,
     ConversationState,
     Delivery,
+    DigestSnapshot,
     DraftFile,
+    DraftVersion,
     Erasure,
     OwnerAnswer,
     Participation,
@@ -31,7 +34,7 @@ from bot.core.tallies import AnswerColumns, Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
 from storage import reads, reports, views, writes
-from storage.rows import iso
+from storage.rows import digest_json, iso
 from storage.sql import Plan
 
 T = TypeVar("T")
@@ -168,10 +171,19 @@ class PlannedStore:
     async def draft_file(self, draft_id: int) -> DraftFile | None:
         return await self._query(reads.draft_file(draft_id))
 
-    async def new_draft_version(self, campaign_id: int, at: datetime, snapshot: str) -> int:
+    async def new_draft_version(
+        self,
+        campaign_id: int,
+        at: datetime,
+        figures: Mapping[str, Any],
+        docx_hash: str = "",
+        docx_id: int | None = None,
+    ) -> int:
+        kept = {**figures, **({"docx_hash": docx_hash, "docx_id": docx_id} if docx_hash else {})}
+        snapshot = json.dumps(kept, sort_keys=True)
         return await self._apply(writes.new_draft_version(campaign_id, iso(at), snapshot))
 
-    async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
+    async def last_draft_version(self, campaign_id: int) -> DraftVersion | None:
         return await self._query(reads.last_draft_version(campaign_id))
 
     async def approvals(self, campaign_id: int) -> list[Approval]:
@@ -212,13 +224,14 @@ class PlannedStore:
 
     # digests and addresses
 
-    async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
+    async def last_digest(self, campaign_id: int, recipient: str) -> DigestSnapshot | None:
         return await self._query(reads.last_digest(campaign_id, recipient))
 
     async def record_digest(
-        self, campaign_id: int, recipient: str, at: datetime, snapshot: str
+        self, campaign_id: int, recipient: str, at: datetime, snapshot: DigestSnapshot
     ) -> None:
-        await self._apply(writes.record_digest(campaign_id, recipient, iso(at), snapshot))
+        text = digest_json(snapshot)
+        await self._apply(writes.record_digest(campaign_id, recipient, iso(at), text))
 
     async def save_address(self, person: PersonKey, address: str) -> None:
         await self._apply(writes.save_address(person, address))

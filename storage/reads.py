@@ -7,6 +7,7 @@ rows in the same order.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.core.domain import (
@@ -16,7 +17,9 @@ from bot.core.domain import (
     CampaignState,
     ConversationState,
     Decision,
+    DigestSnapshot,
     DraftFile,
+    DraftVersion,
     OwnerAnswer,
     Participation,
     Person,
@@ -33,6 +36,7 @@ from storage.rows import (
     THEME_OWNER_COLUMNS,
     answers_from,
     campaign_from,
+    digest_snapshot,
     dt,
     dt_opt,
     participation_from,
@@ -208,12 +212,17 @@ def keys_of(platform: str, user_id: str) -> Plan[list[PersonKey]]:
 # ------------------------------------------------------------------ digests and addresses
 
 
-def last_digest(campaign_id: int, recipient: str) -> Plan[str | None]:
+def last_digest(campaign_id: int, recipient: str) -> Plan[DigestSnapshot | None]:
     rows = yield Rows(
         "SELECT snapshot FROM digests WHERE campaign_id = ? AND recipient = ?",
         (campaign_id, recipient),
     )
-    return str(rows[0][0]) if rows else None
+    if not rows:
+        return None
+    try:
+        return digest_snapshot(str(rows[0][0]))
+    except ValueError:
+        return None  # an unreadable old snapshot only costs the digest's "what changed" line
 
 
 def draft_file(draft_id: int) -> Plan[DraftFile | None]:
@@ -223,13 +232,30 @@ def draft_file(draft_id: int) -> Plan[DraftFile | None]:
     return DraftFile(str(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
 
 
-def last_draft_version(campaign_id: int) -> Plan[tuple[int, str] | None]:
+def last_draft_version(campaign_id: int) -> Plan[DraftVersion | None]:
     rows = yield Rows(
         "SELECT version, snapshot FROM draft_versions WHERE campaign_id = ?"
         " ORDER BY version DESC LIMIT 1",
         (campaign_id,),
     )
-    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+    return draft_version(int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def draft_version(number: int, snapshot: str) -> DraftVersion:
+    """A stored version: its snapshot is JSON of the figures with the Word file's hash and id
+    beside them (an unreadable snapshot reads as no figures, so it costs only "what changed")."""
+    try:
+        raw = json.loads(snapshot)
+    except ValueError:
+        raw = None
+    figures = dict(raw) if isinstance(raw, dict) else {}
+    docx_hash, docx_id = figures.pop("docx_hash", None), figures.pop("docx_id", None)
+    return DraftVersion(
+        number,
+        figures,
+        docx_hash if isinstance(docx_hash, str) else "",
+        docx_id if type(docx_id) is int else None,
+    )
 
 
 def workspace_name(platform: str, tenant: str) -> Plan[str]:

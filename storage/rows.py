@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.core.domain import (
     Campaign,
     CampaignState,
     ConversationState,
+    DigestSnapshot,
     Job,
     OwnerAnswer,
     OwnerState,
@@ -248,3 +250,22 @@ def job_params(job: Job) -> tuple[Any, ...]:
         job.campaign_id,
         job.theme,
     )
+
+
+def digest_json(snapshot: DigestSnapshot) -> str:
+    """A digest's figures as the JSON the `digests` table keeps."""
+    return json.dumps({**asdict(snapshot), "at": snapshot.at.isoformat()}, sort_keys=True)
+
+
+def digest_snapshot(text: str) -> DigestSnapshot:
+    """Reads `digest_json`'s output; raises ValueError (JSON errors included) on anything else."""
+    raw: Any = json.loads(text)
+    if not isinstance(raw, dict) or not isinstance(raw.get("at"), str):
+        raise ValueError("digest snapshot: must be an object with a text `at`")
+    counts: dict[str, int] = {}
+    for name in ("invited", "responded", "finished", "owners_accepted"):
+        value = raw.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"digest snapshot: `{name}` must be a whole number >= 0")
+        counts[name] = value
+    return DigestSnapshot(at=datetime.fromisoformat(raw["at"]), **counts)

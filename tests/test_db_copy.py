@@ -24,6 +24,7 @@ from bot.core.domain import (
     ConversationState,
     Decision,
     Delivery,
+    DigestSnapshot,
     DraftFile,
     Job,
     JobKind,
@@ -124,11 +125,11 @@ async def fill(url: str) -> list[int]:
         [sending] = await store.claim_outbox(T0, T0 + timedelta(minutes=1), "replica-1", 1)
         await store.begin_send(sending.key, "replica-1", T0 + timedelta(minutes=1))
         await store.settle_outbox(sending.key, "replica-1", OutboxState.SENT, None, None)
-        await store.record_digest(second.id, "slack:U2", T0, '{"answers": 2, "themes": []}')
+        await store.record_digest(second.id, "slack:U2", T0, DigestSnapshot(T0, 3, 2, 1, 0))
         await store.save_address(EVA, '{"conversation": {"id": "a:1"}, "serviceUrl": "x"}')
         draft = DraftFile("d.docx", "application/octet-stream", bytes(range(256)) * 4)
         await store.save_drafts(second.id, [draft], T0)  # binary: BLOB and BYTEA both ways
-        await store.new_draft_version(second.id, T0, '{"respondents": 2, "open": []}')
+        await store.new_draft_version(second.id, T0, {"respondents": 2, "open": []}, "ab12", 7)
         await store.save_workspace("slack", "T1", "Ateliers Fair & Co", T0)
         asked = Approval(second.id, 1, BOB, "ab12", LEAD, T0)
         await store.commit_turn(Turn(EventKey("slack", "Ev3"), approvals=(asked,), at=T0))

@@ -21,7 +21,9 @@ from bot.core.domain import (
     CampaignState,
     ConversationState,
     Delivery,
+    DigestSnapshot,
     DraftFile,
+    DraftVersion,
     Job,
     JobKind,
     OutboxItem,
@@ -38,6 +40,7 @@ from bot.core.ports import Store
 from bot.core.turns import EventKey, Turn
 from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
+from storage.sql import Count, Plan
 from storage.sqlite import SqliteStore
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -647,14 +650,40 @@ async def test_jobs_are_scheduled_once_run_once_and_can_move(store: Store) -> No
     assert await claim(T0 + timedelta(days=6), "r2") == []  # r1's lease still runs
 
 
+async def raw_execute(store: Store, statement: str) -> None:
+    """Runs one statement as the store runs its own plans (to plant a row no method writes)."""
+
+    def plan() -> Plan[int]:
+        changed = yield Count(statement)
+        return int(changed)
+
+    await store._apply(plan())  # type: ignore[attr-defined]
+
+
+def digest(responded: int) -> DigestSnapshot:
+    return DigestSnapshot(T0, invited=5, responded=responded, finished=1, owners_accepted=0)
+
+
 async def test_the_last_digest_per_campaign_and_recipient(store: Store) -> None:
     campaign_id = await new_campaign(store)
     assert await store.last_digest(campaign_id, "slack:U0") is None
-    await store.record_digest(campaign_id, "slack:U0", T0, '{"n": 1}')
-    await store.record_digest(campaign_id, "slack:U0", T0, '{"n": 2}')
-    await store.record_digest(campaign_id, "", T0, '{"n": 3}')
-    assert await store.last_digest(campaign_id, "slack:U0") == '{"n": 2}'
-    assert await store.last_digest(campaign_id, "") == '{"n": 3}'
+    await store.record_digest(campaign_id, "slack:U0", T0, digest(1))
+    await store.record_digest(campaign_id, "slack:U0", T0, digest(2))
+    await store.record_digest(campaign_id, "", T0, digest(3))
+    assert await store.last_digest(campaign_id, "slack:U0") == digest(2)
+    assert await store.last_digest(campaign_id, "") == digest(3)
+
+
+async def test_an_unreadable_digest_snapshot_reads_as_none(store: Store) -> None:
+    """A snapshot written by an older version that can no longer be read costs only the
+    digest's "what changed" line, never the digest."""
+    campaign_id = await new_campaign(store)
+    await store.record_digest(campaign_id, "slack:U0", T0, digest(1))
+    await store.record_digest(campaign_id, "slack:U1", T0, digest(1))
+    statement = "UPDATE digests SET snapshot = 'not json' WHERE recipient = 'slack:U0'"
+    await raw_execute(store, statement)
+    assert await store.last_digest(campaign_id, "slack:U0") is None
+    assert await store.last_digest(campaign_id, "slack:U1") == digest(1)
 
 
 async def test_addresses_are_kept_replaced_and_erased(store: Store) -> None:
@@ -721,7 +750,9 @@ async def test_drafts_are_kept_for_every_replica_until_retention(store: Store) -
 async def test_each_compile_is_the_next_version_of_its_campaigns_draft(store: Store) -> None:
     first, other = await new_campaign(store), await new_campaign(store, tenant="T2")
     assert await store.last_draft_version(first) is None
-    assert await store.new_draft_version(first, T0, '{"respondents": 1}') == 1
-    assert await store.new_draft_version(first, T0, '{"respondents": 3}') == 2
-    assert await store.new_draft_version(other, T0, "{}") == 1  # counted per campaign
-    assert await store.last_draft_version(first) == (2, '{"respondents": 3}')
+    assert await store.new_draft_version(first, T0, {"respondents": 1}) == 1
+    assert await store.new_draft_version(first, T0, {"respondents": 3}, "f00d", 12) == 2
+    assert await store.new_draft_version(other, T0, {}) == 1  # counted per campaign
+    # Typed on the way out: the figures, and the Word file an approval is asked for.
+    assert await store.last_draft_version(first) == DraftVersion(2, {"respondents": 3}, "f00d", 12)
+    assert await store.last_draft_version(other) == DraftVersion(1, {})

@@ -195,10 +195,10 @@ class TeamsAdapter(Background):
         if member is None or (getattr(member, "role", None) or "") == "bot":
             return
         person = self._person(member, tenant, activity.locale)
-        store = self.bot.services.store
-        known = await store.address(person.key)
-        await store.save_address(person.key, reference_of(activity))
-        await store.upsert_person(person)
+        services = self.bot.services
+        known = await services.privacy.address(person.key)
+        await services.privacy.save_address(person.key, reference_of(activity))
+        await services.people.upsert_person(person)
         if known is None:
             msgs = self.bot.sessions.pack(person).messages
             await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
@@ -267,7 +267,7 @@ class TeamsAdapter(Background):
 
     async def _reach_team(self, turn: TurnContext, tenant: str) -> None:
         """Opens a personal chat with every member of the team who has none with the bot yet."""
-        store = self.bot.services.store
+        services = self.bot.services
         try:
             members = await TeamsInfo.get_team_members(turn)
         except Exception:
@@ -276,9 +276,9 @@ class TeamsAdapter(Background):
         service_url = turn.activity.service_url
         for member in members:
             person = self._person(member, tenant, turn.activity.locale)
-            if await store.address(person.key) is not None:
+            if await services.privacy.address(person.key) is not None:
                 continue
-            await store.upsert_person(person)
+            await services.people.upsert_person(person)
             params = ConversationParameters(
                 is_group=False,
                 bot=turn.activity.recipient,
@@ -288,7 +288,7 @@ class TeamsAdapter(Background):
             )
 
             async def keep(created: TurnContext, key: PersonKey = person.key) -> None:
-                await store.save_address(key, reference_of(created.activity))
+                await services.privacy.save_address(key, reference_of(created.activity))
 
             try:
                 await self.connection.adapter.create_conversation(

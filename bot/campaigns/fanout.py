@@ -26,7 +26,7 @@ async def send_invitations(
 
     if outbox is not None:
         await outbox.run(progress)
-    participants = await services.store.participants(campaign.id)
+    participants = await services.campaigns.participants(campaign.id)
     failures = [p for p in participants if p.delivery_error]
     sent = sum(1 for p in participants if p.delivered)
     await reply(Text(msgs("start.delivered", sent=sent, total=total)))

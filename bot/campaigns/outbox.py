@@ -79,7 +79,7 @@ class Outbox:
         platform_rates: Mapping[str, float] | None = None,
     ) -> None:
         self.services = services
-        self.pace = SharedPace(services.store, rate, platform_rates=platform_rates)
+        self.pace = SharedPace(services.sends, rate, platform_rates=platform_rates)
         self.lease = timedelta(seconds=services.settings.lease_seconds)
         self._running = asyncio.Lock()
         self._stopping = False
@@ -106,7 +106,7 @@ class Outbox:
         """
         counts = {"sent": 0, "failed": 0}
         slots = asyncio.Semaphore(CONCURRENCY)
-        store, clock, me = self.services.store, self.services.clock, self.services.replica
+        clock, me = self.services.clock, self.services.replica
 
         async def one(item: OutboxItem) -> None:
             try:
@@ -125,7 +125,7 @@ class Outbox:
         async with self._running:
             while not self._stopping:
                 now = clock.now()
-                claimed = await store.claim_outbox(now, now + self.lease, me, BATCH)
+                claimed = await self.services.sends.claim_outbox(now, now + self.lease, me, BATCH)
                 if not claimed:
                     break
                 tasks = []
@@ -139,12 +139,12 @@ class Outbox:
         self, item: OutboxItem, state: OutboxState, error: str | None, at: datetime | None = None
     ) -> bool:
         me = self.services.replica
-        return await self.services.store.settle_outbox(item.key, me, state, error, at)
+        return await self.services.sends.settle_outbox(item.key, me, state, error, at)
 
     async def _send_one(self, item: OutboxItem) -> OutboxState | None:
         services = self.services
-        store, me = services.store, services.replica
-        campaign = await store.get_campaign(item.campaign_id)
+        me = services.replica
+        campaign = await services.campaigns.get_campaign(item.campaign_id)
         if campaign is None or not campaign.running:
             await self._settle(item, OutboxState.FAILED, "campaign closed")
             return None
@@ -154,12 +154,12 @@ class Outbox:
                 state = OutboxState.SENT if arrived else OutboxState.UNCERTAIN
                 if await self._settle(item, state, None if arrived else IN_DOUBT):
                     ok = Delivery(ok=True) if arrived else Delivery(ok=False, error=IN_DOUBT)
-                    await store.mark_delivery(campaign.id, item.person, ok)
+                    await services.campaigns.mark_delivery(campaign.id, item.person, ok)
                 return state
         budget = budget_of(item.person)
         await self.pace.wait(budget)
         now = services.clock.now()
-        if not await store.begin_send(item.key, me, now + self.lease):
+        if not await services.sends.begin_send(item.key, me, now + self.lease):
             return None  # our lease ran out while waiting and another replica took it over
         delivery = await self._invite(campaign, item)
         attempts = item.attempts + 1
@@ -171,13 +171,13 @@ class Outbox:
         if delivery.ok:
             await self.pace.accepted(budget)
             await self._settle(item, OutboxState.SENT, None)
-            await store.mark_delivery(campaign.id, item.person, delivery)
+            await services.campaigns.mark_delivery(campaign.id, item.person, delivery)
             return OutboxState.SENT
         error = delivery.error or "error"
         failures = attempts - (item.last_error == RATE_LIMITED)
         if error in PERMANENT or failures >= MAX_ATTEMPTS:
             await self._settle(item, OutboxState.FAILED, error)
-            await store.mark_delivery(campaign.id, item.person, delivery)
+            await services.campaigns.mark_delivery(campaign.id, item.person, delivery)
             return OutboxState.FAILED
         await self._settle(item, OutboxState.PENDING, error, now + backoff(attempts, JITTER))
         return OutboxState.PENDING
@@ -191,8 +191,8 @@ class Outbox:
     async def _invite(self, campaign: Campaign, item: OutboxItem) -> Delivery:
         """The invitation and the first question, in the person's language."""
         services, key = self.services, item.person
-        person = await services.store.get_person(key) or Person(key)
-        lead = await services.store.get_person(campaign.started_by) or Person(campaign.started_by)
+        person = await services.people.get_person(key) or Person(key)
+        lead = await services.people.get_person(campaign.started_by) or Person(campaign.started_by)
         language = person.language or services.settings.language
         msgs = services.content.messages_for(language)
         questions = services.content.questions_for(language)

@@ -63,7 +63,7 @@ class Scheduler:
         self._pruned_at: datetime | None = None
 
     async def _zone(self, key: PersonKey) -> ZoneInfo:
-        person = await self.services.store.get_person(key)
+        person = await self.services.people.get_person(key)
         return zone(person.time_zone if person else None, self.services.settings.timezone)
 
     # ------------------------------------------------------------------ running
@@ -76,14 +76,14 @@ class Scheduler:
         that was sending is confirmed with the platform before it is sent again.
         """
         services = self.services
-        store, now, me = services.store, services.clock.now(), services.replica
+        now, me = services.clock.now(), services.replica
         outbox = services.outbox
         if outbox is not None and not outbox.busy:
             await outbox.run()  # invitations left by a restart or another replica, and retries
         await self.prune()
         lease = timedelta(seconds=services.settings.lease_seconds)
         sent = 0
-        while jobs := await store.claim_jobs(now, now + lease, me, BATCH):
+        while jobs := await services.jobs.claim_jobs(now, now + lease, me, BATCH):
             for job in jobs:
                 sent += await self._run_job(job)
             if len(jobs) < BATCH:
@@ -92,10 +92,10 @@ class Scheduler:
 
     async def _run_job(self, job: Job) -> int:
         services = self.services
-        store, now, me = services.store, services.clock.now(), services.replica
+        now, me = services.clock.now(), services.replica
         tz = await self._zone(job.person)
         if not is_working_time(now, tz):
-            await store.reschedule_job(job.key, next_working_moment(now, tz))
+            await services.jobs.reschedule_job(job.key, next_working_moment(now, tz))
             return 0
         if job.in_doubt:
             # Its replica died while sending: ask the platform before sending it again. Where
@@ -103,7 +103,7 @@ class Scheduler:
             arrived = await services.transport.confirm(job.person, job.key)
             if arrived is not False:
                 outcome = "sent (confirmed)" if arrived else "uncertain: not sent again"
-                await store.finish_job(job.key, outcome, now, me)
+                await services.jobs.finish_job(job.key, outcome, now, me)
                 return 0
         async with self.sessions.locks.hold(job.person):
             decision = await self._decide(job)
@@ -116,7 +116,7 @@ class Scheduler:
                 owners=decision.owners,
                 jobs=decision.jobs,
             )
-            if await store.commit_turn(turn) is None:
+            if await services.conversations.commit_turn(turn) is None:
                 return 0  # our lease ran out and another replica took the job over
             # The first message carries the job's key, where `Transport.confirm` finds it.
             for n, message in enumerate(decision.messages):
@@ -125,7 +125,7 @@ class Scheduler:
                 manager = await self._person(job.person)
                 await deliver_digest(services, decision.digest, manager, job.key)
             if sends:
-                await store.finish_job(job.key, decision.outcome, services.clock.now(), me)
+                await services.jobs.finish_job(job.key, decision.outcome, services.clock.now(), me)
         return int(bool(decision.messages))
 
     async def prune(self) -> dict[str, int]:
@@ -139,7 +139,7 @@ class Scheduler:
         before = now - timedelta(days=self.services.settings.retention_days)
         total: dict[str, int] = {}
         while True:
-            gone = await self.services.store.prune(before, PRUNE_BATCH)
+            gone = await self.services.housekeeping.prune(before, PRUNE_BATCH)
             for kind, n in gone.items():
                 total[kind] = total.get(kind, 0) + n
             if max(gone.values(), default=0) < PRUNE_BATCH:
@@ -165,14 +165,13 @@ class Scheduler:
         return await self._digest(job)
 
     async def _person(self, key: PersonKey) -> Person:
-        return await self.services.store.get_person(key) or Person(key)
+        return await self.services.people.get_person(key) or Person(key)
 
     async def _reminder(self, job: Job) -> Decision:
-        store = self.services.store
-        campaign = await store.get_campaign(job.campaign_id or 0)
+        campaign = await self.services.campaigns.get_campaign(job.campaign_id or 0)
         if campaign is None or not campaign.running:
             return Decision((), "skipped: campaign closed")
-        part = await store.participation(campaign.id, job.person)
+        part = await self.services.campaigns.participation(campaign.id, job.person)
         if part is None or part.finished_at is not None:
             return Decision((), "skipped: finished or not taking part")
         session = await self.sessions.load(await self._person(job.person))
@@ -227,11 +226,10 @@ class Scheduler:
 
     async def _digest(self, job: Job) -> Decision:
         """A manager's weekly digest: delivered after the commit, the next one planned in it."""
-        store = self.services.store
-        campaign = await store.get_campaign(job.campaign_id or 0)
+        campaign = await self.services.campaigns.get_campaign(job.campaign_id or 0)
         if campaign is None or not campaign.running:
             return Decision((), "digest")
-        if job.person not in managers_of(await store.roles(), campaign.platform):
+        if job.person not in managers_of(await self.services.people.roles(), campaign.platform):
             return Decision((), "digest")
         moment = next_monday_morning(self.services.clock.now(), await self._zone(job.person))
         following = digest_job(campaign.id, job.person, moment)

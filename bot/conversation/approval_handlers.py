@@ -6,7 +6,6 @@ and the answer reaching the lead. Each request and decision is stored in the eve
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from bot.conversation.commands import COMMANDS, Deps, ParsedCommand
@@ -60,15 +59,14 @@ def _words(ctx: Deps, key: str) -> frozenset[str]:
 
 async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
     services, msgs, me = ctx.services, s.msgs, s.person.key
-    campaign = await services.store.latest_campaign()
+    campaign = await services.campaigns.latest_campaign()
     if campaign is None or (campaign.platform, campaign.tenant) != (me.platform, me.tenant):
         return Outcome().say(msgs("draft.none"))
-    last = await services.store.last_draft_version(campaign.id)
-    figures = json.loads(last[1]) if last else {}
-    if last is None or not figures.get("docx_hash"):
+    last = await services.drafts.last_draft_version(campaign.id)
+    if last is None or not last.docx_hash:
         return Outcome().say(msgs("approval.no_draft"))
-    version = last[0]
-    granted = {k for k, role in await services.store.roles() if role in APPROVERS}
+    version = last.number
+    granted = {k for k, role in await services.people.roles() if role in APPROVERS}
     if words:
         found = await services.directory.resolve_audience(me.platform, me.tenant, words, False)
         named = [p.key for p in found.people]
@@ -85,19 +83,17 @@ async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
             else nobody
         )
     now = services.clock.now()
-    asked = tuple(
-        Approval(campaign.id, version, key, str(figures["docx_hash"]), me, now) for key in approvers
-    )
-    people = [await services.store.get_person(k) or Person(k) for k in approvers]
+    asked = tuple(Approval(campaign.id, version, key, last.docx_hash, me, now) for key in approvers)
+    people = [await services.people.get_person(k) or Person(k) for k in approvers]
     names = ", ".join(p.display_name or p.key.user_id for p in people)
     outcome = Outcome(approvals=asked).say(msgs("approval.requested", version=version, names=names))
     if refused:
         outcome.say(msgs("approval.not_approver", names=", ".join(refused)))
     lead_name = s.person.display_name or me.user_id
-    draft_id = int(figures.get("docx_id") or 0)
+    draft_id = last.docx_id or 0
 
     async def send(reply: Reply, applied: Applied) -> None:
-        file = await services.store.draft_file(draft_id) if draft_id else None
+        file = await services.drafts.draft_file(draft_id) if draft_id else None
         if file is None:
             await reply(Text(msgs("approval.file_gone", version=version)))
             return
@@ -145,7 +141,7 @@ async def _decide(
     async def tell_lead(reply: Reply, applied: Applied) -> None:
         if not lead.user_id:  # the lead was erased
             return
-        person = await services.store.get_person(lead) or Person(lead)
+        person = await services.people.get_person(lead) or Person(lead)
         theirs = services.content.messages_for(person.language or services.settings.language)
         if decision is Decision.APPROVED:
             said = theirs("approval.to_lead_approved", name=name, version=version)
@@ -162,14 +158,13 @@ async def _decide(
 async def _asked(ctx: Deps, me: PersonKey, which: tuple[int, int] | None) -> Approval | None:
     """The approval `me` was asked for: of `which`, else the latest version of the latest
     campaign on their platform."""
-    store = ctx.services.store
     if which is not None:
-        campaign: Campaign | None = await store.get_campaign(which[0])
+        campaign: Campaign | None = await ctx.services.campaigns.get_campaign(which[0])
     else:
-        campaign = await store.latest_campaign()
+        campaign = await ctx.services.campaigns.latest_campaign()
     if campaign is None:
         return None
-    mine = [a for a in await store.approvals(campaign.id) if a.approver == me]
+    mine = [a for a in await ctx.services.drafts.approvals(campaign.id) if a.approver == me]
     if which is not None:
         mine = [a for a in mine if a.version == which[1]]
     return mine[-1] if mine else None

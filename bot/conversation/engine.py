@@ -82,7 +82,7 @@ class Bot:
             turn = self._turn(event_key, session, outcome)
             if event.address is not None and event.address != session.address and not turn.erase:
                 turn = replace(turn, address=(key, event.address))
-            applied = await self.services.store.commit_turn(turn)
+            applied = await self.services.conversations.commit_turn(turn)
             if applied is None:
                 return Receipt()
             return Receipt(tuple(outcome.replies), _bound(outcome.after, applied))
@@ -94,7 +94,7 @@ class Bot:
             session = await self.sessions.load(person)
             if session.person != session.known:
                 now = self.services.clock.now()
-                await self.services.store.commit_turn(
+                await self.services.conversations.commit_turn(
                     Turn(event=None, person=session.person, at=now)
                 )
             question = steps.waiting(session)
@@ -149,7 +149,7 @@ class Bot:
         poll, campaign = s.asking, s.campaign
         if poll is None or poll.started or campaign is None:
             return None
-        lead = await self.services.store.get_person(campaign.started_by)
+        lead = await self.services.people.get_person(campaign.started_by)
         lead = lead or Person(campaign.started_by)
         return invitation(
             poll.inputs,

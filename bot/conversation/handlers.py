@@ -124,7 +124,7 @@ async def back(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 
 @COMMANDS.command("mydata")
 async def mydata(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
-    data = await ctx.services.store.person_data(s.person.key)
+    data = await ctx.services.privacy.person_data(s.person.key)
     exported = privacy.export_json(data, ctx.services.clock.now())
     kept = privacy.retention(s.msgs, ctx.services.settings.retention_days)
     outcome = Outcome().say(privacy.summary(data, s.msgs) + "\n\n" + kept)
@@ -136,7 +136,7 @@ async def mydata(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 async def forget(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if command.args:
         return Outcome().say(s.msgs("privacy.only_yourself"))
-    data = await ctx.services.store.person_data(s.person.key)
+    data = await ctx.services.privacy.person_data(s.person.key)
     now = ctx.services.clock.now()
     # Marked in the conversation state, so that a typed yes or no answers it, even while a
     # poll or owner question is pending.
@@ -228,8 +228,8 @@ async def _start_for(
     if not people:
         return Outcome().say(msgs("start.nobody", unknown=unknown or "-"))
     managers = [
-        await services.store.get_person(k) or Person(k)
-        for k in managers_of(await services.store.roles(), key.platform)
+        await services.people.get_person(k) or Person(k)
+        for k in managers_of(await services.people.roles(), key.platform)
     ]
     plan = new_campaign(
         lead=s.person,
@@ -256,7 +256,7 @@ async def _start_for(
 async def _campaign_for_report(ctx: Deps, s: Session) -> Campaign | None:
     if s.campaign is not None:
         return s.campaign
-    latest = await ctx.services.store.latest_campaign()
+    latest = await ctx.services.campaigns.latest_campaign()
     key = s.person.key
     if latest is not None and (latest.platform, latest.tenant) == (key.platform, key.tenant):
         return latest
@@ -268,10 +268,9 @@ async def status(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:
         return Outcome().say(s.msgs("status.none"))
-    store = ctx.services.store
     card = status_card(
         campaign=campaign,
-        figures=await store.figures(campaign.id),
+        figures=await ctx.services.reports.figures(campaign.id),
         owners=list(s.owners.values()),
         questions=s.pack.questions,
         msgs=s.msgs,
@@ -279,8 +278,8 @@ async def status(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
         themes=s.pack.themes,
         # Who answered, by name, only for leads (they chase and ask people); managers see counts.
         suggestions=await candidates_by_theme(ctx, s) if s.may(Role.CSR_LEAD) else None,
-        waiting=(await store.outbox_counts(campaign.id)).get("pending", 0),
-        approval=approval_state(await store.approvals(campaign.id)),
+        waiting=(await ctx.services.sends.outbox_counts(campaign.id)).get("pending", 0),
+        approval=approval_state(await ctx.services.drafts.approvals(campaign.id)),
     )
     return Outcome(replies=[card])
 

@@ -89,7 +89,7 @@ async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     people = [p for p in found.people if not p.is_bot]
     if len(people) != 1:
         return Outcome().say(s.msgs("owners.unknown_person", word=word))
-    person = await services.store.get_person(people[0].key) or people[0]
+    person = await services.people.get_person(people[0].key) or people[0]
     name = person.display_name or person.key.user_id
     now = services.clock.now()
     tz = zone(person.time_zone, services.settings.timezone)
@@ -107,7 +107,7 @@ async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     lead_name = s.person.display_name or s.person.key.user_id
 
     async def invite(reply: Reply, applied: Applied) -> None:
-        pack = ctx.sessions.pack(await services.store.get_person(person.key))
+        pack = ctx.sessions.pack(await services.people.get_person(person.key))
         theirs = find_theme(theme.key, pack.themes) or theme
         await _send(ctx, person.key, own.invitation(theirs, lead_name, pack.messages))
 
@@ -183,9 +183,9 @@ def _welcome(ctx: Deps, person: Person, theme: ThemeText, lead: Person) -> Work:
 
 
 async def _leads(ctx: Deps, near: PersonKey) -> list[PersonKey]:
-    store, admins = ctx.services.store, ctx.services.settings.admins
-    leads = {k for k, role in await store.roles() if role is Role.CSR_LEAD}
-    known = await store.people(near.platform, near.tenant)
+    admins = ctx.services.settings.admins
+    leads = {k for k, role in await ctx.services.people.roles() if role is Role.CSR_LEAD}
+    known = await ctx.services.people.people(near.platform, near.tenant)
     leads |= {p.key for p in known if str(p.key) in admins}
     return sorted(k for k in leads if k.platform == near.platform and k != near)
 

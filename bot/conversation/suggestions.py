@@ -13,7 +13,7 @@ async def candidates_by_theme(ctx: Deps, s: Session) -> dict[str, list[str]]:
     if not s.may(Role.CSR_LEAD, Role.MANAGER):
         return {}
     key = s.person.key
-    people = await ctx.services.store.people(key.platform, key.tenant)
+    people = await ctx.services.people.people(key.platform, key.tenant)
     return {
         theme.key: own.candidates(theme, people, s.owners)
         for theme in s.pack.themes

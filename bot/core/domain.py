@@ -6,9 +6,11 @@ adapters translate to and from them. Nothing here knows about a chat platform or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -327,6 +329,29 @@ class Decision(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     CHANGES = "changes"  # changes requested
+
+
+@dataclass(frozen=True)
+class DigestSnapshot:
+    """The figures of one manager digest, kept so that the next one can say what changed."""
+
+    at: datetime
+    invited: int
+    responded: int
+    finished: int
+    owners_accepted: int
+
+
+@dataclass(frozen=True)
+class DraftVersion:
+    """One compile of a campaign's draft: version `number` (1, 2, 3… per campaign), the figures
+    the next version compares with ("what changed since"), and the Word file it made, which an
+    approval is asked for."""
+
+    number: int
+    figures: Mapping[str, Any]  # what the draft counted: respondents, owners, open items
+    docx_hash: str = ""  # the SHA-256 of its Word file ("" when none was made)
+    docx_id: int | None = None  # that file's id in the store (`DraftStore.draft_file`)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ Concrete classes live in `storage/` and `adapters/` and are wired in one composi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.domain import (
     Answer,
@@ -18,7 +18,9 @@ from bot.core.domain import (
     Campaign,
     ConversationState,
     Delivery,
+    DigestSnapshot,
     DraftFile,
+    DraftVersion,
     Erasure,
     Job,
     OutboxItem,
@@ -363,14 +365,15 @@ class ReportStore(Protocol):
         question's answers are read at a time."""
         ...
 
-    async def last_digest(self, campaign_id: int, recipient: str) -> str | None:
-        """The snapshot (JSON) of the last digest of a campaign for a recipient, if any."""
+    async def last_digest(self, campaign_id: int, recipient: str) -> DigestSnapshot | None:
+        """The figures of the last digest of a campaign for a recipient, if any (a snapshot
+        that can no longer be read counts as none: it only costs the "what changed" line)."""
         ...
 
     async def record_digest(
-        self, campaign_id: int, recipient: str, at: datetime, snapshot: str
+        self, campaign_id: int, recipient: str, at: datetime, snapshot: DigestSnapshot
     ) -> None:
-        """Keeps the snapshot of the digest just sent, replacing the previous one."""
+        """Keeps the figures of the digest just sent, replacing the previous one."""
         ...
 
 
@@ -410,13 +413,20 @@ class DraftStore(Protocol):
         """A kept file, or None when there is none with that id (or it was pruned)."""
         ...
 
-    async def new_draft_version(self, campaign_id: int, at: datetime, snapshot: str) -> int:
-        """Records a compile of the campaign's draft with its figures (JSON); returns its
-        version number: 1, 2, 3… per campaign."""
+    async def new_draft_version(
+        self,
+        campaign_id: int,
+        at: datetime,
+        figures: Mapping[str, Any],
+        docx_hash: str = "",
+        docx_id: int | None = None,
+    ) -> int:
+        """Records a compile of the campaign's draft with its figures (JSON-able values) and its
+        Word file; returns its version number: 1, 2, 3… per campaign."""
         ...
 
-    async def last_draft_version(self, campaign_id: int) -> tuple[int, str] | None:
-        """The latest version of the campaign's draft and its figures, or None."""
+    async def last_draft_version(self, campaign_id: int) -> DraftVersion | None:
+        """The latest version of the campaign's draft, or None."""
         ...
 
     async def approvals(self, campaign_id: int) -> list[Approval]:

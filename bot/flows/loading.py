@@ -90,7 +90,7 @@ class Sessions:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.locks = PersonLocks(services.store)
+        self.locks = PersonLocks(services.conversations)
         self._roster: Roster | None = None
         messages = tuple(services.content.messages.values())
         plain = YesNo.of(messages)
@@ -109,7 +109,7 @@ class Sessions:
 
     async def messages_for(self, key: PersonKey) -> Messages:
         """The sentences in the language of someone who is not the one writing (a notice)."""
-        return self.pack(await self.services.store.get_person(key)).messages
+        return self.pack(await self.services.people.get_person(key)).messages
 
     def roles(self, roster: Roster, key: PersonKey) -> frozenset[Role]:
         granted = set(roster.roles_of(key))
@@ -119,14 +119,14 @@ class Sessions:
 
     async def _read(self, key: PersonKey, event: EventKey | None) -> tuple[Roster, PersonView]:
         """The person's rows and a roster no older than them: one query when nothing changed."""
-        store, roster = self.services.store, self._roster
+        roster = self._roster
         campaign_id, owner = _asked(roster, key)
-        view = await store.person_view(key, campaign_id, event, owner)
+        view = await self.services.conversations.person_view(key, campaign_id, event, owner)
         if roster is None or view.version != roster.version:
-            roster = self._roster = await store.roster()
+            roster = self._roster = await self.services.conversations.roster()
             if _asked(roster, key) != (campaign_id, owner):
                 campaign_id, owner = _asked(roster, key)
-                view = await store.person_view(key, campaign_id, event, owner)
+                view = await self.services.conversations.person_view(key, campaign_id, event, owner)
         return roster, view
 
     async def load(self, incoming: Person, event: EventKey | None = None) -> Session:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -58,7 +57,7 @@ async def compile_draft(
     answering other people meanwhile.
     With `spreadsheet`, every answer comes too, anonymised (`answers-<campaign>.xlsx`).
     """
-    store, settings = services.store, services.settings
+    settings = services.settings
     # The template first: a broken one (TemplateError) stops before any work is done.
     chosen = chosen_template(settings.draft_template, settings.content_dir)
     template = await asyncio.to_thread(template_bytes, chosen)
@@ -66,7 +65,9 @@ async def compile_draft(
     warm = asyncio.ensure_future(asyncio.to_thread(charts_ready))
     now = services.clock.now()
     pack = services.content.for_language(language)
-    base, skipped = await asyncio.gather(store.respondents(campaign.id), store.skipped(campaign.id))
+    base, skipped = await asyncio.gather(
+        services.reports.respondents(campaign.id), services.reports.skipped(campaign.id)
+    )
     # One read of every answer: counted for the draft, written into the workbook.
     book = (
         await asyncio.to_thread(open_workbook, services, campaign, language, base, now)
@@ -74,14 +75,14 @@ async def compile_draft(
         else None
     )
     questions = [q.id for q in pack.questions]
-    collected = await read_answers(store, campaign.id, questions, base, book)
-    owners = await store.theme_owners()
-    owner_answers = await store.owner_answers()
-    company = settings.company_name or await store.workspace_name(
+    collected = await read_answers(services.reports, campaign.id, questions, base, book)
+    owners = await services.owners.theme_owners()
+    owner_answers = await services.owners.owner_answers()
+    company = settings.company_name or await services.drafts.workspace_name(
         campaign.platform, campaign.tenant
     )
-    last = await store.last_draft_version(campaign.id)
-    version, previous = (last[0] + 1, json.loads(last[1])) if last else (1, None)
+    last = await services.drafts.last_draft_version(campaign.id)
+    version, previous = (last.number + 1, last.figures) if last else (1, None)
     build = partial(
         build_draft,
         campaign=campaign,
@@ -95,7 +96,7 @@ async def compile_draft(
         version=version,
         previous=previous,
         skipped=skipped,
-        approvals=await store.approvals(campaign.id),
+        approvals=await services.drafts.approvals(campaign.id),
     )
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents
@@ -117,19 +118,21 @@ async def compile_draft(
         files.append(DraftFile(f"{stem}.{fmt}", _MEDIA_TYPES[fmt], data))
     if book is not None:
         files.append(await asyncio.to_thread(book.file))
-    stored = await store.save_drafts(campaign.id, files, now)  # any replica can hand them out
+    stored = await services.drafts.save_drafts(
+        campaign.id, files, now
+    )  # any replica can hand them out
     # The version remembers its Word file (by hash and stored id), for approval.
-    word = _word(files, stored)
-    await store.new_draft_version(campaign.id, now, json.dumps({**snapshot(draft), **word}))
+    docx_hash, docx_id = _word(files, stored)
+    await services.drafts.new_draft_version(campaign.id, now, snapshot(draft), docx_hash, docx_id)
     kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it
     locations = await services.sink.save(campaign.id, kept)  # the folder: an export
     return CompiledDraft(draft, tuple(files), locations, respondents, stored, tuple(charts))
 
 
-def _word(files: Sequence[DraftFile], stored: Sequence[int]) -> dict[str, object]:
-    """The Word file's SHA-256 and its id in the store, if one was made."""
+def _word(files: Sequence[DraftFile], stored: Sequence[int]) -> tuple[str, int | None]:
+    """The Word file's SHA-256 and its id in the store ("", None when none was made)."""
     for index, file in enumerate(files):
         if file.name.endswith(".docx"):
             found = stored[index] if index < len(stored) else None
-            return {"docx_hash": hashlib.sha256(file.data).hexdigest(), "docx_id": found}
-    return {}
+            return hashlib.sha256(file.data).hexdigest(), found
+    return "", None

@@ -12,17 +12,16 @@ discipline only for the groups the rule shows, and one quote without name, id or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from bot.content.digest_texts import DigestTexts
 from bot.content.draft_texts import DraftTexts
 from bot.content.library import Pack
 from bot.content.themes import THEME_KEYS
-from bot.core.domain import Approval, Campaign, OwnerState, Question, ThemeOwner
+from bot.core.domain import Approval, Campaign, DigestSnapshot, OwnerState, Question, ThemeOwner
 from bot.core.messages import Card, CardSection, Picture
 from bot.flows.owners import owner_by_theme
 from bot.reporting.approval_state import ApprovalState, approval_state, sentence
@@ -44,34 +43,6 @@ CATCH_ALL = "other"
 MAX_QUOTE_CHARS = 300
 
 Escape = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class DigestSnapshot:
-    """The figures of one digest, kept so that the next one can say what changed."""
-
-    at: datetime
-    invited: int
-    responded: int
-    finished: int
-    owners_accepted: int
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "at": self.at.isoformat()}, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> DigestSnapshot:
-        """Reads `to_json`'s output; raises ValueError (JSON errors included) on anything else."""
-        raw: Any = json.loads(text)
-        if not isinstance(raw, dict) or not isinstance(raw.get("at"), str):
-            raise ValueError("digest snapshot: must be an object with a text `at`")
-        counts: dict[str, int] = {}
-        for name in ("invited", "responded", "finished", "owners_accepted"):
-            value = raw.get(name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"digest snapshot: `{name}` must be a whole number >= 0")
-            counts[name] = value
-        return cls(at=datetime.fromisoformat(raw["at"]), **counts)
 
 
 @dataclass(frozen=True)

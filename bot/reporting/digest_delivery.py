@@ -9,7 +9,7 @@ from functools import partial
 from bot.core.domain import Campaign, Delivery, Person
 from bot.core.worktime import zone
 from bot.flows.services import Services
-from bot.reporting.digest_card import QUOTED, Digest, DigestSnapshot, build_digest
+from bot.reporting.digest_card import QUOTED, Digest, build_digest
 
 
 async def compose_digest(
@@ -17,13 +17,8 @@ async def compose_digest(
 ) -> Digest:
     """The digest of `campaign` for `recipient` ("" for a printed one), compared with the last;
     its card carries charts unless `pictures` is off (a printed digest has no use for them)."""
-    store = services.store
     now = services.clock.now()
-    raw = await store.last_digest(campaign.id, recipient)
-    try:
-        previous = DigestSnapshot.from_json(raw) if raw else None
-    except ValueError:
-        previous = None  # an unreadable old snapshot only costs the "what changed" line
+    previous = await services.reports.last_digest(campaign.id, recipient)
     pack = services.content.for_language(language)
     labels = {o.key: o.label for q in pack.questions if q.id == "discipline" for o in q.options}
     hint = {t.key: [labels[d] for d in t.disciplines if d in labels] for t in pack.themes}
@@ -31,8 +26,8 @@ async def compose_digest(
     build = partial(
         build_digest,
         campaign=campaign,
-        collected=await store.tally(campaign.id, texts_of=QUOTED),
-        owners=await store.theme_owners(),
+        collected=await services.reports.tally(campaign.id, texts_of=QUOTED),
+        owners=await services.owners.theme_owners(),
         pack=pack,
         now=now,
         today=today,
@@ -40,14 +35,14 @@ async def compose_digest(
         previous=previous,
         unowned_hint=hint,
         pictures=pictures,
-        approvals=await store.approvals(campaign.id),
+        approvals=await services.drafts.approvals(campaign.id),
     )
     return await asyncio.to_thread(build)  # CPU work: off the event loop
 
 
 async def remember(services: Services, campaign: Campaign, recipient: str, digest: Digest) -> None:
-    await services.store.record_digest(
-        campaign.id, recipient, digest.snapshot.at, digest.snapshot.to_json()
+    await services.reports.record_digest(
+        campaign.id, recipient, digest.snapshot.at, digest.snapshot
     )
 
 
