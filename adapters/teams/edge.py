@@ -107,17 +107,28 @@ def inspect(raw: bytes) -> Verdict:
         return Verdict(400, "not an activity: nested too deeply")
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return Verdict(400, f"not an activity: {str(exc)[:200]}")
+    wrong = _wrong(activity)
+    return Verdict(None, activity=activity) if wrong is None else Verdict(400, wrong)
+
+
+def _wrong(activity: Activity) -> str | None:
+    """What the types alone do not say is wrong with a decoded activity, if anything."""
     for field, value in (("value", activity.value), ("channelData", activity.channel_data)):
         if depth(value, MAX_DEPTH) > MAX_DEPTH:
-            return Verdict(400, f"not an activity: `{field}` is nested too deeply")
-    if activity.type in ADDRESSED and (
-        activity.from_ is None or activity.conversation is None or activity.service_url is None
-    ):
-        return Verdict(400, f"a {activity.type} activity without from, conversation or serviceUrl")
+            return f"not an activity: `{field}` is nested too deeply"
+    if activity.type in ADDRESSED and not _addressed(activity):
+        return f"a {activity.type} activity without from, conversation or serviceUrl"
     tenant = (activity.channel_data or {}).get("tenant")
     if tenant is not None and not (isinstance(tenant, dict) and _is_text(tenant.get("id"))):
-        return Verdict(400, "not an activity: channelData.tenant is not {id: text}")
-    return Verdict(None, activity=activity)
+        return "not an activity: channelData.tenant is not {id: text}"
+    return None
+
+
+def _addressed(activity: Activity) -> bool:
+    """Whether an activity says who sent it, where, and where replies go."""
+    return not (
+        activity.from_ is None or activity.conversation is None or activity.service_url is None
+    )
 
 
 def _is_text(value: Any) -> bool:
