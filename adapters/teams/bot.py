@@ -1,5 +1,7 @@
-"""Teams inbound: botbuilder's CloudAdapter validates every request's token (401 without one or
-with a forged one); activities become neutral events for the engine. Sending is
+"""Teams inbound: the edge checks each request's form and decodes its activity once
+(`adapters.teams.edge`); botbuilder's CloudAdapter validates the token (401 without one or with a
+forged one) and runs the turn; the decoded activity is translated (`adapters.teams.inbound`) and
+given its effect through the engine, every write in one of its turns. Sending is
 `adapters.teams.transport`, file uploads `adapters.teams.uploader`, and the connection they
 share `adapters.teams.connection`.
 """
@@ -7,7 +9,7 @@ share `adapters.teams.connection`.
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -24,18 +26,27 @@ from botbuilder.schema import (
 
 from adapters.background import Background
 from adapters.teams import edge
-from adapters.teams.connection import PLATFORM, TeamsConnection, reference_of
-from adapters.teams.render import escape_markdown, parse_submit
+from adapters.teams.connection import TeamsConnection, reference_of
+from adapters.teams.inbound import (
+    Acknowledge,
+    Handle,
+    NotAnAnswer,
+    ReachTeam,
+    Upload,
+    Welcome,
+    teams_person,
+    translate,
+)
+from adapters.teams.render import escape_markdown
 from adapters.teams.transport import TeamsTransport
 from adapters.teams.uploader import DraftUploader
 from bot.conversation.engine import Bot
 from bot.core.domain import Person, PersonKey
-from bot.core.messages import Clicked, Commanded, InboundEvent, Message, Said
+from bot.core.messages import Clicked, Message
 from bot.flows.outcome import Receipt
 
 log = logging.getLogger("imvo.teams")
 
-_MENTION = re.compile(r"<at>.*?</at>", re.S)
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 ERROR_TYPE = "application/vnd.microsoft.error"
 
@@ -57,10 +68,16 @@ def answered_card(value: str) -> dict[str, Any]:
     }
 
 
-def language_of(locale: str | None) -> str | None:
-    if not locale:
-        return None
-    return "nl" if locale.lower().startswith("nl") else "en"
+@dataclass(frozen=True)
+class _Decoded:
+    """What botbuilder runs for one request: the adapter's turn, with the activity as the edge
+    decoded it (botbuilder parses the body again for itself; our code reads this one)."""
+
+    adapter: TeamsAdapter
+    activity: edge.Activity
+
+    async def on_turn(self, turn: TurnContext) -> None:
+        await self.adapter.on_turn(turn, self.activity)
 
 
 class TeamsAdapter(Background):
@@ -78,6 +95,11 @@ class TeamsAdapter(Background):
         self.connection = connection
         self.transport = transport
         self.uploader = uploader
+        # The `start` command's words in every language: a channel message that starts a
+        # campaign reaches the team's members first.
+        self._start_words = frozenset(
+            w for m in bot.services.content.messages.values() for w in m.words("commands.start")
+        )
 
     @property
     def authenticated(self) -> bool:
@@ -94,15 +116,16 @@ class TeamsAdapter(Background):
             return web.Response(status=415, text="an activity is sent as application/json")
         raw = await request.read()
         verdict = edge.inspect(raw)
-        if not verdict.passes:
+        activity = verdict.activity
+        if activity is None:
             log.warning("Teams request not handled (%s): %s", verdict.status, verdict.reason)
             return web.Response(status=verdict.status or 400, text=verdict.reason)
-        if not self.connection.may_reach(verdict.service_url):
+        if not self.connection.may_reach(activity.service_url):
             return web.Response(
                 status=403, text="unauthenticated mode accepts only loopback serviceUrls"
             )
         try:
-            response = await self.connection.adapter.process(request, self)
+            response = await self.connection.adapter.process(request, _Decoded(self, activity))
         except web.HTTPException as exc:
             return web.Response(status=exc.status, text=exc.reason)
         except DeserializationError as exc:  # a field botbuilder types strictly (a timestamp…)
@@ -110,121 +133,56 @@ class TeamsAdapter(Background):
             return web.Response(status=400, text="not an activity: a field of the wrong form")
         return response or web.Response(status=200)
 
-    async def on_turn(self, turn: TurnContext) -> None:
-        activity = turn.activity
-        sender = activity.from_property
-        if sender is None or activity.conversation is None:
-            return
-        tenant = self._tenant(activity)
-        if activity.type == "conversationUpdate":
-            await self._installed(turn, tenant)
-            return
-        if activity.type == "installationUpdate":
-            if activity.action in ("add", "add-upgrade") and self._personal(activity):
-                await self._welcome(turn, sender, tenant)
-            return
-        if activity.type == "invoke":
-            if activity.name == "fileConsent/invoke":
-                person = self._person(sender, tenant, activity.locale)
-                await self.uploader.invoke(turn, self.bot.sessions.pack(person).messages)
-            elif activity.name == "adaptiveCard/action":
-                await self._universal_action(turn, tenant)
-            else:  # an invoke this bot does not offer: acknowledged, nothing done
+    async def on_turn(self, turn: TurnContext, activity: edge.Activity) -> None:
+        """One activity: translated (`adapters.teams.inbound`), then given its effect."""
+        here = reference_of(turn.activity)
+        inbound = translate(activity, here, self._start_words)
+        match inbound:
+            case Handle():
+                await self._handle(turn, activity, inbound, here)
+            case Welcome():
+                await self._welcome(turn, inbound)
+            case ReachTeam(tenant):
+                await self._reach_team(turn, activity, tenant)
+            case Upload(person, value):
+                msgs = self.bot.sessions.pack(person).messages
+                await self.uploader.invoke(turn, value, msgs)
+            case Acknowledge():  # an invoke this bot does not offer: acknowledged, nothing done
                 await _invoke_response(turn, 200)
-            return
-        if activity.type != "message" or (sender.role or "") == "bot":
-            return
-        person = self._person(sender, tenant, activity.locale)
-        here = reference_of(activity)
-        if not self._personal(activity) and self._starts(activity):
-            await self._reach_team(turn, tenant)  # so that `start all` includes the team
-        # Only a personal chat is where the bot may write to this person later: a message in a
-        # team channel must never redirect their poll, reminders or data into that channel. The
-        # address is stored with the turn, and only when it changed.
-        address = here if self._personal(activity) else None
-        event = self._event(activity, person, address)
-        if event is None:
-            return
+            case NotAnAnswer():
+                error = {"message": "not an answer of this bot"}
+                await _invoke_response(turn, 400, AdaptiveCardInvokeResponse(
+                    status_code=400, type=ERROR_TYPE, value=error))  # fmt: skip
+
+    async def _handle(
+        self, turn: TurnContext, activity: edge.Activity, inbound: Handle, here: str
+    ) -> None:
+        """The event through the engine, the answered card marked, replies after."""
+        event = inbound.event
+        if inbound.reach_team:  # so that `start all` includes the team
+            await self._reach_team(turn, activity, event.person.key.tenant)
         receipt = await self.bot.receive(event)
-        if isinstance(event, Clicked) and activity.reply_to_id:
-            await self._mark_answered(turn, activity.reply_to_id, event.value)
+        if inbound.universal and isinstance(event, Clicked):
+            # `Action.Execute`: the invoke response is the card refreshed to show the choice,
+            # so it cannot be clicked again.
+            card = AdaptiveCardInvokeResponse(
+                status_code=200, type=CARD_TYPE, value=answered_card(event.value)
+            )
+            await _invoke_response(turn, 200, card)
+        elif inbound.answered_card and isinstance(event, Clicked):
+            await self._mark_answered(turn, inbound.answered_card, event.value)
         # Replies go out after Teams has its answer: the connector's round trips must not
         # hold up the acknowledgement (Teams re-delivers after 15 s).
-        self.later(self._reply(receipt, person.key, here))
+        self.later(self._reply(receipt, event.person.key, here))
 
-    def _event(
-        self, activity: Activity, person: Person, address: str | None
-    ) -> InboundEvent | None:
-        event_id = str(activity.id or "")
-        if not event_id:
-            return None
-        if activity.value is not None:
-            picked = parse_submit(activity.value)
-            if picked is None:
-                return Said(event_id, person, "", address)  # the clear "empty message" answer
-            return Clicked(event_id, person, picked[0], picked[1], address)
-        text = str(activity.text or "")
-        explicit = bool(_MENTION.search(text))
-        text = _MENTION.sub(" ", text).strip()
-        if explicit:
-            return Commanded(event_id, person, text or "help", address)
-        return Said(event_id, person, text, address)
-
-    async def _installed(self, turn: TurnContext, tenant: str) -> None:
-        """On install: keep where each new member can be reached, and welcome them."""
-        activity = turn.activity
-        bot_id = activity.recipient.id if activity.recipient else None
-        added = activity.members_added or []
-        if not self._personal(activity):
-            # A team install: reach its members through personal chats with each of them.
-            if any(m.id == bot_id for m in added):
-                await self._reach_team(turn, tenant)
-            return
-        people = [m for m in added if m.id != bot_id]
-        if not people and any(m.id == bot_id for m in added):
-            # A personal install: only the bot is added; the person is the sender.
-            people = [activity.from_property]
-        for member in people:
-            await self._welcome(turn, member, tenant)
-
-    async def _welcome(self, turn: TurnContext, member: Any, tenant: str) -> None:
-        """Keeps where the person can be reached and welcomes them, once: Teams sends both a
-        `conversationUpdate` and an `installationUpdate` for one personal install, and may
-        deliver either again."""
-        activity = turn.activity
-        if member is None or (getattr(member, "role", None) or "") == "bot":
-            return
-        person = self._person(member, tenant, activity.locale)
-        services = self.bot.services
-        known = await services.privacy.address(person.key)
-        await services.privacy.save_address(person.key, reference_of(activity))
-        await services.people.upsert_person(person)
-        if known is None:
-            msgs = self.bot.sessions.pack(person).messages
-            await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
-
-    async def _universal_action(self, turn: TurnContext, tenant: str) -> None:
-        """`Action.Execute` (Universal Actions): the pick is answered like `Action.Submit`,
-        and the invoke response is the card refreshed to show the choice, so it cannot be
-        clicked again."""
-        activity = turn.activity
-        action = activity.value.get("action") if isinstance(activity.value, dict) else None
-        picked = parse_submit(action.get("data") if isinstance(action, dict) else None)
-        if picked is None or not activity.id:
-            error = {"message": "not an answer of this bot"}
-            await _invoke_response(turn, 400, AdaptiveCardInvokeResponse(
-                status_code=400, type=ERROR_TYPE, value=error))  # fmt: skip
-            return
-        person = self._person(activity.from_property, tenant, activity.locale)
-        here = reference_of(activity)
-        address = here if self._personal(activity) else None
-        event = Clicked(str(activity.id), person, picked[0], picked[1], address)
-        receipt = await self.bot.receive(event)
-        card = answered_card(picked[1])
-        await _invoke_response(
-            turn, 200, AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
-        )
-        self.later(self._reply(receipt, person.key, here))
+    async def _welcome(self, turn: TurnContext, welcome: Welcome) -> None:
+        """Keeps where each person can be reached, through the engine (one turn under their
+        lock), and welcomes them once: Teams sends both a `conversationUpdate` and an
+        `installationUpdate` for one personal install, and may deliver either again."""
+        for person in welcome.people:
+            if await self.bot.remember(person, welcome.address):
+                msgs = self.bot.sessions.pack(person).messages
+                await turn.send_activity(msgs("teams.welcome", name=person.display_name or ""))
 
     async def _mark_answered(self, turn: TurnContext, card_id: str, value: str) -> None:
         """Replaces an answered card by the choice, so a second click cannot answer twice."""
@@ -256,65 +214,44 @@ class TeamsAdapter(Background):
         except Exception:
             log.exception("replying to %s failed", key)
 
-    def _starts(self, activity: Activity) -> bool:
-        words = _MENTION.sub(" ", str(activity.text or "")).split()
-        start = {
-            w
-            for m in self.bot.services.content.messages.values()
-            for w in m.words("commands.start")
-        }
-        return bool(words) and words[0].lower().lstrip("/") in start
-
-    async def _reach_team(self, turn: TurnContext, tenant: str) -> None:
-        """Opens a personal chat with every member of the team who has none with the bot yet."""
-        services = self.bot.services
+    async def _reach_team(self, turn: TurnContext, activity: edge.Activity, tenant: str) -> None:
+        """Opens a personal chat with every member of the team who has none with the bot yet;
+        who they are and the chat's address are kept through the engine (`Bot.remember`)."""
         try:
             members = await TeamsInfo.get_team_members(turn)
         except Exception:
             log.warning("could not list the team's members", exc_info=True)
             return
-        service_url = turn.activity.service_url
+        recipient = activity.recipient
+        bot = ChannelAccount(id=recipient.id, name=recipient.name) if recipient else None
         for member in members:
-            person = self._person(member, tenant, turn.activity.locale)
-            if await services.privacy.address(person.key) is not None:
+            person = teams_person(
+                member.aad_object_id or member.id, member.name, tenant, activity.locale
+            )
+            if await self.bot.services.privacy.address(person.key) is not None:
                 continue
-            await services.people.upsert_person(person)
             params = ConversationParameters(
                 is_group=False,
-                bot=turn.activity.recipient,
+                bot=bot,
                 members=[ChannelAccount(id=member.id, name=member.name)],
                 tenant_id=tenant,
                 channel_data={"tenant": {"id": tenant}},
             )
+            await self._open_chat(person, params, activity.service_url)
 
-            async def keep(created: TurnContext, key: PersonKey = person.key) -> None:
-                await services.privacy.save_address(key, reference_of(created.activity))
+    async def _open_chat(
+        self, person: Person, params: ConversationParameters, service_url: str | None
+    ) -> None:
+        opened: list[str] = []
 
-            try:
-                await self.connection.adapter.create_conversation(
-                    self.connection.app_id, keep, params, "msteams", service_url
-                )
-            except Exception:
-                log.warning("could not open a personal chat with %s", person.key, exc_info=True)
+        async def keep(created: TurnContext) -> None:
+            opened.append(reference_of(created.activity))
 
-    @staticmethod
-    def _personal(activity: Activity) -> bool:
-        kind = getattr(activity.conversation, "conversation_type", None)
-        return kind in (None, "personal")
-
-    @staticmethod
-    def _tenant(activity: Activity) -> str:
-        conversation = activity.conversation
-        tenant = getattr(conversation, "tenant_id", None)
-        if not tenant and isinstance(activity.channel_data, dict):
-            tenant = (activity.channel_data.get("tenant") or {}).get("id")
-        return str(tenant or "teams")
-
-    @staticmethod
-    def _person(account: Any, tenant: str, locale: str | None) -> Person:
-        user_id = getattr(account, "aad_object_id", None) or account.id
-        return Person(
-            key=PersonKey(PLATFORM, tenant, str(user_id)),
-            display_name=str(getattr(account, "name", "") or ""),
-            language=language_of(locale),
-        )
+        try:
+            await self.connection.adapter.create_conversation(
+                self.connection.app_id, keep, params, "msteams", service_url
+            )
+        except Exception:
+            log.warning("could not open a personal chat with %s", person.key, exc_info=True)
+        # Known even when the chat could not be opened: `start all` then reports them unreached.
+        await self.bot.remember(person, opened[0] if opened else None)

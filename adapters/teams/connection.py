@@ -31,7 +31,6 @@ from bot.core.settings import Settings
 # give the same answer in a fraction of the time; nothing else reads this attribute.
 ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
-PLATFORM = "teams"
 IDENTITY_TIMEOUT = 10.0  # seconds for each fetch of the Bot Framework's signing keys
 
 log = logging.getLogger("imvo.teams")

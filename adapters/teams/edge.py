@@ -5,6 +5,8 @@ before botbuilder sees the request.
   (botbuilder itself would let a decoding error escape as a 500).
 - The body must be one activity of the shape the adapter reads (msgspec models: types, sizes,
   nesting); anything else gets 400 with the reason, and nothing is changed.
+- An activity that passes is handed on as decoded (`Verdict.activity`): the adapter reads it
+  (`adapters.teams.inbound`) and never decodes the body again.
 
 Unknown activity types pass: botbuilder authenticates them and the adapter ignores them (200).
 """
@@ -32,22 +34,26 @@ Short = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]{0,100}$")]
 _BEARER = re.compile(r"^Bearer [A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*$")
 
 
-class Account(msgspec.Struct, rename="camel"):
+class Account(msgspec.Struct, rename="camel", frozen=True):
+    """A person or bot in an activity (`from`, `recipient`, `membersAdded`)."""
+
     id: Id
     name: Name | None = None
     aad_object_id: Id | None = None
     role: Short | None = None
 
 
-class Conversation(msgspec.Struct, rename="camel"):
+class Conversation(msgspec.Struct, rename="camel", frozen=True):
+    """The conversation an activity belongs to: a personal chat, a group chat or a channel."""
+
     id: Id
     conversation_type: Short | None = None
     tenant_id: Id | None = None
     is_group: bool | None = None
 
 
-class Activity(msgspec.Struct, rename="camel"):
-    """What `adapters.teams.bot` reads of an activity."""
+class Activity(msgspec.Struct, rename="camel", frozen=True):
+    """What `adapters.teams.inbound` reads of an activity."""
 
     type: Short
     id: Id | None = None
@@ -60,7 +66,7 @@ class Activity(msgspec.Struct, rename="camel"):
     text: str | None = None
     value: Any = None
     locale: Short | None = None
-    members_added: list[Account] | None = None
+    members_added: tuple[Account, ...] | None = None
     reply_to_id: Id | None = None
     name: Short | None = None
     action: Short | None = None
@@ -72,13 +78,20 @@ ADDRESSED = frozenset({"message", "conversationUpdate", "installationUpdate", "i
 
 @dataclass(frozen=True)
 class Verdict:
+    """What the edge made of a body: a status to refuse it with, or the activity it holds."""
+
     status: int | None  # None: hand the request on to botbuilder
     reason: str = ""
-    service_url: str | None = None  # of an activity that passed
+    activity: Activity | None = None  # as decoded, when it passed
 
     @property
     def passes(self) -> bool:
         return self.status is None
+
+    @property
+    def service_url(self) -> str | None:
+        """Where the activity says replies go (checked before botbuilder talks to it)."""
+        return self.activity.service_url if self.activity is not None else None
 
 
 def bearer_ok(header: str | None) -> bool:
@@ -94,17 +107,28 @@ def inspect(raw: bytes) -> Verdict:
         return Verdict(400, "not an activity: nested too deeply")
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return Verdict(400, f"not an activity: {str(exc)[:200]}")
+    wrong = _wrong(activity)
+    return Verdict(None, activity=activity) if wrong is None else Verdict(400, wrong)
+
+
+def _wrong(activity: Activity) -> str | None:
+    """What the types alone do not say is wrong with a decoded activity, if anything."""
     for field, value in (("value", activity.value), ("channelData", activity.channel_data)):
         if depth(value, MAX_DEPTH) > MAX_DEPTH:
-            return Verdict(400, f"not an activity: `{field}` is nested too deeply")
-    if activity.type in ADDRESSED and (
-        activity.from_ is None or activity.conversation is None or activity.service_url is None
-    ):
-        return Verdict(400, f"a {activity.type} activity without from, conversation or serviceUrl")
+            return f"not an activity: `{field}` is nested too deeply"
+    if activity.type in ADDRESSED and not _addressed(activity):
+        return f"a {activity.type} activity without from, conversation or serviceUrl"
     tenant = (activity.channel_data or {}).get("tenant")
     if tenant is not None and not (isinstance(tenant, dict) and _is_text(tenant.get("id"))):
-        return Verdict(400, "not an activity: channelData.tenant is not {id: text}")
-    return Verdict(None, service_url=activity.service_url)
+        return "not an activity: channelData.tenant is not {id: text}"
+    return None
+
+
+def _addressed(activity: Activity) -> bool:
+    """Whether an activity says who sent it, where, and where replies go."""
+    return not (
+        activity.from_ is None or activity.conversation is None or activity.service_url is None
+    )
 
 
 def _is_text(value: Any) -> bool:

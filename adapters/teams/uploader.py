@@ -29,12 +29,12 @@ class DraftUploader:
         self.connection = connection
         self.drafts = drafts
 
-    async def invoke(self, turn: TurnContext, msgs: Messages) -> None:
+    async def invoke(self, turn: TurnContext, answer: Any, msgs: Messages) -> None:
         """fileConsent/invoke: on accept, upload the file to Teams' uploadUrl and show it;
-        `msgs` speaks the person's language when it cannot."""
-        activity = turn.activity
+        `answer` is the activity's value as sent; `msgs` speaks the person's language when it
+        cannot."""
         status = 200
-        value = activity.value if isinstance(activity.value, dict) else None
+        value = answer if isinstance(answer, dict) else None
         if value is None:
             status = 400
         elif value.get("action") == "accept":

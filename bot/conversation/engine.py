@@ -109,6 +109,21 @@ class Bot:
                 name = session.person.display_name
                 await reply(Text(session.msgs("idle.greeting", name=name)))
 
+    async def remember(self, person: Person, address: str | None) -> bool:
+        """Keeps who a person is and where the platform can reach them now (an install, a chat
+        the bot opened), as one turn under their lock like any event; nothing is rewritten that
+        is the same. True when no address was known for them before (worth a welcome)."""
+        async with self.locks.hold(person.key):
+            session = await self.sessions.load(person)
+            changed = session.person if session.person != session.known else None
+            moved = address if address is not None and address != session.address else None
+            if changed is not None or moved is not None:
+                where = (person.key, moved) if moved is not None else None
+                now = self.services.clock.now()
+                turn = Turn(event=None, person=changed, address=where, at=now)
+                await self.services.conversations.commit_turn(turn)
+            return session.address is None
+
     # ------------------------------------------------------------------ routing
 
     async def _route(self, event: InboundEvent, s: Session) -> Outcome:
