@@ -257,8 +257,11 @@ def _events(raw: bytes, text: str) -> Verdict:
         kind = msgspec.json.decode(envelope.event, type=EventKind).type
         if kind not in HANDLED_EVENTS:
             return Verdict(200, f"ignored: event {kind[:40]}", quiet=True)
-        shape = MessageEvent if kind == "message" else HomeEvent
-        event = msgspec.json.decode(envelope.event, type=shape)
+        event: MessageEvent | HomeEvent
+        if kind == "message":
+            event = msgspec.json.decode(envelope.event, type=MessageEvent)
+        else:
+            event = msgspec.json.decode(envelope.event, type=HomeEvent)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         # Slack retries anything but a 2xx: a body that can never be handled is acknowledged.
         return Verdict(200, f"ignored: an event of an unexpected shape: {_problem(exc)}")
