@@ -232,7 +232,7 @@ def inspect_parsed(body: Mapping[str, Any]) -> Verdict:
     kind = body.get("type")
     if kind is None and "command" in body:
         return _command(dict(body), "")
-    if kind in ENVELOPES:
+    if isinstance(kind, str) and kind in ENVELOPES:
         # Its event is checked as raw JSON (see `_events`): encoded once, as Bolt holds no text.
         return _events(msgspec.json.encode(body), "")
     try:
