@@ -26,7 +26,7 @@ from adapters import failures
 from adapters.background import Background
 from adapters.slack import edge, inbound
 from adapters.slack.edge import START_VIEW
-from adapters.slack.inbound import FormAsked, HomeOpened, Inbound, Shown, unescape
+from adapters.slack.inbound import FormAsked, HomeOpened, Inbound, Shown
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import escape, render
 from adapters.slack.transport import SlackTransport
@@ -36,8 +36,6 @@ from bot.conversation.home import home_card
 from bot.core.domain import Person
 from bot.core.messages import FileShare, Message
 from bot.flows.outcome import Receipt
-
-__all__ = ["PAYLOAD", "SlackAdapter", "start_form", "unescape"]
 
 log = logging.getLogger("imvo.slack")
 
