@@ -12,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters import failures
 from adapters.app import App, open_platform_app
@@ -92,12 +91,8 @@ class Server:
             if not verdict.quiet:
                 log.warning("Slack request not handled (%s): %s", verdict.status, verdict.reason)
             return web.Response(status=verdict.status or 400, text=verdict.reason)
-        bolt_request = AsyncBoltRequest(
-            body=verdict.text,
-            query=request.query_string,
-            headers=headers,  # type: ignore[arg-type]
-        )
-        return await to_aiohttp_response(await self.slack.app.async_dispatch(bolt_request))
+        answer = await self.slack.dispatch(verdict, request.query_string, headers)
+        return await to_aiohttp_response(answer)
 
 
 @web.middleware

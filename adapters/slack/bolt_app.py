@@ -1,47 +1,49 @@
 """The Slack inbound side on slack-bolt: events, button clicks and `/imvo`, as neutral events.
 
-Bolt checks the request signature (401 for a bad or stale one) and answers `url_verification`.
-Each listener first commits the event through `Bot.receive` (so an answer is stored before
-Slack hears back), then acknowledges, then delivers replies and slow work in the background.
-A redelivered event carries the same `event_id` and has no effect a second time.
+The edge (`adapters.slack.edge`) checks each body and decodes it once into typed structs; that
+value reaches the listeners through Bolt's context (`PAYLOAD`), and `adapters.slack.inbound`
+translates it. Each listener then commits the event through `Bot.receive` (so an answer is
+stored before Slack hears back), acknowledges, and delivers replies and slow work in the
+background. A redelivered event carries the same `event_id` and has no effect a second time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
-from datetime import date
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import failures
 from adapters.background import Background
+from adapters.slack import edge, inbound
 from adapters.slack.edge import START_VIEW
+from adapters.slack.inbound import FormAsked, HomeOpened, Inbound, Shown
 from adapters.slack.people import SlackPeople
-from adapters.slack.render import escape, parse_action_id, render
+from adapters.slack.render import escape, render
 from adapters.slack.transport import SlackTransport
 from bot.content.loader import Messages
 from bot.conversation.engine import Bot
 from bot.conversation.home import home_card
-from bot.core.messages import Clicked, Commanded, FileShare, Message, Said, StartRequested
+from bot.core.domain import Person
+from bot.core.messages import FileShare, Message
 from bot.flows.outcome import Receipt
 
 log = logging.getLogger("imvo.slack")
 
+PAYLOAD = "imvo_payload"  # the key of the edge's decoded payload in Bolt's context
 HOME_BLOCKS = 100  # Slack's limit for a Home tab view
 KEPT_BLOCKS = frozenset({"section", "header", "context", "divider"})
-_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-
-
-def unescape(text: str) -> str:
-    """Slack escapes `&`, `<`, `>` in message text; the bot stores what the person typed."""
-    for entity, char in _ENTITIES:
-        text = text.replace(entity, char)
-    return text
+Ack = Callable[[], Awaitable[Any]]
+Respond = Callable[..., Awaitable[Any]]
 
 
 class SlackAdapter(Background):
@@ -57,9 +59,9 @@ class SlackAdapter(Background):
     ) -> None:
         super().__init__()
         self.bot = bot
-        self.start_words = {
+        self.start_words = frozenset(
             w for m in bot.services.content.messages.values() for w in m.words("commands.start")
-        }
+        )
         self.people = people
         self.transport = transport
         # The signature is checked at the edge (`adapters.server`, `adapters.slack.edge`),
@@ -71,6 +73,7 @@ class SlackAdapter(Background):
             request_verification_enabled=False,
             process_before_response=True,
         )
+        self.app.use(self.checked)
         self.app.event("message")(self.on_message)
         self.app.command("/imvo")(self.on_command)
         self.app.action(re.compile(r".+"))(self.on_action)
@@ -78,52 +81,92 @@ class SlackAdapter(Background):
         self.app.view(START_VIEW)(self.on_start_form)
         self.app.error(self.on_error)
 
+    # ------------------------------------------------------------------ feeding Bolt
+
+    async def dispatch(
+        self, verdict: edge.Verdict, query: str, headers: Mapping[str, str]
+    ) -> BoltResponse:
+        """A body that passed the edge, into Bolt with its decoded payload."""
+        request = AsyncBoltRequest(
+            body=verdict.text,
+            query=query,
+            headers=dict(headers),
+            context={PAYLOAD: verdict.payload},
+        )
+        return await self.app.async_dispatch(request)
+
+    async def checked(
+        self, request: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """Socket Mode brings bodies that never passed the edge: they are checked and decoded
+        here (an HTTP body already was, in `dispatch`). What does not fit is acknowledged with
+        nothing done, as Slack would otherwise deliver it again."""
+        if PAYLOAD not in request.context:
+            verdict = edge.inspect_parsed(request.body)
+            if not verdict.passes:
+                if not verdict.quiet:
+                    log.warning("Slack payload not handled: %s", verdict.reason)
+                return BoltResponse(status=200, body="")
+            request.context[PAYLOAD] = verdict.payload
+        return await next()
+
+    def _step(self, context: AsyncBoltContext) -> inbound.Step:
+        return inbound.translate(context.get(PAYLOAD), self.start_words)
+
+    async def _profile(self, person: Person) -> Person:
+        """The person's profile: from the cache of known people, else from `users.info`."""
+        return await self.people.person(person.key.tenant, person.key.user_id)
+
+    async def _receive(self, step: Inbound) -> tuple[Person, Receipt]:
+        person = await self._profile(step.event.person)
+        receipt = await self.bot.receive(dataclasses.replace(step.event, person=person))
+        return person, receipt
+
     # ------------------------------------------------------------------ background work
 
     def _deliver(self, receipt: Receipt, channel: str) -> None:
         async def reply(message: Message) -> None:
             await self.transport.post(channel, message)
 
+        self._later_replies(receipt, reply, f"replying in {channel} failed")
+
+    def _later_replies(
+        self, receipt: Receipt, reply: Callable[[Message], Awaitable[None]], failure: str
+    ) -> None:
         async def work() -> None:
             try:
                 await receipt.deliver(reply)
             except Exception:
-                log.exception("replying in %s failed", channel)
+                log.exception(failure)
 
         self.later(work())
 
     # ------------------------------------------------------------------ listeners
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # only people's own direct messages; never the bot's own or edits
-        user, team = event.get("user"), body.get("team_id") or event.get("team")
-        if not user or not team:
+    async def on_message(self, context: AsyncBoltContext) -> None:
+        """A person's own direct message (a thread reply included): answered in that DM."""
+        step = self._step(context)
+        if not isinstance(step, Inbound):
             return
-        person = await self.people.person(team, user)
-        said = Said(
-            str(body.get("event_id") or event.get("client_msg_id") or event.get("ts")),
-            person,
-            unescape(str(event.get("text") or "")),
-        )
-        receipt = await self.bot.receive(said)
-        self._deliver(receipt, str(event["channel"]))
+        person, receipt = await self._receive(step)
+        self._deliver(receipt, step.channel or await self.transport.dm_channel(person.key.user_id))
 
-    async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
-        person = await self.people.person(
-            str(body.get("team_id", "")), str(body.get("user_id", ""))
-        )
-        text = unescape(str(body.get("text") or ""))
-        if text.strip().lower() in self.start_words and body.get("trigger_id"):
-            # `start` alone: a form asks for the audience and the deadline.
+    async def on_command(self, ack: Ack, context: AsyncBoltContext, respond: Respond) -> None:
+        """`/imvo …`: answered privately through the command's response URL."""
+        step = self._step(context)
+        if isinstance(step, FormAsked):
+            msgs = self.bot.sessions.pack(await self._profile(step.person)).messages
             await ack()
-            msgs = self.bot.sessions.pack(person).messages
-            await self._open_start_form(str(body["trigger_id"]), msgs)
+            await self._open_start_form(step.trigger_id, msgs)
             return
-        event_id = f"command:{body.get('trigger_id') or body.get('command_ts', '')}"
-        receipt = await self.bot.receive(Commanded(event_id, person, text or "help"))
+        if not isinstance(step, Inbound):
+            await ack()
+            return
+        person, receipt = await self._receive(step)
         await ack()
+        self._later_replies(receipt, self._responder(person, respond), "replying to /imvo failed")
 
+    def _responder(self, person: Person, respond: Respond) -> Callable[[Message], Awaitable[None]]:
         async def reply(message: Message) -> None:
             if isinstance(message, FileShare):
                 # Files (the policy draft) go into the person's DM; a slash reply cannot hold them.
@@ -133,71 +176,40 @@ class SlackAdapter(Background):
             for part in render(message):
                 await respond(text=part.text, blocks=part.blocks, response_type="ephemeral")
 
-        async def work() -> None:
-            try:
-                await receipt.deliver(reply)
-            except Exception:
-                log.exception("replying to /imvo failed")
+        return reply
 
-        self.later(work())
-
-    async def on_action(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        try:
-            context, _ = parse_action_id(str(action.get("action_id", "")))
-        except ValueError:
+    async def on_action(self, ack: Ack, context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        """A click on a button or select the bot made."""
+        step = self._step(context)
+        if not isinstance(step, Inbound):
             await ack()
-            return  # an action id this bot never made: nothing to do
-        value = action.get("value") or (action.get("selected_option") or {}).get("value")
-        user = (body.get("user") or {}).get("id")
-        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        if not isinstance(value, str) or not user or not team:
-            await ack()
-            return
-        if not channel:  # a click in the App Home: answer in the person's DM
-            channel = await self.transport.dm_channel(user)
-        person = await self.people.person(team, user)
-        event_id = f"action:{action.get('action_ts')}:{user}:{action.get('action_id')}"
-        receipt = await self.bot.receive(Clicked(event_id, person, context, value))
+            return  # e.g. an action id this bot never made: nothing to do
+        # A click in the App Home has no channel: the answer goes to the person's DM.
+        user = step.event.person.key.user_id
+        channel = step.channel or await self.transport.dm_channel(user)
+        _, receipt = await self._receive(step)
         await ack()
-        message = body.get("message") or {}
-        if message.get("ts"):
-            self.later(self._show_choice(client, channel, message, action))
+        if step.shown is not None:
+            self.later(self._show_choice(client, channel, step.shown))
         self._deliver(receipt, channel)
 
-    async def _show_choice(
-        self, client: AsyncWebClient, channel: str, message: dict[str, Any], action: dict[str, Any]
-    ) -> None:
+    async def _show_choice(self, client: AsyncWebClient, channel: str, shown: Shown) -> None:
         """Replaces the clicked message's buttons by the choice, so it cannot be clicked again."""
-        label = (action.get("text") or {}).get("text") or (action.get("selected_option") or {}).get(
-            "text", {}
-        ).get("text", "")
-        # Slack's copy of the bot's own message, put back without its buttons: only the block
-        # kinds the renderer makes are kept.
-        blocks = [b for b in message.get("blocks") or [] if b.get("type") in KEPT_BLOCKS]
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ {label}"}]})
         try:
             await client.chat_update(
-                channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
+                channel=channel, ts=shown.ts, text=shown.text, blocks=choice_shown(shown)
             )
         except Exception:
             log.warning("could not update the clicked message in %s", channel)
 
-    async def on_home(
-        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_home(self, context: AsyncBoltContext, client: AsyncWebClient) -> None:
         """App Home: the person's progress and themes; for leads and managers, their actions."""
-        if event.get("tab") not in (None, "home"):
+        step = self._step(context)
+        if not isinstance(step, HomeOpened):
             return
-        user, team = event.get("user"), body.get("team_id")
-        if not user or not team:
-            return
-        card = await home_card(self.bot.sessions, await self.people.person(team, user))
+        card = await home_card(self.bot.sessions, await self._profile(step.person))
         blocks = [block for part in render(card) for block in part.blocks][:HOME_BLOCKS]
+        user = step.person.key.user_id
 
         async def publish() -> None:
             try:
@@ -213,42 +225,29 @@ class SlackAdapter(Background):
         except Exception:
             log.warning("could not open the start form")
 
-    async def on_start_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """The submitted start form becomes a neutral "start requested" event: the picks stay
-        data (people, channels, everyone, a date), never text for the core to parse again."""
-        values = (view.get("state") or {}).get("values") or {}
-
-        def picked(block: str, key: str) -> Any:
-            return ((values.get(block) or {}).get(block) or {}).get(key)
-
-        audience = [f"<@{u}>" for u in picked("people", "selected_users") or []]
-        audience += [f"<#{c}>" for c in picked("channels", "selected_conversations") or []]
-        try:
-            deadline = date.fromisoformat(str(picked("deadline", "selected_date") or ""))
-        except ValueError:
-            deadline = None
-        user = (body.get("user") or {}).get("id")
-        team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
-        if not user or not team:
+    async def on_start_form(self, ack: Ack, context: AsyncBoltContext) -> None:
+        """The submitted start form: a neutral "start requested" event, answered in the DM."""
+        step = self._step(context)
+        if not isinstance(step, Inbound):
             await ack()
             return
-        person = await self.people.person(str(team), str(user))
-        event = StartRequested(
-            f"view:{view.get('id')}:{view.get('hash')}",
-            person,
-            tuple(str(a) for a in audience),
-            everyone=bool(picked("everyone", "selected_options")),
-            deadline=deadline,
-        )
-        receipt = await self.bot.receive(event)
+        person, receipt = await self._receive(step)
         await ack()
-        self._deliver(receipt, await self.transport.dm_channel(str(user)))
+        self._deliver(receipt, await self.transport.dm_channel(person.key.user_id))
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse:
         """A listener that raised: 503 when the database is away (Slack delivers the event
         again), else 400; either way an error id in the log, never Bolt's bare 500."""
         status, answer, headers = failures.answer(error, "a Slack listener")
         return BoltResponse(status=status, body=json.dumps(answer), headers=headers)
+
+
+def choice_shown(shown: Shown) -> Sequence[dict[str, Any]]:
+    """The clicked message without its controls, the choice made in their place. Only the
+    block kinds the renderer makes are kept of Slack's copy of the bot's own message."""
+    blocks = [block for block in shown.blocks if block.get("type") in KEPT_BLOCKS]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✓ {shown.label}"}]})
+    return blocks
 
 
 def start_form(msgs: Messages) -> dict[str, Any]:

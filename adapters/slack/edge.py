@@ -8,7 +8,10 @@ What does not fit is answered here and changes nothing:
 - an event, interaction or command the bot does not handle gets 200 and is ignored;
 - any other body that does not fit gets 400 with the reason.
 
-What passes is handed to Bolt with the same text, so the listeners can trust the types they read.
+What passes is handed to Bolt with the same text, and with the typed value decoded here
+(`Verdict.payload`): the listeners translate that value (`adapters.slack.inbound`) and never
+read the body again. Socket Mode brings bodies Bolt has already parsed; `inspect_parsed` puts
+them through the same checks.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -42,6 +46,7 @@ HANDLED_EVENTS = frozenset({"message", "app_home_opened"})
 HANDLED_INTERACTIONS = frozenset({"block_actions", "view_submission"})
 COMMAND = "/imvo"
 START_VIEW = "imvo_start"  # the callback id of the start form
+ENVELOPES = frozenset({"event_callback", "url_verification", "app_rate_limited"})
 
 
 class Envelope(msgspec.Struct):
@@ -79,6 +84,14 @@ class HomeEvent(msgspec.Struct):
     type: str
     user: Id
     tab: str | None = None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """An event callback: its envelope, and its event decoded into the shape the bot reads."""
+
+    envelope: Envelope
+    event: MessageEvent | HomeEvent
 
 
 class Account(msgspec.Struct):
@@ -155,7 +168,12 @@ class Command(msgspec.Struct):
     team_id: Id
     text: str = ""
     trigger_id: Token | None = None
+    command_ts: Token | None = None
     response_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]{1,2000}$")] | None = None
+
+
+Payload = Callback | Interaction | Command
+"""A body the bot handles, as decoded at the edge."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,8 @@ class Verdict:
     reason: str = ""
     text: str = ""  # the body as text, for Bolt
     quiet: bool = False  # something Slack may well send that the bot does not use: no log line
+    # What passed, decoded: None for what Bolt answers itself (url_verification, ssl_check).
+    payload: Payload | None = None
 
     @property
     def passes(self) -> bool:
@@ -206,6 +226,22 @@ def inspect(raw: bytes, content_type: str) -> Verdict:
     return _form(text)
 
 
+def inspect_parsed(body: Mapping[str, Any]) -> Verdict:
+    """The same checks for a body Bolt has already parsed (Socket Mode): an Events API
+    envelope, a slash command's fields, or an interaction."""
+    kind = body.get("type")
+    if kind is None and "command" in body:
+        return _command(dict(body), "")
+    if isinstance(kind, str) and kind in ENVELOPES:
+        # Its event is checked as raw JSON (see `_events`): encoded once, as Bolt holds no text.
+        return _events(msgspec.json.encode(body), "")
+    try:
+        interaction = msgspec.convert(body, type=Interaction)
+    except (msgspec.ValidationError, RecursionError) as exc:
+        return Verdict(400, f"not an interaction payload: {_problem(exc)}")
+    return _interaction(interaction, "")
+
+
 def _events(raw: bytes, text: str) -> Verdict:
     try:
         envelope = msgspec.json.decode(raw, type=Envelope)
@@ -221,12 +257,15 @@ def _events(raw: bytes, text: str) -> Verdict:
         kind = msgspec.json.decode(envelope.event, type=EventKind).type
         if kind not in HANDLED_EVENTS:
             return Verdict(200, f"ignored: event {kind[:40]}", quiet=True)
-        shape = MessageEvent if kind == "message" else HomeEvent
-        msgspec.json.decode(envelope.event, type=shape)
+        event: MessageEvent | HomeEvent
+        if kind == "message":
+            event = msgspec.json.decode(envelope.event, type=MessageEvent)
+        else:
+            event = msgspec.json.decode(envelope.event, type=HomeEvent)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         # Slack retries anything but a 2xx: a body that can never be handled is acknowledged.
         return Verdict(200, f"ignored: an event of an unexpected shape: {_problem(exc)}")
-    return Verdict(None, text=text)
+    return Verdict(None, text=text, payload=Callback(envelope, event))
 
 
 def _form(text: str) -> Verdict:
@@ -239,44 +278,56 @@ def _form(text: str) -> Verdict:
     form = {key: values[0] for key, values in fields.items()}
     if "ssl_check" in form and "payload" not in form:
         return Verdict(None, text=text)  # Slack's check of the certificate: Bolt answers it
-    if "payload" in form:
-        return _interaction(form["payload"], text)
+    if "payload" not in form:
+        return _command(form, text)
+    try:
+        interaction = msgspec.json.decode(form["payload"].encode(), type=Interaction)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        return Verdict(400, f"not an interaction payload: {_problem(exc)}")
+    return _interaction(interaction, text)
+
+
+def _command(form: dict[str, Any], text: str) -> Verdict:
     try:
         command = msgspec.convert(form, type=Command)
     except msgspec.ValidationError as exc:
         return Verdict(400, f"not a slash command: {_problem(exc)}")
     if command.command != COMMAND:
         return Verdict(200, f"ignored: command {command.command[:40]}", quiet=True)
-    return Verdict(None, text=text)
+    return Verdict(None, text=text, payload=command)
 
 
-def _interaction(payload: str, text: str) -> Verdict:
-    try:
-        interaction = msgspec.json.decode(payload.encode(), type=Interaction)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        return Verdict(400, f"not an interaction payload: {_problem(exc)}")
+def _interaction(interaction: Interaction, text: str) -> Verdict:
     if interaction.type not in HANDLED_INTERACTIONS:
         return Verdict(200, f"ignored: interaction {interaction.type[:40]}", quiet=True)
     if interaction.user.id is None:
         return Verdict(400, "an interaction without its user")
     if interaction.type == "block_actions":
-        if not interaction.actions:
-            return Verdict(400, "block_actions without actions")
-        if (
-            interaction.message is not None
-            and depth(interaction.message.blocks, MAX_DEPTH) > MAX_DEPTH
-        ):
-            return Verdict(400, "the clicked message's blocks are nested too deeply")
-    elif interaction.view is None or interaction.view.state is None:
-        return Verdict(400, "view_submission without the view's state")
-    elif interaction.view.callback_id != START_VIEW:
-        return Verdict(200, f"ignored: view {interaction.view.callback_id[:40]}", quiet=True)
+        problem = _click_problem(interaction)
     else:
-        for block in interaction.view.state.values.values():
-            for picked in block.values():
-                if (
-                    picked.selected_options
-                    and depth(picked.selected_options, MAX_DEPTH) > MAX_DEPTH
-                ):
-                    return Verdict(400, "the form's options are nested too deeply")
-    return Verdict(None, text=text)
+        view = interaction.view
+        if view is not None and view.state is not None and view.callback_id != START_VIEW:
+            return Verdict(200, f"ignored: view {view.callback_id[:40]}", quiet=True)
+        problem = _form_problem(view)
+    if problem:
+        return Verdict(400, problem)
+    return Verdict(None, text=text, payload=interaction)
+
+
+def _click_problem(interaction: Interaction) -> str:
+    if not interaction.actions:
+        return "block_actions without actions"
+    message = interaction.message
+    if message is not None and depth(message.blocks, MAX_DEPTH) > MAX_DEPTH:
+        return "the clicked message's blocks are nested too deeply"
+    return ""
+
+
+def _form_problem(view: View | None) -> str:
+    if view is None or view.state is None:
+        return "view_submission without the view's state"
+    for block in view.state.values.values():
+        for picked in block.values():
+            if picked.selected_options and depth(picked.selected_options, MAX_DEPTH) > MAX_DEPTH:
+                return "the form's options are nested too deeply"
+    return ""
