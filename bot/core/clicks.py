@@ -59,6 +59,8 @@ class ClickData:
         for (name, kind), value in zip(declared, values, strict=True):
             if type(value) is not kind:
                 raise ValueError(f"{type(self).__name__}.{name} is not {kind.__name__}: {value!r}")
+            if isinstance(value, int) and value < 0:  # read back as digits only
+                raise ValueError(f"{type(self).__name__}.{name} is negative: {value}")
         texts = [str(v) for v in values]
         if any(SEPARATOR in text for text in texts[:-1]):
             raise ValueError(f"only the last field of a button id may hold {SEPARATOR!r}: {self}")
