@@ -20,7 +20,8 @@ import pytest
 
 from adapters.app import open_app
 from adapters.console.transport import ConsoleTransport
-from bot.conversation.commands import COMMANDS
+from bot.conversation.engine import registries
+from bot.core.clicks import ForgetClick
 from bot.core.domain import Role
 from bot.core.messages import (
     Choices,
@@ -32,7 +33,6 @@ from bot.core.messages import (
     StartRequested,
 )
 from bot.core.settings import Settings
-from bot.flows import privacy
 from storage import writes
 from tests.harness import FakeClock, Harness, person
 from tests.stores import BACKENDS
@@ -199,7 +199,8 @@ CASES = {**COMMAND_CASES, **OTHER_CASES}
 
 
 def test_every_command_has_a_case() -> None:
-    assert set(COMMAND_CASES) == set(COMMANDS.names)
+    commands, _ = registries()
+    assert set(COMMAND_CASES) == set(commands.names)
 
 
 def failing_after_every_statement(
@@ -252,7 +253,7 @@ async def test_forget_me_erases_in_the_turn_and_reports_what_it_removed(world: H
     h = world
     await forget_asked(h)
     question = h.replies[-1]
-    assert isinstance(question, Choices) and question.action == privacy.CONFIRM_CONTEXT
+    assert isinstance(question, Choices) and question.action == ForgetClick().encode()
     replies = await h._run(Clicked("yes-1", ANNA, question.action, question.choices[0].value))
     assert "erased" in replies[-1].plain().lower()
     data = await h.app.store.person_data(ANNA.key)

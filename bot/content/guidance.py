@@ -11,18 +11,12 @@ from collections.abc import Mapping, Sequence
 from bot.content.briefings import Briefing, Briefings
 from bot.content.loader import Messages
 from bot.content.themes import THEME_ALIASES, ThemeText
+from bot.core.clicks import ThemeListClick, ThemePartClick, TopicClick
 from bot.core.domain import Answer, OwnerState, ThemeOwner
 from bot.core.messages import Card, CardSection, Choice, Choices, Message
 
-LIST_CONTEXT = "guide"
-PART_CONTEXT = "guide:"  # followed by the theme key
-TOPIC_CONTEXT = "guide-topic"
 PARTS = ("examples", "references")
 TOPICS = ("drivers", "trends", "legislation", "resistance")
-
-
-def is_guidance_click(context: str) -> bool:
-    return context in (LIST_CONTEXT, TOPIC_CONTEXT) or context.startswith(PART_CONTEXT)
 
 
 def owner_text(theme: ThemeText, owners: Mapping[str, ThemeOwner], msgs: Messages) -> str:
@@ -41,7 +35,7 @@ def theme_list(
     return Choices(
         text=msgs("guidance.list_title") + "\n" + msgs("guidance.list_intro"),
         choices=tuple(Choice(t.key, f"{t.name} ({owner_text(t, owners, msgs)})") for t in themes),
-        action=LIST_CONTEXT,
+        action=ThemeListClick().encode(),
         hint=msgs("guidance.list_hint_typed"),
         click_hint=msgs("guidance.list_hint"),
     )
@@ -59,7 +53,7 @@ def theme_snippet(theme: ThemeText, owner: str, msgs: Messages) -> Choices:
     return Choices(
         text=text,
         choices=tuple(Choice(part, msgs(f"guidance.{part}")) for part in PARTS),
-        action=PART_CONTEXT + theme.key,
+        action=ThemePartClick(theme.key).encode(),
         hint=msgs("guidance.snippet_hint_typed", key=theme.key),
         click_hint=msgs("guidance.snippet_hint", key=theme.key),
     )
@@ -126,7 +120,7 @@ def poll_followup(
         return Choices(
             text=briefings.legislation_offer,
             choices=(Choice("legislation", msgs("guidance.show_overview")),),
-            action=TOPIC_CONTEXT,
+            action=TopicClick().encode(),
             hint=msgs("guidance.offer_hint_typed"),
             click_hint=msgs("guidance.offer_hint"),
         )

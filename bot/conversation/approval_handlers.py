@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.conversation.commands import COMMANDS, Deps, ParsedCommand
+from bot.conversation.clicks import Click
+from bot.conversation.commands import LEADS, Command, Deps, ParsedCommand
+from bot.core.clicks import ApprovalClick, ApprovalRequestClick
 from bot.core.domain import Approval, Campaign, Decision, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, Text
 from bot.core.turns import Applied
 from bot.flows.outcome import Outcome, Reply, Session
 
-CONTEXT = "approval:"  # a button's context: approval:<campaign id>:<version>
 APPROVERS = frozenset({Role.MANAGER})  # top management: the managers
-WHO_MAY = (Role.CSR_LEAD, Role.MANAGER)
+WHO_MAY = frozenset({Role.CSR_LEAD, Role.MANAGER})
 
 
-@COMMANDS.command("approve", roles=WHO_MAY, takes_args=True)
 async def approve(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     word = command.args[0].lower() if command.args else ""
     if word in _words(ctx, "approval.word_request"):
@@ -33,22 +33,14 @@ async def approve(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return await _decide(ctx, s, None, Decision.APPROVED, "")
 
 
-async def approval_click(ctx: Deps, context: str, value: str, s: Session) -> Outcome:
+async def approval_click(ctx: Deps, click: ApprovalClick, value: str, s: Session) -> Outcome:
     """Approve or Request changes, clicked in the approver's direct message."""
-    try:
-        campaign_id, version = (int(p) for p in context[len(CONTEXT) :].split(":", 1))
-    except ValueError:
-        return Outcome().say(s.msgs("poll.stale_click"))
-    if not s.may(*APPROVERS):
-        return Outcome().say(s.msgs("approval.usage"))
     decision = Decision.APPROVED if value == "approve" else Decision.CHANGES
-    return await _decide(ctx, s, (campaign_id, version), decision, "")
+    return await _decide(ctx, s, (click.campaign, click.version), decision, "")
 
 
-async def request_click(ctx: Deps, s: Session) -> Outcome:
+async def request_click(ctx: Deps, click: ApprovalRequestClick, value: str, s: Session) -> Outcome:
     """The button after `draft`: ask every manager to approve the version just compiled."""
-    if not s.may(Role.CSR_LEAD):
-        return Outcome().say(s.msgs("poll.stale_click"))
     return await _request(ctx, (), s)
 
 
@@ -107,7 +99,7 @@ async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
                     Choice("approve", theirs("approval.button_approve")),
                     Choice("changes", theirs("approval.button_changes")),
                 ),
-                f"{CONTEXT}{campaign.id}:{version}",
+                ApprovalClick(campaign.id, version).encode(),
             )
             await services.transport.send(person.key, share)
             await services.transport.send(person.key, buttons)
@@ -168,3 +160,11 @@ async def _asked(ctx: Deps, me: PersonKey, which: tuple[int, int] | None) -> App
     if which is not None:
         mine = [a for a in mine if a.version == which[1]]
     return mine[-1] if mine else None
+
+
+COMMANDS = (Command("approve", approve, WHO_MAY, takes_args=True),)
+CLICKS = (
+    # Only approvers decide; anyone else is told how approval works.
+    Click(ApprovalClick, approval_click, APPROVERS, refusal="approval.usage"),
+    Click(ApprovalRequestClick, request_click, LEADS, command="approve request"),
+)

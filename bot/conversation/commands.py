@@ -1,7 +1,9 @@
 """The command registry: each command is declared once, with its name, the roles it needs and
-its handler. Its words in English and Dutch come from `content/<lang>/messages.toml`
-(`commands.<name>`), its help line from `help.does.<name>` (and `help.usage.<name>` for its
-arguments); help, role refusals and aliases are all made from the registry.
+its handler, as a `Command` in its handler module's `COMMANDS`; the engine builds the registry
+from those, so nothing registers itself on import. Its words in English and Dutch come from
+`content/<lang>/messages.toml` (`commands.<name>`), its help line from `help.does.<name>` (and
+`help.usage.<name>` for its arguments); help, role refusals and aliases are all made from the
+registry.
 
 Recognising commands: in a direct message a plain reply answers the pending question, so a
 message only counts as a command when it is unmistakable: it starts with `/imvo` (or `/`), or,
@@ -56,11 +58,13 @@ class Words:
 
 @dataclass(frozen=True)
 class Deps:
-    """What command handlers work with: the ports, the shared session loader and the words."""
+    """What command and click handlers work with: the ports, the shared session loader, the
+    words, and the command registry (help lists it; the home view's buttons run commands)."""
 
     services: Services
     sessions: Sessions
     words: Words
+    commands: Registry
 
 
 Handler = Callable[[Deps, ParsedCommand, Session], Awaitable[Outcome]]
@@ -72,26 +76,19 @@ class Command:
 
     name: str
     handler: Handler
-    roles: frozenset[Role]  # who may run it; empty: everyone
-    takes_args: bool  # whether words after it are its arguments (not a sentence)
+    roles: frozenset[Role] = frozenset()  # who may run it; empty: everyone
+    takes_args: bool = False  # whether words after it are its arguments (not a sentence)
 
 
 class Registry:
-    """Every command, declared once with `@COMMANDS.command(...)`."""
+    """Every command, each declared once; `help` lists them in the order given."""
 
-    def __init__(self) -> None:
+    def __init__(self, commands: Iterable[Command]) -> None:
         self._commands: dict[str, Command] = {}
-
-    def command(
-        self, name: str, *, roles: Iterable[Role] = (), takes_args: bool = False
-    ) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            if name in self._commands:
-                raise ValueError(f"command {name!r} is declared twice")
-            self._commands[name] = Command(name, handler, frozenset(roles), takes_args)
-            return handler
-
-        return register
+        for command in commands:
+            if command.name in self._commands:
+                raise ValueError(f"command {command.name!r} is declared twice")
+            self._commands[command.name] = command
 
     def __getitem__(self, name: str) -> Command:
         return self._commands[name]
@@ -153,12 +150,7 @@ class Registry:
 
     def refusal(self, command: Command, s: Session) -> Outcome | None:
         """The answer to someone whose roles do not allow `command`, or None when they do."""
-        if not command.roles or s.may(*command.roles):
-            return None
-        key = (
-            "roles.need_lead" if command.roles == {Role.CSR_LEAD} else "roles.need_lead_or_manager"
-        )
-        return Outcome().say(s.msgs(key, command=command.name, user=str(s.person.key)))
+        return role_refusal(command.roles, command.name, s)
 
     async def run(self, ctx: Deps, parsed: ParsedCommand, s: Session) -> Outcome:
         command = self._commands.get(parsed.name)
@@ -193,8 +185,14 @@ class Registry:
         return Card(title=msgs("help.title"), sections=tuple(sections))
 
 
-COMMANDS = Registry()
-"""The registry the handler modules (`handlers`, `owner_handlers`) declare their commands in."""
+def role_refusal(roles: frozenset[Role], name: str, s: Session) -> Outcome | None:
+    """The answer to someone without any of `roles` who tried `name` (a command, or what a
+    button stands for), or None when they may."""
+    if not roles or s.may(*roles):
+        return None
+    key = "roles.need_lead" if roles == {Role.CSR_LEAD} else "roles.need_lead_or_manager"
+    return Outcome().say(s.msgs(key, command=name, user=str(s.person.key)))
 
-LEADS = (Role.CSR_LEAD,)
-LEADS_AND_MANAGERS = (Role.CSR_LEAD, Role.MANAGER)
+
+LEADS = frozenset({Role.CSR_LEAD})
+LEADS_AND_MANAGERS = frozenset({Role.CSR_LEAD, Role.MANAGER})

@@ -14,12 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.campaigns.scheduler import Scheduler
-from bot.content import guidance as guide
-
-# The handler modules declare their commands in the registry when imported.
-from bot.conversation import approval_handlers, handlers, owner_handlers
-from bot.conversation.commands import COMMANDS, Deps, ParsedCommand, Words
-from bot.conversation.home import HOME_CONTEXT
+from bot.conversation import approval_handlers, handlers, home, owner_handlers
+from bot.conversation.clicks import ClickRegistry
+from bot.conversation.commands import Deps, Registry, Words
+from bot.core.clicks import ForgetClick
 from bot.core.domain import Person
 from bot.core.messages import (
     Clicked,
@@ -33,12 +31,21 @@ from bot.core.messages import (
 from bot.core.ports import PlatformRefused
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.validation import check_text, normalise
-from bot.flows import owners, privacy, steps
+from bot.flows import privacy, steps
 from bot.flows.loading import Sessions
 from bot.flows.outcome import After, Outcome, Receipt, Reply, Session, Work
-from bot.flows.poll import CLICK_PREFIX, invitation, offer_taken, resume
+from bot.flows.poll import invitation, resume
 from bot.flows.services import Services
-from bot.reporting.approval_state import REQUEST_CONTEXT
+
+
+def registries() -> tuple[Registry, ClickRegistry]:
+    """Every command and every kind of click, from what the handler modules declare. The order
+    of the modules is the order in which `help` lists the commands."""
+    commands = Registry((*approval_handlers.COMMANDS, *handlers.COMMANDS, *owner_handlers.COMMANDS))
+    clicks = ClickRegistry(
+        (*handlers.CLICKS, *owner_handlers.CLICKS, *approval_handlers.CLICKS, *home.CLICKS)
+    )
+    return commands, clicks
 
 
 class Bot:
@@ -50,8 +57,9 @@ class Bot:
         self.sessions = Sessions(services)
         self.locks = self.sessions.locks
         messages = services.content.messages.values()
-        self.deps = Deps(services, self.sessions, Words.of(messages))
-        self._aliases = COMMANDS.aliases(messages)
+        self.commands, self.clicks = registries()
+        self.deps = Deps(services, self.sessions, Words.of(messages), self.commands)
+        self._aliases = self.commands.aliases(messages)
         self.scheduler = Scheduler(self.sessions)
 
     # ------------------------------------------------------------------ entry points
@@ -130,7 +138,7 @@ class Bot:
         if s.forget_asked is not None and (waiting := self._forget_waiting(event, s)) is not None:
             return waiting
         if isinstance(event, Clicked):
-            return await self._click(event, s)
+            return await self.clicks.run(self.deps, event, s)
         if isinstance(event, StartRequested):
             return await handlers.start_requested(self.deps, event, s)
         refusal = check_text(event.text)
@@ -140,14 +148,14 @@ class Bot:
                 outcome.replies.append(resume(poll.inputs, poll.state))
             return outcome
         text = normalise(event.text)
-        command = COMMANDS.parse(
+        command = self.commands.parse(
             text,
             self._aliases,
             explicit=isinstance(event, Commanded),
             pending=s.asking is not None,
         )
         if command is not None:
-            return await COMMANDS.run(self.deps, command, s)
+            return await self.commands.run(self.deps, command, s)
         assert isinstance(event, Said)
         outcome = steps.answer_text(s, text, self.services.clock.now())
         poll = s.asking
@@ -179,7 +187,7 @@ class Bot:
         buttons, is told what to type and changes nothing. None: handle the event as usual."""
         assert s.forget_asked is not None
         still = privacy.still_open(s.forget_asked, self.services.clock.now())
-        answered = isinstance(event, Clicked) and event.action == privacy.CONFIRM_CONTEXT
+        answered = isinstance(event, Clicked) and ForgetClick.parse(event.action) is not None
         if still is None or answered:  # long forgotten, or its buttons: handled as usual
             return None
         text = normalise(event.text) if isinstance(event, Said | Commanded) else ""
@@ -188,49 +196,12 @@ class Bot:
             return handlers.forget_answer(s, decision if still else None)
         if not still:
             return None
-        again = COMMANDS.parse(
+        again = self.commands.parse(
             text, self._aliases, explicit=isinstance(event, Commanded), pending=True
         )
         if again is not None and again.name == "forget" and not again.args:
             return None  # asked once more: a fresh question
         return Outcome().say(s.msgs("privacy.confirm_waiting"))
-
-    async def _click(self, event: Clicked, s: Session) -> Outcome:
-        context, value, ctx = event.action, event.value, self.deps
-        if context.startswith(CLICK_PREFIX):
-            return steps.answer_click(s, context[len(CLICK_PREFIX) :], value)
-        if context == HOME_CONTEXT:
-            return await self._home_click(value, s)
-        if context.startswith(owners.INVITE_CONTEXT):
-            theme = context[len(owners.INVITE_CONTEXT) :]
-            return await owner_handlers.answer_invitation(ctx, theme, value, s)
-        if context == REQUEST_CONTEXT:
-            return await approval_handlers.request_click(ctx, s)
-        if context.startswith(approval_handlers.CONTEXT):
-            return await approval_handlers.approval_click(ctx, context, value, s)
-        if context == privacy.CONFIRM_CONTEXT:
-            return await handlers.forget_click(ctx, value, s)
-        if guide.is_guidance_click(context):
-            outcome = await handlers.guidance_click(ctx, context, value, s)
-            poll = s.asking
-            # The offer made just before the pending question was taken: ask that question again.
-            taken = offer_taken(poll.inputs, poll.state) if poll is not None else None
-            if context == guide.TOPIC_CONTEXT and taken is not None:
-                outcome.replies.extend(taken.replies)
-                outcome.state = taken.state
-            return outcome
-        return Outcome().say(s.msgs("poll.stale_click"))
-
-    async def _home_click(self, value: str, s: Session) -> Outcome:
-        """A button of the home view: continue the poll, or run a command (roles apply)."""
-        if value == "continue":
-            question = steps.waiting(s)
-            if question is None:
-                return Outcome().say(s.msgs("poll.nothing_to_skip"))
-            return Outcome(replies=[question])
-        if value not in ("guidance", "status", "draft", "digest"):
-            return Outcome().say(s.msgs("poll.stale_click"))
-        return await COMMANDS.run(self.deps, ParsedCommand(value), s)
 
     def _turn(self, event: EventKey, s: Session, outcome: Outcome) -> Turn:
         """The outcome's effects as one turn, committed with the event id."""

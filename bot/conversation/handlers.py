@@ -1,4 +1,5 @@
-"""The chat commands of everyone and of CSR leads and managers, declared in the registry.
+"""The chat commands of everyone and of CSR leads and managers, and the clicks on the poll's,
+the guidance's and forget-me's buttons (declared in `COMMANDS` and `CLICKS` at the end).
 
 Each handler reads what it needs and returns an Outcome: everything it changes rides on the
 outcome and is committed by the engine in one turn. Slow work (sending the poll to an audience,
@@ -16,21 +17,30 @@ from bot.campaigns.fanout import send_invitations
 from bot.campaigns.planning import managers_of, new_campaign
 from bot.content import guidance as guide
 from bot.content.themes import find_theme
+from bot.conversation.clicks import Click
 from bot.conversation.commands import (
-    COMMANDS,
     LEADS,
     LEADS_AND_MANAGERS,
+    Command,
     Deps,
     ParsedCommand,
 )
 from bot.conversation.suggestions import candidates_by_theme
+from bot.core.clicks import (
+    AnswerClick,
+    ApprovalRequestClick,
+    ForgetClick,
+    ThemeListClick,
+    ThemePartClick,
+    TopicClick,
+)
 from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, StartRequested, Text
 from bot.core.turns import Applied
 from bot.flows import privacy, steps
 from bot.flows.outcome import Outcome, Reply, Session
-from bot.flows.poll import resume
-from bot.reporting.approval_state import REQUEST_CONTEXT, REQUEST_VALUE, approval_state
+from bot.flows.poll import offer_taken, resume
+from bot.reporting.approval_state import REQUEST_VALUE, approval_state
 from bot.reporting.compile import compile_draft
 from bot.reporting.digest_delivery import compose_digest, remember
 from bot.reporting.draft.template import TemplateError
@@ -57,12 +67,10 @@ def parse_date(word: str) -> date | None:
 # -------------------------------------------------------------------------------- everyone
 
 
-@COMMANDS.command("help")
 async def help_(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
-    return Outcome(replies=[COMMANDS.help_card(s)])
+    return Outcome(replies=[ctx.commands.help_card(s)])
 
 
-@COMMANDS.command("guidance", takes_args=True)
 async def guidance(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """`guidance`, `guidance <theme> [examples|references]` or `guidance <topic>`."""
     themes = s.pack.themes
@@ -84,13 +92,31 @@ async def guidance(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])
 
 
-async def guidance_click(ctx: Deps, context: str, value: str, s: Session) -> Outcome:
-    """A click on the theme list, a snippet's Examples / References, or an offered topic."""
-    if context in (guide.LIST_CONTEXT, guide.TOPIC_CONTEXT):
-        args: tuple[str, ...] = (value,)
-    else:
-        args = (context[len(guide.PART_CONTEXT) :], value)
-    return await guidance(ctx, ParsedCommand("guidance", args), s)
+async def theme_list_click(ctx: Deps, click: ThemeListClick, value: str, s: Session) -> Outcome:
+    """A theme chosen in the theme list: its snippet."""
+    return await guidance(ctx, ParsedCommand("guidance", (value,)), s)
+
+
+async def theme_part_click(ctx: Deps, click: ThemePartClick, value: str, s: Session) -> Outcome:
+    """A snippet's Examples or References."""
+    return await guidance(ctx, ParsedCommand("guidance", (click.theme, value)), s)
+
+
+async def topic_click(ctx: Deps, click: TopicClick, value: str, s: Session) -> Outcome:
+    """An offered topic (the legislation overview after its question)."""
+    outcome = await guidance(ctx, ParsedCommand("guidance", (value,)), s)
+    poll = s.asking
+    # The offer made just before the pending question was taken: ask that question again.
+    taken = offer_taken(poll.inputs, poll.state) if poll is not None else None
+    if taken is not None:
+        outcome.replies.extend(taken.replies)
+        outcome.state = taken.state
+    return outcome
+
+
+async def poll_click(ctx: Deps, click: AnswerClick, value: str, s: Session) -> Outcome:
+    """An option of a poll question."""
+    return steps.answer_click(s, click.question, value)
 
 
 def _named(word: str, names: Mapping[str, frozenset[str]]) -> str | None:
@@ -98,7 +124,6 @@ def _named(word: str, names: Mapping[str, frozenset[str]]) -> str | None:
     return next((name for name, words in names.items() if lowered in words), None)
 
 
-@COMMANDS.command("language", takes_args=True)
 async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     choice = command.args[0].lower() if command.args else ""
     if choice not in LANGUAGES:
@@ -112,17 +137,14 @@ async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return outcome
 
 
-@COMMANDS.command("skip")
 async def skip(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return steps.skip(s, ctx.services.clock.now())
 
 
-@COMMANDS.command("back")
 async def back(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return steps.back(s)
 
 
-@COMMANDS.command("mydata")
 async def mydata(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     data = await ctx.services.privacy.person_data(s.person.key)
     exported = privacy.export_json(data, ctx.services.clock.now())
@@ -132,7 +154,6 @@ async def mydata(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return outcome
 
 
-@COMMANDS.command("forget", takes_args=True)
 async def forget(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if command.args:
         return Outcome().say(s.msgs("privacy.only_yourself"))
@@ -151,7 +172,7 @@ def _conversation(s: Session) -> ConversationState:
     return s.state or ConversationState(s.person.key)
 
 
-async def forget_click(ctx: Deps, value: str, s: Session) -> Outcome:
+async def forget_click(ctx: Deps, click: ForgetClick, value: str, s: Session) -> Outcome:
     """A click on forget-me's buttons (the yes carries when it was asked, so it expires)."""
     return forget_answer(s, privacy.confirmed(value, ctx.services.clock.now()))
 
@@ -179,7 +200,6 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
 # ------------------------------------------------------------------- leads and managers
 
 
-@COMMANDS.command("start", roles=LEADS, takes_args=True)
 async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """`start <people…|all> [deadline YYYY-MM-DD]`."""
     msgs = s.msgs
@@ -204,7 +224,7 @@ async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 
 async def start_requested(ctx: Deps, event: StartRequested, s: Session) -> Outcome:
     """The start form: the same rules as `start`, from data rather than text."""
-    if refused := COMMANDS.refusal(COMMANDS["start"], s):
+    if refused := ctx.commands.refusal(ctx.commands["start"], s):
         return refused
     if not event.audience and not event.everyone:
         return Outcome().say(s.msgs("start.usage"))
@@ -263,7 +283,6 @@ async def _campaign_for_report(ctx: Deps, s: Session) -> Campaign | None:
     return None
 
 
-@COMMANDS.command("status", roles=LEADS_AND_MANAGERS)
 async def status(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:
@@ -284,7 +303,6 @@ async def status(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return Outcome(replies=[card])
 
 
-@COMMANDS.command("draft", roles=LEADS)
 async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     campaign = await _campaign_for_report(ctx, s)
     if campaign is None:
@@ -304,21 +322,19 @@ async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
             text += "\n" + msgs("draft.missing", items=missing)
         await reply(FileShare(text, result.files, result.locations, result.stored))
         ask = Choice(REQUEST_VALUE, msgs("approval.button_request"))
-        await reply(Choices(msgs("approval.offer"), (ask,), REQUEST_CONTEXT))
+        await reply(Choices(msgs("approval.offer"), (ask,), ApprovalRequestClick().encode()))
 
     outcome = Outcome().say(msgs("draft.compiling", id=campaign.id))
     outcome.after = compile_and_share
     return outcome
 
 
-@COMMANDS.command("stop", roles=LEADS)
 async def stop(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if s.campaign is None:
         return Outcome().say(s.msgs("stop.none"))
     return Outcome(closed=s.campaign.id).say(s.msgs("stop.done", id=s.campaign.id))
 
 
-@COMMANDS.command("digest", roles=LEADS_AND_MANAGERS)
 async def digest(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """Acknowledged at once; the digest is worked out after, and its snapshot kept once shown."""
     campaign = await _campaign_for_report(ctx, s)
@@ -342,3 +358,28 @@ def _unique(people: Iterable[Person]) -> list[Person]:
             seen.add(person.key)
             result.append(person)
     return result
+
+
+COMMANDS = (
+    Command("help", help_),
+    Command("guidance", guidance, takes_args=True),
+    Command("language", language, takes_args=True),
+    Command("skip", skip),
+    Command("back", back),
+    Command("mydata", mydata),
+    Command("forget", forget, takes_args=True),
+    Command("start", start, LEADS, takes_args=True),
+    Command("status", status, LEADS_AND_MANAGERS),
+    Command("draft", draft, LEADS),
+    Command("stop", stop, LEADS),
+    Command("digest", digest, LEADS_AND_MANAGERS),
+)
+"""The commands of this module, in the order `help` lists them."""
+
+CLICKS = (
+    Click(AnswerClick, poll_click),
+    Click(ThemeListClick, theme_list_click),
+    Click(ThemePartClick, theme_part_click),
+    Click(TopicClick, topic_click),
+    Click(ForgetClick, forget_click),
+)

@@ -1,12 +1,19 @@
-"""A person's home view (Slack App Home): progress, owned themes, and what their role may do."""
+"""A person's home view (Slack App Home): progress, owned themes, and what their role may do;
+and a click on its buttons."""
 
 from __future__ import annotations
 
+from bot.conversation.clicks import Click
+from bot.conversation.commands import Deps, ParsedCommand
+from bot.core.clicks import HomeClick
 from bot.core.domain import OwnerState, Person, Role
 from bot.core.messages import Card, CardSection, Choice
+from bot.flows import steps
 from bot.flows.loading import Sessions
+from bot.flows.outcome import Outcome, Session
 
-HOME_CONTEXT = "cmd"  # a click runs the command named by its value
+# The commands the home view's buttons run (their roles apply); `continue` resumes the poll.
+BUTTON_COMMANDS = ("guidance", "status", "draft", "digest")
 
 
 async def home_card(sessions: Sessions, person: Person) -> Card:
@@ -47,6 +54,21 @@ async def home_card(sessions: Sessions, person: Person) -> Card:
         title=title,
         sections=tuple(sections),
         actions=tuple(actions),
-        action=HOME_CONTEXT,
+        action=HomeClick().encode(),
         fallback=fallback,
     )
+
+
+async def home_click(ctx: Deps, click: HomeClick, value: str, s: Session) -> Outcome:
+    """A button of the home view: continue the poll, or run a command (roles apply)."""
+    if value == "continue":
+        question = steps.waiting(s)
+        if question is None:
+            return Outcome().say(s.msgs("poll.nothing_to_skip"))
+        return Outcome(replies=[question])
+    if value not in BUTTON_COMMANDS:
+        return Outcome().say(s.msgs("poll.stale_click"))
+    return await ctx.commands.run(ctx, ParsedCommand(value), s)
+
+
+CLICKS = (Click(HomeClick, home_click),)

@@ -11,8 +11,10 @@ from bot.campaigns.planning import claim_stands, owner_nudge
 from bot.content.guidance import unknown_theme
 from bot.content.loader import Messages
 from bot.content.themes import ThemeText, find_theme
-from bot.conversation.commands import COMMANDS, LEADS, Deps, ParsedCommand
+from bot.conversation.clicks import Click
+from bot.conversation.commands import LEADS, Command, Deps, ParsedCommand
 from bot.conversation.suggestions import candidates_by_theme
+from bot.core.clicks import InvitationClick
 from bot.core.domain import OwnerState, Person, PersonKey, Role, ThemeOwner
 from bot.core.messages import Message, Text
 from bot.core.turns import Applied
@@ -30,13 +32,11 @@ def _theme(s: Session, word: str | None, usage: str) -> ThemeText | Outcome:
     return theme if theme is not None else Outcome().say(unknown_theme(word, themes, s.msgs))
 
 
-@COMMANDS.command("owners")
 async def owners(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     suggestions = await candidates_by_theme(ctx, s)
     return Outcome(replies=[own.owners_card(s.pack.themes, s.owners, s.msgs, suggestions)])
 
 
-@COMMANDS.command("claim", takes_args=True)
 async def claim(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     theme = _theme(s, command.args[0] if command.args else None, "owners.claim_usage")
     if isinstance(theme, Outcome):
@@ -74,7 +74,6 @@ async def claim(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return outcome
 
 
-@COMMANDS.command("owner", roles=LEADS, takes_args=True)
 async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if len(command.args) < 2:
         return Outcome().say(s.msgs("owners.owner_usage"))
@@ -115,8 +114,9 @@ async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return outcome
 
 
-async def answer_invitation(ctx: Deps, theme_key: str, value: str, s: Session) -> Outcome:
+async def answer_invitation(ctx: Deps, click: InvitationClick, value: str, s: Session) -> Outcome:
     """A click on Accept or Decline of an invitation to own a theme."""
+    theme_key = click.theme
     current = s.owners.get(theme_key)
     theme = find_theme(theme_key, s.pack.themes)
     open_invitation = (
@@ -201,3 +201,11 @@ def _theme_name(ctx: Deps, theme: ThemeText, msgs: Messages) -> str:
     """The theme's name in the recipient's language."""
     theirs = find_theme(theme.key, ctx.services.content.for_language(msgs.language).themes)
     return theirs.name if theirs is not None else theme.name
+
+
+COMMANDS = (
+    Command("owners", owners),
+    Command("claim", claim, takes_args=True),
+    Command("owner", assign, LEADS, takes_args=True),
+)
+CLICKS = (Click(InvitationClick, answer_invitation),)

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from bot.content.loader import Messages
 from bot.content.themes import ThemeText
+from bot.core.clicks import InvitationClick
 from bot.core.domain import OwnerAnswer, OwnerState, Person, PersonKey, Question, ThemeOwner
 from bot.core.messages import Card, CardSection, Choice, Choices, Text
 
 # A claim nobody contests becomes an accepted ownership after this long.
 CLAIM_STANDS_AFTER = timedelta(days=3)
-INVITE_CONTEXT = "own:"  # followed by the theme key; values "accept" / "decline"
 MAX_CANDIDATES = 5
 
 
@@ -73,7 +73,7 @@ def invitation(theme: ThemeText, lead: str, msgs: Messages) -> Choices:
             Choice("accept", msgs("owners.accept")),
             Choice("decline", msgs("owners.decline")),
         ),
-        action=INVITE_CONTEXT + theme.key,
+        action=InvitationClick(theme.key).encode(),
         hint=msgs("owners.invite_hint_typed"),
         click_hint=msgs("owners.invite_hint"),
     )

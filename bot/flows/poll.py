@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.content.loader import Messages
+from bot.core.clicks import AnswerClick
 from bot.core.domain import Answer, ConversationState, PersonKey, Phase, Question, QuestionKind
 from bot.core.messages import Card, CardSection, Choice, Choices, Message, Text
 from bot.flows import marks
 from bot.flows.replies import YesNo
 
-CLICK_PREFIX = "q:"
 # The mark (see bot.flows.marks) of an offer of more information made right before the question
 # now asked; its value is the question the offer followed. The next reply may answer either.
 OFFER = "offer"
@@ -88,7 +88,7 @@ def ask(ctx: PollInputs, step: int) -> Text | Choices:
         return Choices(
             text=text,
             choices=tuple(Choice(o.key, o.label) for o in question.options),
-            action=CLICK_PREFIX + question.id,
+            action=AnswerClick(question.id).encode(),
             hint=ctx.msgs(hint_key + "_typed", max=question.max_choices),
             click_hint=ctx.msgs(hint_key, max=question.max_choices),
         )

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.content.loader import Messages
+from bot.core.clicks import ForgetClick
 from bot.core.domain import ConversationState, Erasure, PersonData
 from bot.core.messages import Choice, Choices
 from bot.flows import marks
 from bot.flows.replies import YesNo
 
-CONFIRM_CONTEXT = "forget"
 # A confirmation button older than this no longer erases anything: a stale click is harmless.
 CONFIRM_WINDOW = timedelta(minutes=15)
 # The mark (bot.flows.marks) that forget-me's question waits for a typed answer; its value is
@@ -115,7 +115,7 @@ def confirmation(data: PersonData, msgs: Messages, now: datetime) -> Choices:
             Choice(f"yes:{now.isoformat()}", msgs("privacy.yes")),
             Choice("no", msgs("privacy.no")),
         ),
-        action=CONFIRM_CONTEXT,
+        action=ForgetClick().encode(),
         hint=msgs("privacy.confirm_hint_typed"),
         click_hint=msgs("privacy.confirm_hint"),
     )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from bot.core.domain import Approval, Decision
 
-# The button after `draft` that asks top management to approve the version just made.
-REQUEST_CONTEXT = "approval-request"
+# The value of the button after `draft` that asks top management to approve the version just
+# made (its id: bot.core.clicks.ApprovalRequestClick).
 REQUEST_VALUE = "request"
 
 
