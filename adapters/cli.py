@@ -12,168 +12,20 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
 
-from adapters.content_cli import add_content_parser, run_content
-from adapters.db_cli import add_db_parser, run_db
+from adapters.cli_parser import EXIT_USAGE, build_parser
+from adapters.content_cli import run_content
+from adapters.db_cli import run_db
 from bot.content.loader import ContentError, Messages
-from bot.core.domain import LANGUAGES, Campaign, Erasure, Person, PersonKey, Role
+from bot.core.domain import Campaign, Erasure, Person, Role
 from bot.core.ports import Store
 from bot.core.settings import Settings, SettingsError
 from bot.reporting.draft.template import TemplateError
 from storage import StoreConfigError
 
-EXIT_USAGE = 2
-
 
 class UserError(Exception):
     """A mistake the user can fix; printed as one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def _formats(value: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("docx", "md")]
-    if bad or not formats:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {', '.join(bad) or value!r}: use docx, md or docx,md"
-        )
-    return formats
-
-
-def _user(value: str) -> PersonKey:
-    platform, sep, user_id = value.partition(":")
-    if not sep or platform not in ("slack", "teams", "console") or not user_id.strip():
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a user: write slack:U123, teams:<aadObjectId> or console:name"
-        )
-    if platform == "console":
-        from adapters.console.transport import console_key
-
-        return console_key(user_id)
-    return PersonKey(platform, "", user_id.strip())
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="imvo-bot",
-        description="A chat bot that gathers colleagues' views and compiles an IMVO policy draft.",
-    )
-    sub = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
-    )
-
-    demo = sub.add_parser(
-        "demo", help="run a whole campaign with simulated colleagues, no platform needed"
-    )
-    demo.add_argument(
-        "--out",
-        type=Path,
-        default=Path("imvo-demo"),
-        help="where to write the files (default ./imvo-demo)",
-    )
-    demo.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        default="nl",
-        help="language of the demo and its draft (default nl)",
-    )
-
-    chat = sub.add_parser(
-        "chat", help="chat with the bot in the terminal (also reads piped standard input)"
-    )
-    chat.add_argument("--user", default=None, help="who you are (default: your login name)")
-    chat.add_argument(
-        "--role",
-        choices=[r.value for r in Role],
-        default=None,
-        help="grant yourself this role first",
-    )
-    chat.add_argument("--lang", choices=LANGUAGES, default=None, help="your language")
-
-    serve = sub.add_parser(
-        "serve", help="the HTTP server: Slack at POST /slack/events, GET /healthz"
-    )
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    serve.add_argument("--port", type=int, default=3978, help="port (default 3978)")
-
-    sub.add_parser(
-        "slack-socket", help="Slack over Socket Mode (SLACK_APP_TOKEN), behind a firewall"
-    )
-
-    comp = sub.add_parser("compile", help="compile the stored answers into a policy draft")
-    comp.add_argument(
-        "--campaign", type=int, default=None, help="campaign id (default: the latest)"
-    )
-    comp.add_argument(
-        "--out", type=Path, default=None, help="output folder (default IMVO_DRAFT_DIR)"
-    )
-    comp.add_argument(
-        "--format", type=_formats, default=("docx", "md"), help="docx, md or docx,md (default both)"
-    )
-    comp.add_argument(
-        "--lang", choices=LANGUAGES, default=None, help="draft language (default: the campaign's)"
-    )
-    comp.add_argument(
-        "--template",
-        type=Path,
-        default=None,
-        help="a Word .docx whose styles, header and logo the draft takes"
-        " (default IMVO_DRAFT_TEMPLATE, else the shipped template)",
-    )
-
-    digest = sub.add_parser(
-        "digest", help="build the manager digest; send it to managers, or print it"
-    )
-    digest.add_argument(
-        "--campaign", type=int, default=None, help="campaign id (default: the latest)"
-    )
-    digest.add_argument(
-        "--print", action="store_true", help="print it as Markdown instead of sending"
-    )
-    digest.add_argument(
-        "--lang", choices=LANGUAGES, default=None, help="language of a printed digest"
-    )
-
-    roles = sub.add_parser("roles", help="who is csr_lead or manager")
-    roles_sub = roles.add_subparsers(
-        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
-    )
-    for action in ("grant", "revoke"):
-        p = roles_sub.add_parser(action, help=f"{action} a role")
-        p.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
-        p.add_argument("role", choices=[Role.CSR_LEAD.value, Role.MANAGER.value])
-    roles_sub.add_parser("list", help="list granted roles")
-
-    manifest = sub.add_parser("manifest", help="the Slack manifest (YAML) or the Teams app package")
-    manifest.add_argument("platform", choices=["slack", "teams"], help="slack or teams")
-    manifest.add_argument(
-        "--url", default=None, help="public base URL of `imvo-bot serve`; none: Socket Mode"
-    )
-    manifest.add_argument(
-        "--out", type=Path, default=Path("."), help="folder to write it to (default .)"
-    )
-
-    user = sub.add_parser("user", help="a person's own data: export or erase (GDPR)")
-    user_sub = user.add_subparsers(
-        dest="action", required=True, parser_class=_Parser, metavar="ACTION"
-    )
-    export = user_sub.add_parser("export", help="print everything the bot holds about USER as JSON")
-    export.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
-    erase = user_sub.add_parser("erase", help="erase everything the bot holds about USER")
-    erase.add_argument("user", type=_user, help="slack:U123, teams:<aadObjectId> or console:name")
-    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-    add_content_parser(sub)
-    add_db_parser(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from adapters.cli import main
+from adapters.cli import build_parser, main
 from bot.core.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,35 @@ def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[s
         main([*args, "--help"])
     assert exit_info.value.code == 0
     assert "usage: imvo-bot" in capsys.readouterr().out
+
+
+def _subcommands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    """Every subcommand of the real parser, at every level (`roles`, `roles grant`, …)."""
+    found: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += [(*path, name), *_subcommands(sub, (*path, name))]
+    return found
+
+
+def test_every_subcommand_says_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _subcommands(build_parser())
+    assert ("serve",) in paths and ("roles", "grant") in paths and ("db", "copy") in paths
+    for path in paths:
+        with pytest.raises(SystemExit):
+            main([*path, "--help"])
+        usage, description, *_ = capsys.readouterr().out.split("\n\n")
+        assert usage.startswith(f"usage: imvo-bot {' '.join(path)}")
+        # Without a description the usage is followed by the argument lists' headings.
+        assert description.strip(), path
+        assert description.splitlines()[0] not in ("options:", "positional arguments:"), path
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    serve = " ".join(capsys.readouterr().out.split())
+    assert "Slack at POST /slack/events and/or Teams at POST /api/messages" in serve
 
 
 @pytest.mark.parametrize(

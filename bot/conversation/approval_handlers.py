@@ -11,10 +11,18 @@ from dataclasses import replace
 from bot.conversation.clicks import Click
 from bot.conversation.commands import LEADS, Command, Deps, ParsedCommand
 from bot.core.clicks import ApprovalClick, ApprovalRequestClick
-from bot.core.domain import Approval, Campaign, Decision, Person, PersonKey, Role
+from bot.core.domain import (
+    Approval,
+    Campaign,
+    Decision,
+    DraftVersion,
+    Person,
+    PersonKey,
+    Role,
+)
 from bot.core.messages import Choice, Choices, FileShare, Text
 from bot.core.turns import Applied
-from bot.flows.outcome import Outcome, Reply, Session
+from bot.flows.outcome import Outcome, Reply, Session, Work
 
 APPROVERS = frozenset({Role.MANAGER})  # top management: the managers
 WHO_MAY = frozenset({Role.CSR_LEAD, Role.MANAGER})
@@ -50,39 +58,86 @@ def _words(ctx: Deps, key: str) -> frozenset[str]:
 
 
 async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
+    """`approve request [people…]`: asks the people named (else every approver on the lead's
+    platform) to approve the latest compiled version; the file goes out after the commit."""
     services, msgs, me = ctx.services, s.msgs, s.person.key
     campaign = await services.campaigns.latest_campaign()
     if campaign is None or (campaign.platform, campaign.tenant) != (me.platform, me.tenant):
         return Outcome().say(msgs("draft.none"))
-    last = await services.drafts.last_draft_version(campaign.id)
-    if last is None or not last.docx_hash:
+    draft = await _compiled_draft(ctx, campaign)
+    if draft is None:
         return Outcome().say(msgs("approval.no_draft"))
-    version = last.number
-    granted = {k for k, role in await services.people.roles() if role in APPROVERS}
-    if words:
-        found = await services.directory.resolve_audience(me.platform, me.tenant, words, False)
-        named = [p.key for p in found.people]
-        refused = [str(k) for k in named if k not in granted] + list(found.unknown)
-        approvers = [k for k in named if k in granted]
+    approvers, refused = await _approvers(ctx, me, words)
+    if approvers:
+        outcome = await _ask(ctx, s, campaign, draft, approvers)
     else:
-        refused = []
-        approvers = sorted(k for k in granted if (k.platform, k.tenant) == (me.platform, me.tenant))
-    if not approvers:
-        nobody = Outcome().say(msgs("approval.no_approvers"))
-        return (
-            nobody.say(msgs("approval.not_approver", names=", ".join(refused)))
-            if refused
-            else nobody
-        )
-    now = services.clock.now()
-    asked = tuple(Approval(campaign.id, version, key, last.docx_hash, me, now) for key in approvers)
-    people = [await services.people.get_person(k) or Person(k) for k in approvers]
-    names = ", ".join(p.display_name or p.key.user_id for p in people)
-    outcome = Outcome(approvals=asked).say(msgs("approval.requested", version=version, names=names))
+        outcome = Outcome().say(msgs("approval.no_approvers"))
     if refused:
         outcome.say(msgs("approval.not_approver", names=", ".join(refused)))
+    return outcome
+
+
+async def _ask(
+    ctx: Deps,
+    s: Session,
+    campaign: Campaign,
+    draft: DraftVersion,
+    approvers: list[PersonKey],
+) -> Outcome:
+    """Asks each approver to approve `draft` (its Word file): the approvals to store, and the
+    file with the buttons to send after the commit."""
+    services, me = ctx.services, s.person.key
+    version, docx_hash, draft_id = draft.number, draft.docx_hash, draft.docx_id or 0
+    now = services.clock.now()
+    asked = tuple(Approval(campaign.id, version, key, docx_hash, me, now) for key in approvers)
+    people = [await services.people.get_person(k) or Person(k) for k in approvers]
+    names = ", ".join(p.display_name or p.key.user_id for p in people)
+    said = s.msgs("approval.requested", version=version, names=names)
+    outcome = Outcome(approvals=asked).say(said)
     lead_name = s.person.display_name or me.user_id
-    draft_id = last.docx_id or 0
+    outcome.after = _send_draft(ctx, s, campaign, version, draft_id, lead_name, people)
+    return outcome
+
+
+async def _compiled_draft(ctx: Deps, campaign: Campaign) -> DraftVersion | None:
+    """The campaign's latest draft version, if it was compiled to a Word file."""
+    last = await ctx.services.drafts.last_draft_version(campaign.id)
+    return last if last is not None and last.docx_hash else None
+
+
+async def _approvers(
+    ctx: Deps, me: PersonKey, words: tuple[str, ...]
+) -> tuple[list[PersonKey], list[str]]:
+    """Who is asked (the approvers named, else every approver on `me`'s platform), and the
+    names refused (named but not an approver, or not found)."""
+    granted = {k for k, role in await ctx.services.people.roles() if role in APPROVERS}
+    if words:
+        return await _named_approvers(ctx, me, words, granted)
+    return sorted(k for k in granted if (k.platform, k.tenant) == (me.platform, me.tenant)), []
+
+
+async def _named_approvers(
+    ctx: Deps, me: PersonKey, words: tuple[str, ...], granted: set[PersonKey]
+) -> tuple[list[PersonKey], list[str]]:
+    """The people `words` name who are approvers, and the names refused."""
+    found = await ctx.services.directory.resolve_audience(me.platform, me.tenant, words, False)
+    named = [p.key for p in found.people]
+    refused = [str(k) for k in named if k not in granted] + list(found.unknown)
+    return [k for k in named if k in granted], refused
+
+
+def _send_draft(
+    ctx: Deps,
+    s: Session,
+    campaign: Campaign,
+    version: int,
+    draft_id: int,
+    lead_name: str,
+    people: list[Person],
+) -> Work:
+    """After the commit: the draft's file and the Approve / Request changes buttons to each
+    person asked, in their language; the lead hears when the file is gone."""
+    services, msgs = ctx.services, s.msgs
 
     async def send(reply: Reply, applied: Applied) -> None:
         file = await services.drafts.draft_file(draft_id) if draft_id else None
@@ -104,8 +159,7 @@ async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
             await services.transport.send(person.key, share)
             await services.transport.send(person.key, buttons)
 
-    outcome.after = send
-    return outcome
+    return send
 
 
 async def _decide(

@@ -31,6 +31,28 @@ def collect(
     Answers of other campaigns, or of people who are not (any longer) participants, are
     ignored. A later answer replaces an earlier one, so a skip after an answer counts as a skip.
     """
+    invited, completed = _invited(campaign, participants)
+    by_question: dict[str, QuestionAnswers] = {}
+    disciplines: dict[str, int] = {}
+    respondents = 0
+    for mine in _latest_answers(campaign, answers, invited).values():
+        discipline = _discipline(mine)
+        if _add_answers(mine, discipline, by_question):
+            respondents += 1
+            disciplines[discipline] = disciplines.get(discipline, 0) + 1
+    return Collected(
+        invited=len(invited),
+        completed=completed,
+        respondents=respondents,
+        disciplines=disciplines,
+        by_question=by_question,
+    )
+
+
+def _invited(
+    campaign: Campaign, participants: Sequence[Participation]
+) -> tuple[set[_PersonId], int]:
+    """The campaign's participants, each once, and how many of them finished."""
     invited: set[_PersonId] = set()
     completed = 0
     for p in participants:
@@ -42,7 +64,13 @@ def collect(
         invited.add(pid)
         if p.finished_at is not None:
             completed += 1
+    return invited, completed
 
+
+def _latest_answers(
+    campaign: Campaign, answers: Sequence[Answer], invited: set[_PersonId]
+) -> dict[_PersonId, dict[str, Answer]]:
+    """Each participant's latest answer per question (the campaign's answers only)."""
     latest: dict[_PersonId, dict[str, Answer]] = {}
     cid = campaign.id
     last: object = None  # answers usually come person by person: skip the lookup then
@@ -59,38 +87,35 @@ def collect(
                 mine = latest[pid] = {}
         if mine is not None:
             mine[answer.question_id] = answer
+    return latest
 
-    by_question: dict[str, QuestionAnswers] = {}
-    disciplines: dict[str, int] = {}
-    respondents = 0
-    for mine in latest.values():
-        disc_answer = mine.get(DISCIPLINE_QUESTION)
-        discipline = UNKNOWN_DISCIPLINE
-        if disc_answer is not None and not disc_answer.skipped and disc_answer.choices:
-            discipline = disc_answer.choices[0]
-        responded = False
-        for a in mine.values():
-            # Answer.has_content, inlined: this loop runs once per answer.
-            if a.skipped or not (a.choices or a.text):
-                continue
-            responded = True
-            qa = by_question.get(a.question_id)
-            if qa is None:
-                qa = by_question[a.question_id] = QuestionAnswers()
-            qa.people += 1
-            if a.choices:
-                qa.choices[(a.choices, discipline)] += 1
-            if a.text:
-                text = a.text.strip()
-                if text:
-                    qa.texts.append((text, discipline))
-        if responded:
-            respondents += 1
-            disciplines[discipline] = disciplines.get(discipline, 0) + 1
-    return Collected(
-        invited=len(invited),
-        completed=completed,
-        respondents=respondents,
-        disciplines=disciplines,
-        by_question=by_question,
-    )
+
+def _discipline(mine: dict[str, Answer]) -> str:
+    """The discipline a person chose, or UNKNOWN_DISCIPLINE when they did not say."""
+    disc_answer = mine.get(DISCIPLINE_QUESTION)
+    if disc_answer is not None and not disc_answer.skipped and disc_answer.choices:
+        return disc_answer.choices[0]
+    return UNKNOWN_DISCIPLINE
+
+
+def _add_answers(
+    mine: dict[str, Answer], discipline: str, by_question: dict[str, QuestionAnswers]
+) -> bool:
+    """Adds one person's answers to `by_question`; whether any of them had content."""
+    responded = False
+    for a in mine.values():
+        # Answer.has_content, inlined: this loop runs once per answer.
+        if a.skipped or not (a.choices or a.text):
+            continue
+        responded = True
+        qa = by_question.get(a.question_id)
+        if qa is None:
+            qa = by_question[a.question_id] = QuestionAnswers()
+        qa.people += 1
+        if a.choices:
+            qa.choices[(a.choices, discipline)] += 1
+        if a.text:
+            text = a.text.strip()
+            if text:
+                qa.texts.append((text, discipline))
+    return responded
