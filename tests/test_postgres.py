@@ -20,7 +20,7 @@ import pytest
 
 from bot.core.domain import ConversationState, Person, PersonKey, Phase, Role
 from bot.core.ports import Store
-from bot.core.turns import EventKey, Turn
+from bot.core.turns import Effects, EventKey, Turn
 from storage import StoreConfigError, open_store, postgres_schema, sqlite_schema
 from storage.postgres import PostgresStore
 from storage.postgres_rows import redacted, scrubbed
@@ -134,8 +134,8 @@ async def test_a_failed_turn_leaves_no_trace(pg_url: str) -> None:
     try:
         ann = PersonKey("slack", "T1", "U1")
         broken = Turn(
-            event=EventKey("slack", "Ev1"),
-            state=ConversationState(ann, 999, step=3, phase=Phase.ASKING, updated_at=T0),
+            EventKey("slack", "Ev1"),
+            Effects(state=ConversationState(ann, 999, step=3, phase=Phase.ASKING, updated_at=T0)),
         )
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await store.commit_turn(broken)

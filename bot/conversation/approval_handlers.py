@@ -1,7 +1,7 @@
 """Approval of the policy draft by top management: `approve request [people…]` (a CSR lead sends
 the latest compiled version), the approver's buttons or `approve` / `approve changes <comment>`,
 and the answer reaching the lead. Each request and decision is stored in the event's turn
-(`Outcome.approvals`); the file and the notices go out after the commit.
+(`Effects.approvals`); the file and the notices go out after the commit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import replace
 from bot.conversation.commands import COMMANDS, Deps, ParsedCommand
 from bot.core.domain import Approval, Campaign, Decision, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, Text
-from bot.core.turns import Applied
+from bot.core.turns import Applied, Effects
 from bot.flows.outcome import Outcome, Reply, Session
 
 CONTEXT = "approval:"  # a button's context: approval:<campaign id>:<version>
@@ -90,7 +90,9 @@ async def _request(ctx: Deps, words: tuple[str, ...], s: Session) -> Outcome:
     )
     people = [await services.store.get_person(k) or Person(k) for k in approvers]
     names = ", ".join(p.display_name or p.key.user_id for p in people)
-    outcome = Outcome(approvals=asked).say(msgs("approval.requested", version=version, names=names))
+    outcome = Outcome(Effects(approvals=asked)).say(
+        msgs("approval.requested", version=version, names=names)
+    )
     if refused:
         outcome.say(msgs("approval.not_approver", names=", ".join(refused)))
     lead_name = s.person.display_name or me.user_id
@@ -134,11 +136,17 @@ async def _decide(
     decided = replace(mine, decision=decision, comment=comment, decided_at=services.clock.now())
     version = mine.version
     if decision is Decision.APPROVED:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.approved", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.approved", version=version)
+        )
     elif comment:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.thanks", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.thanks", version=version)
+        )
     else:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.changes_ask", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.changes_ask", version=version)
+        )
     name = s.person.display_name or me.user_id
     lead = mine.requested_by
 

@@ -26,7 +26,7 @@ from bot.conversation.commands import (
 from bot.conversation.suggestions import candidates_by_theme
 from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, StartRequested, Text
-from bot.core.turns import Applied
+from bot.core.turns import Applied, Effects
 from bot.flows import privacy, steps
 from bot.flows.outcome import Outcome, Reply, Session
 from bot.flows.poll import resume
@@ -104,7 +104,8 @@ async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if choice not in LANGUAGES:
         return Outcome().say(s.msgs("language.usage"))
     pack = ctx.services.content.for_language(choice)
-    outcome = Outcome(person=replace(s.person, language=choice)).say(pack.messages("language.set"))
+    outcome = Outcome(Effects(person=replace(s.person, language=choice)))
+    outcome.say(pack.messages("language.set"))
     if (poll := s.asking) is not None:
         # Re-ask the pending question in the new language.
         inputs = replace(poll.inputs, questions=pack.questions, msgs=pack.messages)
@@ -141,7 +142,7 @@ async def forget(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     # Marked in the conversation state, so that a typed yes or no answers it, even while a
     # poll or owner question is pending.
     asked = privacy.marked(_conversation(s), now)
-    return Outcome(replies=[privacy.confirmation(data, s.msgs, now)], state=asked)
+    return Outcome(Effects(state=asked), replies=[privacy.confirmation(data, s.msgs, now)])
 
 
 def _conversation(s: Session) -> ConversationState:
@@ -165,7 +166,7 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
         if (question := steps.waiting(s)) is not None:
             outcome.replies.append(question)
         if s.forget_asked is not None:
-            outcome.state = _conversation(s)  # without the mark: nothing waits any more
+            outcome.effects += Effects(state=_conversation(s))  # the question waits no more
         return outcome
     msgs = s.msgs
 
@@ -173,7 +174,7 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
         if applied.erasure is not None:
             await reply(Text(privacy.erased_text(applied.erasure, msgs)))
 
-    return Outcome(erase=True, after=report)
+    return Outcome(Effects(erase=s.person.key), after=report)
 
 
 # ------------------------------------------------------------------- leads and managers
@@ -250,7 +251,7 @@ async def _start_for(
             await reply(Text(msgs("start.unknown", unknown=unknown)))
         await send_invitations(services, campaign, len(people), msgs, reply)
 
-    return Outcome(campaign=plan, after=fan_out)
+    return Outcome(Effects(campaign=plan), after=fan_out)
 
 
 async def _campaign_for_report(ctx: Deps, s: Session) -> Campaign | None:
@@ -316,7 +317,7 @@ async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 async def stop(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if s.campaign is None:
         return Outcome().say(s.msgs("stop.none"))
-    return Outcome(closed=s.campaign.id).say(s.msgs("stop.done", id=s.campaign.id))
+    return Outcome(Effects(closed=s.campaign.id)).say(s.msgs("stop.done", id=s.campaign.id))
 
 
 @COMMANDS.command("digest", roles=LEADS_AND_MANAGERS)
