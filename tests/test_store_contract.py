@@ -564,6 +564,61 @@ async def test_sqlite_upgrade_from_version_1_keeps_conversations(
     assert state == ConversationState(ANN, campaign_id, 3, Phase.WHY, T0, frozenset())
 
 
+async def test_what_waits_for_a_reply_is_kept_with_the_state(store: Store) -> None:
+    campaign_id = await new_campaign(store)
+    asked = T0 + timedelta(minutes=3, microseconds=17)
+    state = ConversationState(
+        ANN, campaign_id, 4, Phase.ASKING, T0, frozenset({"legislation"}), asked, "legislation"
+    )
+    assert await store.commit_turn(Turn(None, Effects(state=state), at=T0))
+    assert await store.load_state(ANN) == state
+    assert (await store.person_view(ANN, campaign_id, None, False)).state == state
+
+    answered = replace(state, forget_asked=None, offer=None)
+    assert await store.commit_turn(Turn(None, Effects(state=answered), at=T0))
+    assert await store.load_state(ANN) == answered
+
+
+# The conversation state as version 14 kept it: forget-me's question and an offer as marks among
+# the follow-ups shown.
+V14_OFFERED = '["legislation", "~forget:2024-05-01T09:05:00.000123+00:00", "~offer:resistance"]'
+
+
+async def test_sqlite_upgrade_to_version_15_moves_the_marks_into_their_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'v14.db'}"
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:14])
+    old = await open_store(url)
+    campaign_id = await new_campaign(old)
+    await old.close()
+    with closing(sqlite3.connect(tmp_path / "v14.db")) as db, db:
+        db.executemany(
+            "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
+            " updated_at, offered) VALUES ('slack', 'T1', ?, ?, 3, 'asking', ?, ?)",
+            [
+                ("U1", campaign_id, T0.isoformat(), V14_OFFERED),
+                ("U2", campaign_id, T0.isoformat(), '["resistance", "~forget:not a time"]'),
+            ],
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        ann = await store.load_state(ANN)
+        ann_view = (await store.person_view(ANN, campaign_id, None, False)).state
+        bob = await store.load_state(BOB)
+    finally:
+        await store.close()
+    asked = datetime(2024, 5, 1, 9, 5, 0, 123, tzinfo=UTC)
+    expected = ConversationState(
+        ANN, campaign_id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"
+    )
+    assert ann == ann_view == expected
+    assert bob == ConversationState(
+        BOB, campaign_id, 3, Phase.ASKING, T0, frozenset({"resistance"})
+    )
+
+
 async def _ann_with_everything(store: Store) -> int:
     campaign_id = await new_campaign(store)
     await store.upsert_person(Person(ANN, "Ann", "nl", "Europe/Amsterdam", "sales"))

@@ -63,7 +63,7 @@ class Session:
     known: Person | None = None  # the person as stored before this event (None: a stranger)
     seen: bool = False  # the event being handled was applied before
     address: str | None = None  # where the platform can reach them, as stored
-    # The conversation state as stored (without forget-me's mark), also when no poll runs.
+    # The conversation state as stored (without forget-me's question), also when no poll runs.
     state: ConversationState | None = None
     # When forget-me asked its question, while the answer is still awaited (see privacy.py).
     forget_asked: datetime | None = None
