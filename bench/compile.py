@@ -36,7 +36,7 @@ from bot.content.library import shipped_content  # noqa: E402
 from bot.content.loader import read_toml  # noqa: E402
 from bot.core.domain import Answer, ConversationState, Person, PersonKey, Phase, QuestionKind  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
-from bot.core.turns import Turn  # noqa: E402
+from bot.core.turns import Effects, Turn  # noqa: E402
 from bot.reporting.compile import compile_draft  # noqa: E402
 from bot.reporting.digest_delivery import compose_digest  # noqa: E402
 from storage import open_store  # noqa: E402
@@ -84,11 +84,13 @@ async def fill(db: Path, respondents: int, seed: int = 7) -> None:
                 answers.append(Answer(campaign.id, key, q.id, (), text, False, at))
         await store.commit_turn(
             Turn(
-                event=None,
-                state=ConversationState(key, campaign.id, len(questions) - 1, Phase.DONE, at),
-                answers=tuple(answers),
-                person=Person(key, display_name=f"Person {i}", language="en"),
-                finished=(campaign.id, key),
+                None,
+                Effects(
+                    state=ConversationState(key, campaign.id, len(questions) - 1, Phase.DONE, at),
+                    answers=tuple(answers),
+                    person=Person(key, display_name=f"Person {i}", language="en"),
+                    finished=(campaign.id, key),
+                ),
                 at=at,
             )
         )

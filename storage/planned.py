@@ -33,7 +33,7 @@ from bot.core.domain import (
 from bot.core.tallies import AnswerColumns, Collected, Figures
 from bot.core.turns import Applied, EventKey, Turn
 from bot.core.views import PersonView, Roster
-from storage import reads, reports, views, writes
+from storage import reads, reports, turns, views, writes
 from storage.rows import digest_json, iso
 from storage.sql import Plan
 
@@ -115,7 +115,7 @@ class PlannedStore:
         return await self._query(reads.seen(platform, event_id))
 
     async def commit_turn(self, turn: Turn) -> Applied | None:
-        return await self._apply(writes.apply_turn(turn))
+        return await self._apply(turns.apply_turn(turn))
 
     async def answers(self, campaign_id: int) -> list[Answer]:
         return await self._query(reads.answers(campaign_id))

@@ -334,8 +334,35 @@ _V14: Sequence[str] = (
     """,
 )
 
+# Version 15: what waits for a person's reply besides the poll question, in columns of its own:
+# when forget-me asked its question (`forget_asked`), and the question an offer of more
+# information followed (`offer`). Before, they rode in `offered` as `~forget:<when>` and
+# `~offer:<question>`; they are carried over (a time not in ISO form is dropped: the question is
+# then no longer waiting, as before) and taken out of `offered`.
+_V15: Sequence[str] = (
+    'ALTER TABLE conversation_state ADD COLUMN forget_asked TEXT COLLATE "C"',
+    'ALTER TABLE conversation_state ADD COLUMN offer TEXT COLLATE "C"',
+    r"""
+    UPDATE conversation_state SET
+        forget_asked = (
+            SELECT substr(e, 9) FROM json_array_elements_text(offered::json) AS e
+            WHERE e ~ '^~forget:\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$'
+            LIMIT 1
+        ),
+        offer = (
+            SELECT substr(e, 8) FROM json_array_elements_text(offered::json) AS e
+            WHERE e LIKE '~offer:%' LIMIT 1
+        ),
+        offered = (
+            SELECT COALESCE(json_agg(e ORDER BY e), '[]')::text
+            FROM json_array_elements_text(offered::json) AS e WHERE e NOT LIKE '~%'
+        )
+    WHERE offered LIKE '%"~%'
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

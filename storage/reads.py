@@ -33,6 +33,7 @@ from storage.rows import (
     CAMPAIGN_COLUMNS,
     PARTICIPANT_COLUMNS,
     PERSON_COLUMNS,
+    STATE_COLUMNS,
     THEME_OWNER_COLUMNS,
     answers_from,
     campaign_from,
@@ -122,7 +123,7 @@ def participation(campaign_id: int, key: PersonKey) -> Plan[Participation | None
 
 def state(key: PersonKey) -> Plan[ConversationState | None]:
     rows = yield Rows(
-        f"SELECT campaign_id, step, phase, updated_at, offered FROM conversation_state{WHO}",
+        f"SELECT {STATE_COLUMNS} FROM conversation_state{WHO}",
         _who(key),
     )
     return state_from(key, rows[0]) if rows else None

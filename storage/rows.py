@@ -41,15 +41,18 @@ PERSON_COLUMNS = "platform, tenant, user_id, display_name, language, time_zone, 
 
 UPSERT_STATE = """
 INSERT INTO conversation_state
-    (platform, tenant, user_id, campaign_id, step, phase, updated_at, offered)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    (platform, tenant, user_id, campaign_id, step, phase, updated_at, offered, forget_asked, offer)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (platform, tenant, user_id) DO UPDATE SET
     campaign_id = excluded.campaign_id,
     step = excluded.step,
     phase = excluded.phase,
     updated_at = excluded.updated_at,
-    offered = excluded.offered
+    offered = excluded.offered,
+    forget_asked = excluded.forget_asked,
+    offer = excluded.offer
 """
+STATE_COLUMNS = "campaign_id, step, phase, updated_at, offered, forget_asked, offer"
 
 UPSERT_ANSWER = """
 INSERT INTO answers
@@ -199,14 +202,16 @@ def theme_owner_from(r: Sequence[Any]) -> ThemeOwner:
 
 
 def state_from(key: PersonKey, row: Sequence[Any]) -> ConversationState:
-    campaign_id, step, phase, updated_at, offered = row
+    campaign_id, step, phase, updated_at, offered, forget_asked, offer = row
     return ConversationState(
         person=key,
-        campaign_id=campaign_id,
-        step=step,
+        campaign_id=None if campaign_id is None else int(campaign_id),
+        step=int(step),
         phase=Phase(phase),
         updated_at=dt_opt(updated_at),
         offered=frozenset(json.loads(offered)),
+        forget_asked=dt_opt(forget_asked),
+        offer=offer,
     )
 
 
@@ -221,6 +226,8 @@ def state_params(state: ConversationState) -> tuple[Any, ...]:
         state.phase.value,
         iso_opt(state.updated_at),
         json.dumps(sorted(state.offered)),
+        iso_opt(state.forget_asked),
+        state.offer,
     )
 
 

@@ -337,8 +337,34 @@ _V14: Sequence[str] = (
     """,
 )
 
+# Version 15: what waits for a person's reply besides the poll question, in columns of its own:
+# when forget-me asked its question (`forget_asked`), and the question an offer of more
+# information followed (`offer`). Before, they rode in `offered` as `~forget:<when>` and
+# `~offer:<question>`; they are carried over (a time SQLite cannot read is dropped: the question
+# is then no longer waiting, as before) and taken out of `offered`.
+_V15: Sequence[str] = (
+    "ALTER TABLE conversation_state ADD COLUMN forget_asked TEXT",
+    "ALTER TABLE conversation_state ADD COLUMN offer TEXT",
+    """
+    UPDATE conversation_state SET
+        forget_asked = (
+            SELECT substr(value, 9) FROM json_each(offered)
+            WHERE value LIKE '~forget:%' AND julianday(substr(value, 9)) IS NOT NULL LIMIT 1
+        ),
+        offer = (
+            SELECT substr(value, 8) FROM json_each(offered) WHERE value LIKE '~offer:%' LIMIT 1
+        ),
+        offered = (
+            SELECT json_group_array(value) FROM (
+                SELECT value FROM json_each(offered) WHERE value NOT LIKE '~%' ORDER BY value
+            )
+        )
+    WHERE offered LIKE '%"~%'
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

@@ -16,20 +16,20 @@ from typing import Any
 from bot.core.domain import (
     Answer,
     CampaignState,
-    ConversationState,
     OwnerAnswer,
     Participation,
     Person,
     PersonKey,
-    Phase,
     Role,
 )
 from bot.core.turns import EventKey
 from bot.core.views import PersonView, Roster
 from storage.rows import (
     CAMPAIGN_COLUMNS,
+    STATE_COLUMNS,
     THEME_OWNER_COLUMNS,
     campaign_from,
+    state_from,
     theme_owner_from,
 )
 from storage.sql import Plan, Rows
@@ -37,7 +37,7 @@ from storage.sql import Plan, Rows
 _WHO = "platform = ? AND tenant = ? AND user_id = ?"
 
 
-def _text(*columns: str, width: int = 5) -> str:
+def _text(*columns: str, width: int = 7) -> str:
     cast = [f"CAST({c} AS TEXT)" for c in columns]
     return ", ".join(cast + ["NULL"] * (width - len(cast)))
 
@@ -48,10 +48,7 @@ _PERSON = (
     f"SELECT 'p', {_text('display_name', 'language', 'time_zone', 'discipline', 'is_bot')}"
     f" FROM persons WHERE {_WHO}"
 )
-_STATE = (
-    f"SELECT 's', {_text('campaign_id', 'step', 'phase', 'updated_at', 'offered')}"
-    f" FROM conversation_state WHERE {_WHO}"
-)
+_STATE = f"SELECT 's', {_text(*STATE_COLUMNS.split(', '))} FROM conversation_state WHERE {_WHO}"
 _PLACE = (
     f"SELECT 'r', {_text('invited_at', 'delivered', 'delivery_error', 'finished_at')}"
     f" FROM participants WHERE campaign_id = ? AND {_WHO}"
@@ -102,7 +99,8 @@ def _view(key: PersonKey, campaign_id: int | None, rows: Sequence[Sequence[Any]]
     person = state = participation = None
     answers: list[Answer] = []
     owner_answers: list[OwnerAnswer] = []
-    for kind, a, b, c, d, e in rows:
+    for kind, *values in rows:
+        a, b, c, d, e = values[:5]
         if kind == "v":
             version = _int(a)
         elif kind == "e":
@@ -110,14 +108,7 @@ def _view(key: PersonKey, campaign_id: int | None, rows: Sequence[Sequence[Any]]
         elif kind == "p":
             person = Person(key, a, b, c, d, is_bot=bool(_int(e)))
         elif kind == "s":
-            state = ConversationState(
-                key,
-                None if a is None else int(a),
-                _int(b),
-                Phase(c),
-                _when(d),
-                frozenset(json.loads(e)),
-            )
+            state = state_from(key, values)
         elif kind == "r":
             assert campaign_id is not None
             participation = Participation(

@@ -1,8 +1,6 @@
 """Every write of the bot's conversation, written once for both stores as plans (storage.sql).
 
-`apply_turn` commits everything one event changes: the event id, the person, the poll state and
-answers, owner answers, a campaign created (with its audience, invitations and reminders) or
-closed, ownerships, planned jobs, a finished job, an erasure. The stores' single-purpose write
+A turn's writers (storage.turns, one per kind of effect) and the stores' single-purpose write
 methods (`create_campaign`, `set_theme_owner`, …, used by the CLI and the tests) run the same
 plans, so a statement exists once.
 """
@@ -10,7 +8,7 @@ plans, so a statement exists once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from bot.core.domain import (
     Approval,
@@ -27,40 +25,25 @@ from bot.core.domain import (
     Role,
     ThemeOwner,
 )
-from bot.core.turns import Applied, NewCampaign, Turn
+from bot.core.turns import NewCampaign
 from storage.person_tables import PERSON_TABLES
 from storage.rows import (
     CAMPAIGN_COLUMNS,
     PERSON_COLUMNS,
-    UPSERT_ANSWER,
     UPSERT_PERSON,
-    UPSERT_STATE,
-    answer_params,
     campaign_from,
     iso,
     job_params,
-    owner_answer_params,
     person_from,
     person_params,
-    state_params,
 )
-from storage.sql import Abort, Count, Lock, Many, Plan, Rows
+from storage.sql import Count, Lock, Many, Plan, Rows
 
 OUTBOX_LOCK = 0x494D_564F_4F55_5458
 """The lock a plan holds while it numbers invitations after the highest `seq`, so two batches
 enqueued at once never share sequence numbers ("IMVOOUTX")."""
 
 WHO = " WHERE platform = ? AND tenant = ? AND user_id = ?"
-
-UPSERT_OWNER_ANSWER = """
-INSERT INTO owner_answers
-    (theme, question_id, platform, tenant, user_id, text, skipped, answered_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (theme, question_id, platform, tenant, user_id) DO UPDATE SET
-    text = excluded.text,
-    skipped = excluded.skipped,
-    answered_at = excluded.answered_at
-"""
 
 UPSERT_THEME_OWNER = """
 INSERT INTO theme_owners
@@ -90,67 +73,6 @@ INSERT_JOB = (
 
 def _who(key: PersonKey) -> tuple[str, str, str]:
     return (key.platform, key.tenant, key.user_id)
-
-
-# ------------------------------------------------------------------------------- the turn
-
-
-def apply_turn(turn: Turn) -> Plan[Applied | None]:
-    """Applies a turn; None, having changed nothing, if its event was seen before or its job's
-    claim was lost."""
-    at = iso(turn.at if turn.at is not None else datetime.now(UTC))
-    if turn.event is not None:
-        inserted = yield Count(
-            "INSERT INTO events_seen (platform, event_id, seen_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (turn.event.platform, turn.event.event_id, at),
-        )
-        if not inserted:
-            raise Abort(None)
-    if turn.job_done is not None:
-        done = turn.job_done
-        if done.sending_until is not None:
-            finished = yield from start_sending_job(
-                done.key, done.outcome, iso(done.sending_until), done.owner
-            )
-        else:
-            finished = yield from finish_job(done.key, done.outcome, at, done.owner)
-        if not finished:
-            raise Abort(None)
-    if turn.erase is not None:
-        return Applied(erasure=(yield from erase_person(turn.erase)))
-    if turn.person is not None:
-        yield Count(UPSERT_PERSON, person_params(turn.person))
-    if turn.state is not None:
-        yield Count(UPSERT_STATE, state_params(turn.state))
-    if turn.address is not None:
-        yield from save_address(*turn.address)
-    if turn.answers:
-        yield Many(UPSERT_ANSWER, [answer_params(a) for a in turn.answers])
-    if turn.owner_answers:
-        yield Many(UPSERT_OWNER_ANSWER, [owner_answer_params(o) for o in turn.owner_answers])
-    if turn.finished is not None:
-        campaign_id, key = turn.finished
-        yield Count(
-            "UPDATE participants SET finished_at = ?"
-            " WHERE campaign_id = ? AND platform = ? AND tenant = ? AND user_id = ?",
-            (at, campaign_id, *_who(key)),
-        )
-    for owner in turn.owners:
-        yield from set_theme_owner(owner)
-    for theme in turn.owners_removed:
-        yield from remove_theme_owner(theme)
-    closed = False
-    if turn.closed is not None:
-        closed = yield from close_campaign(turn.closed, at)
-    campaign = None
-    if turn.campaign is not None:
-        campaign = yield from start_campaign(turn.campaign)
-    if turn.jobs:
-        yield from schedule(turn.jobs)
-    for approval in turn.approvals:
-        yield from save_approval(approval)
-    return Applied(campaign=campaign, closed=closed)
 
 
 # ------------------------------------------------------------------------------- campaigns

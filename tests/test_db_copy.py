@@ -39,7 +39,7 @@ from bot.core.domain import (
     SendBudget,
     ThemeOwner,
 )
-from bot.core.turns import EventKey, Turn
+from bot.core.turns import Effects, EventKey, Turn
 from storage import open_store
 from storage.copy import CopyError, CopyFailed, copy_store
 from storage.copy_tables import NOT_COPIED, _SqliteTables
@@ -92,11 +92,15 @@ async def fill(url: str) -> list[int]:
             Answer(second.id, ANN, "risks", skipped=True, answered_at=T0),
         )
         await store.commit_turn(
-            Turn(EventKey("slack", "Ev1"), state=state, answers=ann_answers, at=T0)
+            Turn(EventKey("slack", "Ev1"), Effects(state=state, answers=ann_answers), at=T0)
         )
         bob_answer = Answer(first.id, BOB, "drivers", text="=SUM(A1) <@channel>", answered_at=T0)
         await store.commit_turn(
-            Turn(EventKey("slack", "Ev2"), answers=(bob_answer,), finished=(first.id, BOB), at=T0)
+            Turn(
+                EventKey("slack", "Ev2"),
+                Effects(answers=(bob_answer,), finished=(first.id, BOB)),
+                at=T0,
+            )
         )
         await store.set_theme_owner(
             ThemeOwner("child-labour", ANN, OwnerState.ACCEPTED, T0, "Ann", invited_by=LEAD)
@@ -106,7 +110,7 @@ async def fill(url: str) -> list[int]:
             OwnerAnswer("child-labour", ANN, "measures", "We check ages twice.", answered_at=T0),
             OwnerAnswer("child-labour", ANN, "suppliers", skipped=True, answered_at=T0),
         )
-        await store.commit_turn(Turn(None, owner_answers=owner_answers, at=T0))
+        await store.commit_turn(Turn(None, Effects(owner_answers=owner_answers), at=T0))
         await store.schedule(
             [
                 Job("reminder:2:ann", JobKind.REMINDER, T0 + timedelta(days=3), ANN, second.id),
@@ -132,9 +136,9 @@ async def fill(url: str) -> list[int]:
         await store.new_draft_version(second.id, T0, {"respondents": 2, "open": []}, "ab12", 7)
         await store.save_workspace("slack", "T1", "Ateliers Fair & Co", T0)
         asked = Approval(second.id, 1, BOB, "ab12", LEAD, T0)
-        await store.commit_turn(Turn(EventKey("slack", "Ev3"), approvals=(asked,), at=T0))
+        await store.commit_turn(Turn(EventKey("slack", "Ev3"), Effects(approvals=(asked,)), at=T0))
         said = replace(asked, decision=Decision.CHANGES, comment="Meer over lonen", decided_at=T0)
-        await store.commit_turn(Turn(EventKey("slack", "Ev4"), approvals=(said,), at=T0))
+        await store.commit_turn(Turn(EventKey("slack", "Ev4"), Effects(approvals=(said,)), at=T0))
         await store.update_budget("slack:T1", lambda _: BUDGET)
         return [first.id, second.id]
     finally:

@@ -33,7 +33,7 @@ from bot.core.messages import (
     StartRequested,
 )
 from bot.core.settings import Settings
-from storage import writes
+from storage import turns
 from tests.harness import FakeClock, Harness, person
 from tests.stores import BACKENDS
 
@@ -207,13 +207,13 @@ def failing_after_every_statement(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Makes every turn fail after all its statements ran, inside its transaction."""
-    real = writes.apply_turn
+    real = turns.apply_turn
 
     def failing(turn: Any) -> Generator[Any, Any, Any]:
         yield from real(turn)
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(writes, "apply_turn", failing)
+    monkeypatch.setattr(turns, "apply_turn", failing)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

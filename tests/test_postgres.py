@@ -20,7 +20,7 @@ import pytest
 
 from bot.core.domain import ConversationState, Person, PersonKey, Phase, Role
 from bot.core.ports import Store
-from bot.core.turns import EventKey, Turn
+from bot.core.turns import Effects, EventKey, Turn
 from storage import StoreConfigError, open_store, postgres_schema, sqlite_schema
 from storage.postgres import PostgresStore
 from storage.postgres_rows import redacted, scrubbed
@@ -134,8 +134,8 @@ async def test_a_failed_turn_leaves_no_trace(pg_url: str) -> None:
     try:
         ann = PersonKey("slack", "T1", "U1")
         broken = Turn(
-            event=EventKey("slack", "Ev1"),
-            state=ConversationState(ann, 999, step=3, phase=Phase.ASKING, updated_at=T0),
+            EventKey("slack", "Ev1"),
+            Effects(state=ConversationState(ann, 999, step=3, phase=Phase.ASKING, updated_at=T0)),
         )
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await store.commit_turn(broken)
@@ -291,6 +291,61 @@ async def test_the_lease_step_upgrades_a_populated_database(
     finally:
         await store.close()
     assert [(i.key, i.in_doubt, i.attempts) for i in claimed] == [("invite:1", True, 1)]
+    assert await _versions(pg_url) == list(range(1, postgres_schema.LATEST_VERSION + 1))
+
+
+async def test_the_version_15_step_moves_the_marks_into_their_columns(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_schema, "MIGRATIONS", postgres_schema.MIGRATIONS[:14])
+    old = await open_store(pg_url)
+    ann, bob = PersonKey("slack", "T1", "U1"), PersonKey("slack", "T1", "U2")
+    campaign = await old.create_campaign(
+        platform="slack",
+        tenant="T1",
+        started_by=ann,
+        started_at=T0,
+        language="nl",
+        deadline=None,
+        audience=[ann, bob],
+    )
+    await old.close()
+    con = await asyncpg.connect(pg_url)
+    try:
+        # Forget-me's question and an offer as a version-14 bot kept them: marks in `offered`.
+        await con.executemany(
+            "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
+            " updated_at, offered) VALUES ('slack', 'T1', $1, $2, 3, 'asking', $3, $4)",
+            [
+                (
+                    "U1",
+                    campaign.id,
+                    T0.isoformat(),
+                    '["legislation", "~forget:2024-05-01T09:05:00.000123+00:00",'
+                    ' "~offer:resistance"]',
+                ),
+                ("U2", campaign.id, T0.isoformat(), '["resistance", "~forget:not a time"]'),
+            ],
+        )
+    finally:
+        await con.close()
+    monkeypatch.undo()
+
+    store = await open_store(pg_url)
+    try:
+        ann_state = await store.load_state(ann)
+        ann_view = (await store.person_view(ann, campaign.id, None, False)).state
+        bob_state = await store.load_state(bob)
+    finally:
+        await store.close()
+    asked = datetime(2024, 5, 1, 9, 5, 0, 123, tzinfo=UTC)
+    expected = ConversationState(
+        ann, campaign.id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"
+    )
+    assert ann_state == ann_view == expected
+    assert bob_state == ConversationState(
+        bob, campaign.id, 3, Phase.ASKING, T0, frozenset({"resistance"})
+    )
     assert await _versions(pg_url) == list(range(1, postgres_schema.LATEST_VERSION + 1))
 
 

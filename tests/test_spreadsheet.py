@@ -24,7 +24,7 @@ from adapters.console.transport import ConsoleTransport
 from bot.core.domain import Answer, Campaign, DraftFile, Person, PersonKey
 from bot.core.messages import FileShare
 from bot.core.settings import Settings
-from bot.core.turns import Turn
+from bot.core.turns import Effects, Turn
 from bot.reporting import xlsx
 from bot.reporting.compile import compile_draft
 from bot.reporting.draft.safety import FORMULA_START, strip_invalid
@@ -89,7 +89,7 @@ async def store_answers(app: App, answers: Sequence[Answer], language: str = "en
     for who in sorted({a.person for a in answers}, key=str):
         mine = tuple(a for a in answers if a.person == who)
         profile = Person(who, display_name=name(int(who.user_id[3:])), language=language)
-        await app.store.commit_turn(Turn(event=None, answers=mine, person=profile, at=T0))
+        await app.store.commit_turn(Turn(None, Effects(answers=mine, person=profile), at=T0))
 
 
 def workbook(data: bytes) -> openpyxl.Workbook:
@@ -357,7 +357,7 @@ async def test_the_store_reads_each_question_by_answer_with_the_right_discipline
     ]
     for who in (ann, bob, carl, outsider):
         mine = tuple(a for a in answers if a.person == who)
-        await app.store.commit_turn(Turn(event=None, answers=mine, at=T0))
+        await app.store.commit_turn(Turn(None, Effects(answers=mine), at=T0))
 
     read = [c async for c in app.store.answer_rows(campaign.id, ["drivers", "mission"])]
 
@@ -374,7 +374,7 @@ async def test_the_store_reads_each_question_by_answer_with_the_right_discipline
     alone = await new_poll(app, "en", [ann])
     for who, text in ((ann, "mine"), (outsider, "not mine")):
         answer = Answer(alone.id, who, "mission", text=text, answered_at=at)
-        await app.store.commit_turn(Turn(event=None, answers=(answer,), at=T0))
+        await app.store.commit_turn(Turn(None, Effects(answers=(answer,)), at=T0))
     read = [c async for c in app.store.answer_rows(alone.id, ["mission"])]
     assert list(read[0].texts) == ["mine"] and list(read[0].disciplines) == ["unknown"]
 

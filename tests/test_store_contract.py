@@ -37,7 +37,7 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.ports import Store
-from bot.core.turns import EventKey, Turn
+from bot.core.turns import Effects, EventKey, Turn
 from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
 from storage.sql import Count, Plan
@@ -206,10 +206,12 @@ async def test_commit_turn_applies_everything(store: Store) -> None:
     later = T0 + timedelta(minutes=5)
     state = ConversationState(ANN, cid, step=2, phase=Phase.WHY, updated_at=later)
     turn = Turn(
-        event=EventKey("slack", "Ev1"),
-        state=state,
-        answers=(answer(cid, ANN, "q1", "a", "b"), answer(cid, ANN, "q2", text="Omdat")),
-        person=Person(ANN, "Ann", language="nl"),
+        EventKey("slack", "Ev1"),
+        Effects(
+            state=state,
+            answers=(answer(cid, ANN, "q1", "a", "b"), answer(cid, ANN, "q2", text="Omdat")),
+            person=Person(ANN, "Ann", language="nl"),
+        ),
         at=later,
     )
 
@@ -220,7 +222,7 @@ async def test_commit_turn_applies_everything(store: Store) -> None:
     assert await store.seen("teams", "Ev1") is False
     assert await store.load_state(ANN) == state
     assert await store.load_state(BOB) is None
-    assert await store.answers_of(cid, ANN) == list(turn.answers)
+    assert await store.answers_of(cid, ANN) == list(turn.effects.answers)
     assert await store.get_person(ANN) == Person(ANN, "Ann", language="nl")
 
 
@@ -228,25 +230,29 @@ async def test_a_repeated_event_changes_nothing(store: Store) -> None:
     cid = await new_campaign(store)
     event = EventKey("slack", "Ev1")
     first = Turn(
-        event=event,
-        state=ConversationState(ANN, cid, step=1, phase=Phase.ASKING, updated_at=T0),
-        answers=(answer(cid, ANN, "q1", "a"),),
+        event,
+        Effects(
+            state=ConversationState(ANN, cid, step=1, phase=Phase.ASKING, updated_at=T0),
+            answers=(answer(cid, ANN, "q1", "a"),),
+        ),
         at=T0,
     )
     assert await store.commit_turn(first) is not None
 
     redelivered = Turn(
-        event=event,
-        state=ConversationState(ANN, cid, step=5, phase=Phase.DONE, updated_at=T0),
-        answers=(answer(cid, ANN, "q1", "z"), answer(cid, ANN, "q9", "x")),
-        person=Person(ANN, "Someone else"),
-        finished=(cid, ANN),
+        event,
+        Effects(
+            state=ConversationState(ANN, cid, step=5, phase=Phase.DONE, updated_at=T0),
+            answers=(answer(cid, ANN, "q1", "z"), answer(cid, ANN, "q9", "x")),
+            person=Person(ANN, "Someone else"),
+            finished=(cid, ANN),
+        ),
         at=T0 + timedelta(hours=1),
     )
     assert await store.commit_turn(redelivered) is None
 
-    assert await store.load_state(ANN) == first.state
-    assert await store.answers(cid) == list(first.answers)
+    assert await store.load_state(ANN) == first.effects.state
+    assert await store.answers(cid) == list(first.effects.answers)
     assert await store.get_person(ANN) is None
     ann = await store.participation(cid, ANN)
     assert ann is not None and ann.finished_at is None
@@ -255,7 +261,7 @@ async def test_a_repeated_event_changes_nothing(store: Store) -> None:
 async def test_concurrent_redeliveries_apply_once(store: Store) -> None:
     cid = await new_campaign(store)
     turns = [
-        Turn(event=EventKey("slack", "Ev1"), answers=(answer(cid, ANN, "q1", str(i)),), at=T0)
+        Turn(EventKey("slack", "Ev1"), Effects(answers=(answer(cid, ANN, "q1", str(i)),)), at=T0)
         for i in range(10)
     ]
     results = await asyncio.gather(*(store.commit_turn(t) for t in turns))
@@ -267,15 +273,15 @@ async def test_a_turn_without_event_always_applies(store: Store) -> None:
     cid = await new_campaign(store)
     for step in (1, 2):
         state = ConversationState(BOB, cid, step=step, phase=Phase.ASKING, updated_at=T0)
-        assert await store.commit_turn(Turn(event=None, state=state, at=T0)) is not None
+        assert await store.commit_turn(Turn(None, Effects(state=state), at=T0)) is not None
         assert await store.load_state(BOB) == state
 
 
 async def test_a_new_answer_replaces_the_earlier_one(store: Store) -> None:
     cid = await new_campaign(store)
-    await store.commit_turn(Turn(event=None, answers=(answer(cid, ANN, "q1", "a"),)))
+    await store.commit_turn(Turn(None, Effects(answers=(answer(cid, ANN, "q1", "a"),))))
     replacement = Answer(cid, ANN, "q1", text="Liever niet", skipped=True, answered_at=T0)
-    await store.commit_turn(Turn(event=None, answers=(replacement,)))
+    await store.commit_turn(Turn(None, Effects(answers=(replacement,))))
 
     assert await store.answers_of(cid, ANN) == [replacement]
     assert not (await store.answers_of(cid, ANN))[0].has_content
@@ -288,7 +294,9 @@ async def test_answers_of_one_person_and_campaign_order(store: Store) -> None:
     ann_late = Answer(cid, ANN, "q1", choices=("y",), answered_at=T0 + timedelta(seconds=1))
     ann_early = Answer(cid, ANN, "q2", text="vroeg", answered_at=T0)
     elsewhere = Answer(other, ANN, "q1", choices=("z",), answered_at=T0)
-    await store.commit_turn(Turn(event=None, answers=(ann_late, bob_early, ann_early, elsewhere)))
+    await store.commit_turn(
+        Turn(None, Effects(answers=(ann_late, bob_early, ann_early, elsewhere)))
+    )
 
     assert await store.answers(cid) == [ann_early, bob_early, ann_late]
     assert await store.answers_of(cid, ANN) == [ann_early, ann_late]
@@ -299,7 +307,7 @@ async def test_answers_of_one_person_and_campaign_order(store: Store) -> None:
 async def test_finishing_marks_the_participant(store: Store) -> None:
     cid = await new_campaign(store)
     done = T0 + timedelta(hours=3)
-    turn = Turn(event=EventKey("slack", "Ev9"), finished=(cid, ANN), at=done)
+    turn = Turn(EventKey("slack", "Ev9"), Effects(finished=(cid, ANN)), at=done)
     assert await store.commit_turn(turn) is not None
 
     by_person = {p.person: p for p in await store.participants(cid)}
@@ -338,7 +346,7 @@ async def test_data_survives_close_and_reopen(store_url: str) -> None:
     cid = await new_campaign(first)
     await first.set_role(ANN, Role.CSR_LEAD, True)
     await first.commit_turn(
-        Turn(event=EventKey("slack", "Ev1"), answers=(answer(cid, ANN, "q1", "a"),), at=T0)
+        Turn(EventKey("slack", "Ev1"), Effects(answers=(answer(cid, ANN, "q1", "a"),)), at=T0)
     )
     await first.close()
 
@@ -366,7 +374,9 @@ async def test_datetimes_come_back_aware_and_equal(store: Store) -> None:
     )
     state = ConversationState(ANN, campaign.id, step=0, phase=Phase.ASKING, updated_at=local)
     await store.commit_turn(
-        Turn(event=None, state=state, answers=(Answer(campaign.id, ANN, "q1", answered_at=local),))
+        Turn(
+            None, Effects(state=state, answers=(Answer(campaign.id, ANN, "q1", answered_at=local),))
+        )
     )
     await store.set_theme_owner(ThemeOwner("child-labour", ANN, OwnerState.PROPOSED, local))
 
@@ -398,9 +408,11 @@ async def test_sqlite_uses_wal_and_a_failed_turn_leaves_no_trace(tmp_path: Path)
     store = await open_store(f"sqlite:///{path}")
     try:
         broken = Turn(
-            event=EventKey("slack", "Ev1"),
-            state=ConversationState(ANN, None, step=3, phase=Phase.ASKING, updated_at=T0),
-            answers=(answer(999, ANN, "q1", "a"),),  # foreign key: campaign 999 does not exist
+            EventKey("slack", "Ev1"),
+            Effects(
+                state=ConversationState(ANN, None, step=3, phase=Phase.ASKING, updated_at=T0),
+                answers=(answer(999, ANN, "q1", "a"),),  # foreign key: campaign 999 does not exist
+            ),
         )
         with pytest.raises(sqlite3.IntegrityError):
             await store.commit_turn(broken)
@@ -528,7 +540,7 @@ async def test_draft_sink_refuses_unsafe_names(tmp_path: Path, name: str) -> Non
 async def test_offered_follow_ups_are_kept_with_the_state(store: Store) -> None:
     campaign_id = await new_campaign(store)
     state = ConversationState(ANN, campaign_id, 4, Phase.ASKING, T0, frozenset({"legislation"}))
-    assert await store.commit_turn(Turn(event=None, state=state, at=T0))
+    assert await store.commit_turn(Turn(None, Effects(state=state), at=T0))
     assert await store.load_state(ANN) == state
 
 
@@ -555,6 +567,61 @@ async def test_sqlite_upgrade_from_version_1_keeps_conversations(
     assert state == ConversationState(ANN, campaign_id, 3, Phase.WHY, T0, frozenset())
 
 
+async def test_what_waits_for_a_reply_is_kept_with_the_state(store: Store) -> None:
+    campaign_id = await new_campaign(store)
+    asked = T0 + timedelta(minutes=3, microseconds=17)
+    state = ConversationState(
+        ANN, campaign_id, 4, Phase.ASKING, T0, frozenset({"legislation"}), asked, "legislation"
+    )
+    assert await store.commit_turn(Turn(None, Effects(state=state), at=T0))
+    assert await store.load_state(ANN) == state
+    assert (await store.person_view(ANN, campaign_id, None, False)).state == state
+
+    answered = replace(state, forget_asked=None, offer=None)
+    assert await store.commit_turn(Turn(None, Effects(state=answered), at=T0))
+    assert await store.load_state(ANN) == answered
+
+
+# The conversation state as version 14 kept it: forget-me's question and an offer as marks among
+# the follow-ups shown.
+V14_OFFERED = '["legislation", "~forget:2024-05-01T09:05:00.000123+00:00", "~offer:resistance"]'
+
+
+async def test_sqlite_upgrade_to_version_15_moves_the_marks_into_their_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'v14.db'}"
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:14])
+    old = await open_store(url)
+    campaign_id = await new_campaign(old)
+    await old.close()
+    with closing(sqlite3.connect(tmp_path / "v14.db")) as db, db:
+        db.executemany(
+            "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
+            " updated_at, offered) VALUES ('slack', 'T1', ?, ?, 3, 'asking', ?, ?)",
+            [
+                ("U1", campaign_id, T0.isoformat(), V14_OFFERED),
+                ("U2", campaign_id, T0.isoformat(), '["resistance", "~forget:not a time"]'),
+            ],
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        ann = await store.load_state(ANN)
+        ann_view = (await store.person_view(ANN, campaign_id, None, False)).state
+        bob = await store.load_state(BOB)
+    finally:
+        await store.close()
+    asked = datetime(2024, 5, 1, 9, 5, 0, 123, tzinfo=UTC)
+    expected = ConversationState(
+        ANN, campaign_id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"
+    )
+    assert ann == ann_view == expected
+    assert bob == ConversationState(
+        BOB, campaign_id, 3, Phase.ASKING, T0, frozenset({"resistance"})
+    )
+
+
 async def _ann_with_everything(store: Store) -> int:
     campaign_id = await new_campaign(store)
     await store.upsert_person(Person(ANN, "Ann", "nl", "Europe/Amsterdam", "sales"))
@@ -565,7 +632,7 @@ async def _ann_with_everything(store: Store) -> int:
         Answer(campaign_id, BOB, "mission", (), "Bob's view.", False, T0),
     )
     state = ConversationState(ANN, campaign_id, 2, Phase.ASKING, T0)
-    assert await store.commit_turn(Turn(event=None, state=state, answers=answers, at=T0))
+    assert await store.commit_turn(Turn(None, Effects(state=state, answers=answers), at=T0))
     return campaign_id
 
 
@@ -615,9 +682,9 @@ async def test_owner_invitations_answers_and_removal(store: Store) -> None:
         OwnerAnswer("child-labour", BOB, "practice", "We check ages.", False, T0),
         OwnerAnswer("child-labour", BOB, "risk", None, True, T0),
     )
-    assert await store.commit_turn(Turn(event=None, owner_answers=answers, at=T0))
+    assert await store.commit_turn(Turn(None, Effects(owner_answers=answers), at=T0))
     again = OwnerAnswer("child-labour", BOB, "practice", "We check ages twice.", False, T0)
-    assert await store.commit_turn(Turn(event=None, owner_answers=(again,), at=T0))
+    assert await store.commit_turn(Turn(None, Effects(owner_answers=(again,)), at=T0))
     assert [a.text for a in await store.owner_answers()] == ["We check ages twice.", None]
     assert await store.owner_answers(ANN) == []
     assert len((await store.person_data(BOB)).owner_answers) == 2
@@ -699,8 +766,8 @@ async def test_prune_forgets_only_what_is_past_retention(store: Store) -> None:
     old, recent = T0, T0 + timedelta(days=40)
     cutoff = T0 + timedelta(days=10)
     for n in range(7):
-        await store.commit_turn(Turn(event=EventKey("slack", f"old{n}"), at=old))
-    await store.commit_turn(Turn(event=EventKey("slack", "new"), at=recent))
+        await store.commit_turn(Turn(EventKey("slack", f"old{n}"), at=old))
+    await store.commit_turn(Turn(EventKey("slack", "new"), at=recent))
     # Two jobs done long ago, one done recently, one still pending.
     jobs = [Job(f"j{n}", JobKind.REMINDER, old, ANN, 1) for n in range(4)]
     await store.schedule(jobs)
@@ -728,7 +795,7 @@ async def test_prune_forgets_only_what_is_past_retention(store: Store) -> None:
     await store.release_claims("me")
     assert [j.key for j in await store.claim_jobs(recent, recent, "you", 10)] == ["j3"]
     # A pruned event id is a new event again: its redelivery window is long over.
-    assert await store.commit_turn(Turn(event=EventKey("slack", "old0"), at=recent)) is not None
+    assert await store.commit_turn(Turn(EventKey("slack", "old0"), at=recent)) is not None
 
 
 async def test_drafts_are_kept_for_every_replica_until_retention(store: Store) -> None:

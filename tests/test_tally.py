@@ -14,7 +14,7 @@ import pytest
 from bot.core.domain import Answer, Delivery, PersonKey
 from bot.core.ports import Store
 from bot.core.tallies import Collected
-from bot.core.turns import Turn
+from bot.core.turns import Effects, Turn
 from bot.reporting.answers import read_answers
 from bot.reporting.draft.collect import collect
 from storage import reports
@@ -80,7 +80,7 @@ async def test_the_tally_is_the_answers_reduced(
     for key in everyone:
         mine = tuple(a for a in answers if a.person == key)
         finished = (cid, key) if key in people and rng.random() < 0.3 else None
-        await store.commit_turn(Turn(event=None, answers=mine, finished=finished, at=T0))
+        await store.commit_turn(Turn(None, Effects(answers=mine, finished=finished), at=T0))
     await store.mark_delivery(cid, people[0], Delivery(ok=False, error="channel_not_found"))
     await store.mark_delivery(cid, people[1], Delivery(ok=True))
 
@@ -134,7 +134,7 @@ async def test_a_tally_of_some_texts_counts_the_same_people(store: Store) -> Non
     answers = random_answers(rng, cid, people)
     for key in people:
         mine = tuple(a for a in answers if a.person == key)
-        await store.commit_turn(Turn(event=None, answers=mine, at=T0))
+        await store.commit_turn(Turn(None, Effects(answers=mine), at=T0))
     whole = await store.tally(cid)
     some = await store.tally(cid, texts_of=("resistance",))
     assert some.respondents == whole.respondents and some.disciplines == whole.disciplines

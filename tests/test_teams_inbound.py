@@ -279,8 +279,8 @@ async def test_the_welcome_writes_only_through_a_turn_under_the_persons_lock(
                 held.remove(key)
 
     async def watched_commit(turn: Turn) -> Any:
-        whose = {turn.person.key} if turn.person is not None else set()
-        whose |= {turn.address[0]} if turn.address is not None else set()
+        whose = {turn.effects.person.key} if turn.effects.person is not None else set()
+        whose |= {turn.effects.address[0]} if turn.effects.address is not None else set()
         turns.append((turn, bool(whose) and whose <= set(held)))
         return await commit_turn(turn)
 
@@ -302,10 +302,12 @@ async def test_the_welcome_writes_only_through_a_turn_under_the_persons_lock(
     assert 1 <= len(turns) <= 2
     assert all(under_lock and turn.event is None for turn, under_lock in turns), turns
     first = turns[0][0]
-    assert first.person is not None and first.person.key == key
-    assert first.address is not None and first.address[0] == key
-    assert "conv-aad-bram" in first.address[1]
-    assert all(turn.person is None for turn, _ in turns[1:])  # nothing rewritten that is the same
+    assert first.effects.person is not None and first.effects.person.key == key
+    assert first.effects.address is not None and first.effects.address[0] == key
+    assert "conv-aad-bram" in first.effects.address[1]
+    assert all(
+        turn.effects.person is None for turn, _ in turns[1:]
+    )  # nothing rewritten that is the same
     assert len(teams.fake.to("conv-aad-bram")) == 1  # welcomed once
     assert "IMVO" in cards(teams.fake.to("conv-aad-bram"))
-    assert await store.address(key) == turns[-1][0].address[1]  # type: ignore[index]
+    assert await store.address(key) == turns[-1][0].effects.address[1]  # type: ignore[index]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.campaigns.planning import managers_of, owner_nudge
 from bot.core.domain import Campaign, Job, JobKind, OwnerState, Person, PersonKey, ThemeOwner
 from bot.core.messages import Message, Text
-from bot.core.turns import JobDone, Turn, digest_job
+from bot.core.turns import Effects, JobDone, Turn, digest_job
 from bot.core.worktime import is_working_time, next_monday_morning, next_working_moment, zone
 from bot.flows import owners as own
 from bot.flows.steps import waiting
@@ -110,11 +110,10 @@ class Scheduler:
             sends = bool(decision.messages) or decision.digest is not None
             lease = timedelta(seconds=services.settings.lease_seconds)
             turn = Turn(
-                event=None,
+                None,
+                Effects(owners=decision.owners, jobs=decision.jobs),
                 at=now,
                 job_done=JobDone(job.key, decision.outcome, me, now + lease if sends else None),
-                owners=decision.owners,
-                jobs=decision.jobs,
             )
             if await services.conversations.commit_turn(turn) is None:
                 return 0  # our lease ran out and another replica took the job over

@@ -1,7 +1,7 @@
 """Approval of the policy draft by top management: `approve request [people…]` (a CSR lead sends
 the latest compiled version), the approver's buttons or `approve` / `approve changes <comment>`,
 and the answer reaching the lead. Each request and decision is stored in the event's turn
-(`Outcome.approvals`); the file and the notices go out after the commit.
+(`Effects.approvals`); the file and the notices go out after the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.core.domain import (
     Role,
 )
 from bot.core.messages import Choice, Choices, FileShare, Text
-from bot.core.turns import Applied
+from bot.core.turns import Applied, Effects
 from bot.flows.outcome import Outcome, Reply, Session, Work
 
 APPROVERS = frozenset({Role.MANAGER})  # top management: the managers
@@ -93,7 +93,7 @@ async def _ask(
     people = [await services.people.get_person(k) or Person(k) for k in approvers]
     names = ", ".join(p.display_name or p.key.user_id for p in people)
     said = s.msgs("approval.requested", version=version, names=names)
-    outcome = Outcome(approvals=asked).say(said)
+    outcome = Outcome(Effects(approvals=asked)).say(said)
     lead_name = s.person.display_name or me.user_id
     outcome.after = _send_draft(ctx, s, campaign, version, draft_id, lead_name, people)
     return outcome
@@ -176,11 +176,17 @@ async def _decide(
     decided = replace(mine, decision=decision, comment=comment, decided_at=services.clock.now())
     version = mine.version
     if decision is Decision.APPROVED:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.approved", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.approved", version=version)
+        )
     elif comment:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.thanks", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.thanks", version=version)
+        )
     else:
-        outcome = Outcome(approvals=(decided,)).say(msgs("approval.changes_ask", version=version))
+        outcome = Outcome(Effects(approvals=(decided,))).say(
+            msgs("approval.changes_ask", version=version)
+        )
     name = s.person.display_name or me.user_id
     lead = mine.requested_by
 

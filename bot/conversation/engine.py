@@ -29,7 +29,7 @@ from bot.core.messages import (
     Text,
 )
 from bot.core.ports import PlatformRefused
-from bot.core.turns import Applied, EventKey, Turn
+from bot.core.turns import Applied, Effects, EventKey, Turn
 from bot.core.validation import check_text, normalise
 from bot.flows import privacy, steps
 from bot.flows.loading import Sessions
@@ -87,9 +87,7 @@ class Bot:
                 outcome = await self._route(event, session)
             except PlatformRefused as refused:
                 outcome = Outcome().say(refusal(session, refused))
-            turn = self._turn(event_key, session, outcome)
-            if event.address is not None and event.address != session.address and not turn.erase:
-                turn = replace(turn, address=(key, event.address))
+            turn = self._turn(event_key, event.address, session, outcome)
             applied = await self.services.conversations.commit_turn(turn)
             if applied is None:
                 return Receipt()
@@ -103,7 +101,7 @@ class Bot:
             if session.person != session.known:
                 now = self.services.clock.now()
                 await self.services.conversations.commit_turn(
-                    Turn(event=None, person=session.person, at=now)
+                    Turn(None, Effects(person=session.person), at=now)
                 )
             question = steps.waiting(session)
             invited = await self._invitation(session)
@@ -128,7 +126,7 @@ class Bot:
             if changed is not None or moved is not None:
                 where = (person.key, moved) if moved is not None else None
                 now = self.services.clock.now()
-                turn = Turn(event=None, person=changed, address=where, at=now)
+                turn = Turn(None, Effects(person=changed, address=where), at=now)
                 await self.services.conversations.commit_turn(turn)
             return session.address is None
 
@@ -203,33 +201,19 @@ class Bot:
             return None  # asked once more: a fresh question
         return Outcome().say(s.msgs("privacy.confirm_waiting"))
 
-    def _turn(self, event: EventKey, s: Session, outcome: Outcome) -> Turn:
-        """The outcome's effects as one turn, committed with the event id."""
+    def _turn(self, event: EventKey, address: str | None, s: Session, outcome: Outcome) -> Turn:
+        """The outcome's effects as one turn, committed with the event id, and what the event
+        itself changes: the person's profile as the platform gave it, where to reach them."""
         now = self.services.clock.now()
-        if outcome.erase:
-            return Turn(event=event, at=now, erase=s.person.key)
-        person = outcome.person or s.person
-        step = outcome.poll
-        if step is not None and step.discipline is not None:
-            person = replace(person, discipline=step.discipline)
-        finished = None
-        if step is not None and step.finished and s.campaign is not None:
-            finished = (s.campaign.id, person.key)
-        return Turn(
-            event=event,
-            state=outcome.state,
-            answers=step.answers if step is not None else (),
-            person=person if person != s.known else None,  # nothing rewritten that is the same
-            finished=finished,
-            at=now,
-            owner_answers=outcome.owner_answers,
-            campaign=outcome.campaign,
-            closed=outcome.closed,
-            owners=outcome.owners,
-            owners_removed=outcome.owners_removed,
-            jobs=outcome.jobs,
-            approvals=outcome.approvals,
-        )
+        effects = outcome.effects
+        if effects.erase is not None:
+            return Turn(event, effects, at=now)
+        # The profile as the platform gave it, or as the handler changed it; stored when new.
+        person = effects.person or s.person
+        effects = replace(effects, person=person if person != s.known else None)
+        if address is not None and address != s.address:
+            effects = replace(effects, address=(s.person.key, address))
+        return Turn(event, effects, at=now)
 
 
 def _bound(work: Work | None, applied: Applied) -> After | None:

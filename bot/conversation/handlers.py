@@ -36,7 +36,7 @@ from bot.core.clicks import (
 )
 from bot.core.domain import LANGUAGES, Campaign, ConversationState, Person, PersonKey, Role
 from bot.core.messages import Choice, Choices, FileShare, StartRequested, Text
-from bot.core.turns import Applied
+from bot.core.turns import Applied, Effects
 from bot.flows import privacy, steps
 from bot.flows.outcome import Outcome, Reply, Session
 from bot.flows.poll import offer_taken, resume
@@ -110,7 +110,7 @@ async def topic_click(ctx: Deps, click: TopicClick, value: str, s: Session) -> O
     taken = offer_taken(poll.inputs, poll.state) if poll is not None else None
     if taken is not None:
         outcome.replies.extend(taken.replies)
-        outcome.state = taken.state
+        outcome.effects += Effects(state=taken.state)
     return outcome
 
 
@@ -129,7 +129,8 @@ async def language(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if choice not in LANGUAGES:
         return Outcome().say(s.msgs("language.usage"))
     pack = ctx.services.content.for_language(choice)
-    outcome = Outcome(person=replace(s.person, language=choice)).say(pack.messages("language.set"))
+    outcome = Outcome(Effects(person=replace(s.person, language=choice)))
+    outcome.say(pack.messages("language.set"))
     if (poll := s.asking) is not None:
         # Re-ask the pending question in the new language.
         inputs = replace(poll.inputs, questions=pack.questions, msgs=pack.messages)
@@ -162,7 +163,7 @@ async def forget(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     # Marked in the conversation state, so that a typed yes or no answers it, even while a
     # poll or owner question is pending.
     asked = privacy.marked(_conversation(s), now)
-    return Outcome(replies=[privacy.confirmation(data, s.msgs, now)], state=asked)
+    return Outcome(Effects(state=asked), replies=[privacy.confirmation(data, s.msgs, now)])
 
 
 def _conversation(s: Session) -> ConversationState:
@@ -186,7 +187,7 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
         if (question := steps.waiting(s)) is not None:
             outcome.replies.append(question)
         if s.forget_asked is not None:
-            outcome.state = _conversation(s)  # without the mark: nothing waits any more
+            outcome.effects += Effects(state=_conversation(s))  # the question waits no more
         return outcome
     msgs = s.msgs
 
@@ -194,7 +195,7 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
         if applied.erasure is not None:
             await reply(Text(privacy.erased_text(applied.erasure, msgs)))
 
-    return Outcome(erase=True, after=report)
+    return Outcome(Effects(erase=s.person.key), after=report)
 
 
 # ------------------------------------------------------------------- leads and managers
@@ -270,7 +271,7 @@ async def _start_for(
             await reply(Text(msgs("start.unknown", unknown=unknown)))
         await send_invitations(services, campaign, len(people), msgs, reply)
 
-    return Outcome(campaign=plan, after=fan_out)
+    return Outcome(Effects(campaign=plan), after=fan_out)
 
 
 async def _campaign_for_report(ctx: Deps, s: Session) -> Campaign | None:
@@ -332,7 +333,7 @@ async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 async def stop(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if s.campaign is None:
         return Outcome().say(s.msgs("stop.none"))
-    return Outcome(closed=s.campaign.id).say(s.msgs("stop.done", id=s.campaign.id))
+    return Outcome(Effects(closed=s.campaign.id)).say(s.msgs("stop.done", id=s.campaign.id))
 
 
 async def digest(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:

@@ -17,7 +17,7 @@ from bot.conversation.suggestions import candidates_by_theme
 from bot.core.clicks import InvitationClick
 from bot.core.domain import OwnerState, Person, PersonKey, Role, ThemeOwner
 from bot.core.messages import Message, Text
-from bot.core.turns import Applied
+from bot.core.turns import Applied, Effects
 from bot.core.worktime import zone
 from bot.flows import owners as own
 from bot.flows.loading import next_owner_question
@@ -52,8 +52,10 @@ async def claim(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     claimed = ThemeOwner(theme.key, s.person.key, OwnerState.PROPOSED, now, s.person.display_name)
     days = own.CLAIM_STANDS_AFTER.days
     outcome = Outcome(
-        owners=(claimed,),
-        jobs=(claim_stands(claimed, zone(s.person.time_zone, ctx.services.settings.timezone)),),
+        Effects(
+            owners=(claimed,),
+            jobs=(claim_stands(claimed, zone(s.person.time_zone, ctx.services.settings.timezone)),),
+        )
     ).say(s.msgs("owners.claimed", theme=theme.name, days=days))
     name = s.person.display_name or s.person.key.user_id
     me = s.person.key
@@ -96,12 +98,12 @@ async def assign(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if current is not None and current.person == person.key and current.invited_by is None:
         # Confirming a claim: the colleague asked for it, so no invitation is needed.
         accepted = replace(current, state=OwnerState.ACCEPTED, since=now)
-        outcome = Outcome(owners=(accepted,), jobs=(owner_nudge(accepted, tz),))
+        outcome = Outcome(Effects(owners=(accepted,), jobs=(owner_nudge(accepted, tz),)))
         outcome.say(s.msgs("owners.confirmed", name=name, theme=theme.name))
         outcome.after = _welcome(ctx, person, theme, s.person)
         return outcome
     invited = ThemeOwner(theme.key, person.key, OwnerState.PROPOSED, now, name, s.person.key)
-    outcome = Outcome(owners=(invited,))
+    outcome = Outcome(Effects(owners=(invited,)))
     outcome.say(s.msgs("owners.invited_sent", name=name, theme=theme.name))
     lead_name = s.person.display_name or s.person.key.user_id
 
@@ -133,13 +135,13 @@ async def answer_invitation(ctx: Deps, click: InvitationClick, value: str, s: Se
     assert lead is not None
     name = s.person.display_name or s.person.key.user_id
     if value == "decline":
-        outcome = Outcome(owners_removed=(theme_key,))
+        outcome = Outcome(Effects(owners_removed=(theme_key,)))
         outcome.say(s.msgs("owners.declined_you", theme=theme.name))
         outcome.after = _tell(ctx, lead, "owners.declined_lead", name, theme)
         return outcome
     accepted = replace(current, state=OwnerState.ACCEPTED, since=ctx.services.clock.now())
     tz = zone(s.person.time_zone, ctx.services.settings.timezone)
-    outcome = Outcome(owners=(accepted,), jobs=(owner_nudge(accepted, tz),))
+    outcome = Outcome(Effects(owners=(accepted,), jobs=(owner_nudge(accepted, tz),)))
     outcome.say(s.msgs("owners.accepted_you", theme=theme.name))
     following = next_owner_question(
         s.person.key, s.pack, {**s.owners, theme_key: accepted}, s.owner_answers

@@ -160,6 +160,11 @@ class ConversationState:
     updated_at: datetime | None = None
     # One-time follow-ups already shown (e.g. "resistance", "legislation"), so none repeats.
     offered: frozenset[str] = frozenset()
+    # When forget-me asked its question, while a typed yes or no is awaited (bot.flows.privacy).
+    forget_asked: datetime | None = None
+    # An offer of more information made right before the question now asked: the question it
+    # followed. The next reply may answer the offer rather than the question (bot.flows.poll).
+    offer: str | None = None
 
 
 class OwnerState(StrEnum):

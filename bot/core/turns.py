@@ -8,8 +8,9 @@ replies sent and slow work done, so a failed or redelivered event never leaves h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 
 from bot.core.domain import (
     Answer,
@@ -99,30 +100,55 @@ class JobDone:
 
 
 @dataclass(frozen=True)
+class Effects:
+    """Every kind of change one event makes, as one value: a handler's `Outcome` carries it and
+    the `Turn` holds it as is. Each field is one kind of change with one writer in the store
+    (storage/writes.py), applied in the order of the fields; an empty field changes nothing.
+
+    `a + b` is both: the changes of each kind in `a` and then `b` (a single value of `b`, when
+    set, replaces `a`'s), so a handler adds to what it has in one expression.
+    """
+
+    # Erase the person: every row of theirs goes, and nothing else of the turn is stored.
+    erase: PersonKey | None = None
+    person: Person | None = None  # the person's profile as it should be stored
+    state: ConversationState | None = None  # their place in the poll
+    address: tuple[PersonKey, str] | None = None  # where a platform can reach a person now
+    answers: tuple[Answer, ...] = ()
+    owner_answers: tuple[OwnerAnswer, ...] = ()
+    finished: tuple[int, PersonKey] | None = None  # (campaign id, person) finished the poll
+    owners: tuple[ThemeOwner, ...] = ()  # ownerships set or replaced
+    owners_removed: tuple[str, ...] = ()  # themes made open again
+    closed: int | None = None  # the id of a campaign to close
+    campaign: NewCampaign | None = None  # a campaign to start
+    jobs: tuple[Job, ...] = ()  # planned; a key planned before is ignored
+    # approvals asked for (pending: kept if asked before) or decided (the decision replaces)
+    approvals: tuple[Approval, ...] = ()
+
+    def __add__(self, other: Effects) -> Effects:
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.default == ():  # a collection of changes
+                changes[f.name] = mine + theirs
+            elif theirs is not None:
+                changes[f.name] = theirs
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
 class Turn:
-    """Everything one event changes, committed atomically by the store.
+    """Everything one event changes, committed atomically by the store: the event's `effects`,
+    at `at`, with the event id (or a scheduled job's end, `job_done`).
 
     If `event` was seen before (or `job_done`'s claim was lost), the store applies nothing and
-    returns None. `erase` removes every row of that person and nothing else is stored about them.
+    returns None.
     """
 
     event: EventKey | None
-    state: ConversationState | None = None
-    answers: tuple[Answer, ...] = ()
-    person: Person | None = None
-    finished: tuple[int, PersonKey] | None = None  # (campaign id, person) finished the poll
+    effects: Effects = Effects()
     at: datetime | None = None
-    owner_answers: tuple[OwnerAnswer, ...] = ()
-    campaign: NewCampaign | None = None
-    closed: int | None = None  # the id of a campaign to close
-    owners: tuple[ThemeOwner, ...] = ()  # ownerships set or replaced
-    owners_removed: tuple[str, ...] = ()  # themes made open again
-    jobs: tuple[Job, ...] = ()  # planned; a key planned before is ignored
-    erase: PersonKey | None = None
     job_done: JobDone | None = None
-    address: tuple[PersonKey, str] | None = None  # where a platform can reach a person now
-    # approvals asked for (pending: kept if asked before) or decided (the decision replaces)
-    approvals: tuple[Approval, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,8 @@ from datetime import datetime
 from bot.content.library import Pack
 from bot.content.loader import Messages
 from bot.core.domain import (
-    Approval,
     Campaign,
     ConversationState,
-    Job,
     OwnerAnswer,
     Person,
     Phase,
@@ -21,9 +19,9 @@ from bot.core.domain import (
     ThemeOwner,
 )
 from bot.core.messages import Message, Text
-from bot.core.turns import Applied, NewCampaign
+from bot.core.turns import Applied, Effects
 from bot.flows.owners import OwnerQuestion
-from bot.flows.poll import PollInputs, PollStep
+from bot.flows.poll import PollInputs
 
 Reply = Callable[[Message], Awaitable[None]]
 After = Callable[[Reply], Awaitable[None]]
@@ -65,7 +63,7 @@ class Session:
     known: Person | None = None  # the person as stored before this event (None: a stranger)
     seen: bool = False  # the event being handled was applied before
     address: str | None = None  # where the platform can reach them, as stored
-    # The conversation state as stored (without forget-me's mark), also when no poll runs.
+    # The conversation state as stored (without forget-me's question), also when no poll runs.
     state: ConversationState | None = None
     # When forget-me asked its question, while the answer is still awaited (see privacy.py).
     forget_asked: datetime | None = None
@@ -85,21 +83,11 @@ class Session:
 
 @dataclass
 class Outcome:
-    """Everything handling one event changes and says. The engine commits the changes in one
+    """Everything handling one event changes and says. The engine commits `effects` in one
     transaction with the event id, then sends `replies`, then runs `after` (slow work)."""
 
+    effects: Effects = field(default_factory=Effects)
     replies: list[Message] = field(default_factory=list)
-    state: ConversationState | None = None
-    poll: PollStep | None = None
-    person: Person | None = None  # the person's profile as it should be stored
-    owner_answers: tuple[OwnerAnswer, ...] = ()
-    campaign: NewCampaign | None = None
-    closed: int | None = None  # a campaign to close
-    owners: tuple[ThemeOwner, ...] = ()  # ownerships set or replaced
-    owners_removed: tuple[str, ...] = ()
-    jobs: tuple[Job, ...] = ()
-    approvals: tuple[Approval, ...] = ()  # approvals asked for or decided
-    erase: bool = False  # erase the person; nothing else about them is stored in this turn
     after: Work | None = None
 
     def say(self, text: str) -> Outcome:

@@ -15,12 +15,7 @@ from bot.content.loader import Messages
 from bot.core.clicks import AnswerClick
 from bot.core.domain import Answer, ConversationState, PersonKey, Phase, Question, QuestionKind
 from bot.core.messages import Card, CardSection, Choice, Choices, Message, Text
-from bot.flows import marks
 from bot.flows.replies import YesNo
-
-# The mark (see bot.flows.marks) of an offer of more information made right before the question
-# now asked; its value is the question the offer followed. The next reply may answer either.
-OFFER = "offer"
 
 
 @dataclass(frozen=True)
@@ -148,7 +143,7 @@ def _advance(
 ) -> PollStep:
     """Moves to the next question (after a one-time follow-up, if any), or finishes."""
     known = {**ctx.answers, **{a.question_id: a for a in answers}}
-    state = marks.drop(state, OFFER)
+    state = replace(state, offer=None)
     leaving = ctx.questions[state.step].id
     answer = known.get(leaving)
     offer = False
@@ -164,7 +159,7 @@ def _advance(
         return PollStep(done, answers, (*lead, summary(ctx.questions, known, ctx.msgs)), True)
     asked = replace(state, step=nxt, phase=Phase.ASKING, updated_at=ctx.now)
     if offer:  # the next reply may answer the offer rather than the question
-        asked = marks.put(asked, OFFER, leaving)
+        asked = replace(asked, offer=leaving)
     return PollStep(asked, answers, (*lead, ask(replace(ctx, answers=known), nxt)))
 
 
@@ -181,7 +176,7 @@ def _answer(ctx: PollInputs, question: Question, **fields: object) -> Answer:
 def choose(ctx: PollInputs, state: ConversationState, keys: tuple[str, ...]) -> PollStep:
     """Stores the chosen options of the current choice question and asks its "why", if any."""
     question = ctx.questions[state.step]
-    state = marks.drop(state, OFFER)
+    state = replace(state, offer=None)
     if len(keys) > question.max_choices:
         return PollStep(state, replies=(Text(ctx.msgs("poll.too_many", max=question.max_choices)),))
     earlier = ctx.answers.get(question.id)
@@ -200,9 +195,9 @@ def choose(ctx: PollInputs, state: ConversationState, keys: tuple[str, ...]) -> 
 def on_text(ctx: PollInputs, state: ConversationState, text: str) -> PollStep:
     """A plain reply answers the question asked last; right after an offer, a clear yes or no
     answers the offer, and anything else is stored with a word that it was."""
-    offer = marks.read(state, OFFER)
+    offer = state.offer
     if offer is not None and state.phase is Phase.ASKING:
-        return _after_offer(ctx, marks.drop(state, OFFER), offer, text)
+        return _after_offer(ctx, replace(state, offer=None), offer, text)
     return _answer_text(ctx, state, text)
 
 
@@ -225,9 +220,9 @@ def _after_offer(ctx: PollInputs, state: ConversationState, offer: str, text: st
 def offer_taken(ctx: PollInputs, state: ConversationState) -> PollStep | None:
     """The offer made before the pending question was taken (its button clicked): the question
     is asked again after what was offered; None when no offer was open."""
-    if marks.read(state, OFFER) is None or state.phase is not Phase.ASKING:
+    if state.offer is None or state.phase is not Phase.ASKING:
         return None
-    return PollStep(marks.drop(state, OFFER), replies=(ask(ctx, state.step),))
+    return PollStep(replace(state, offer=None), replies=(ask(ctx, state.step),))
 
 
 def _answer_text(ctx: PollInputs, state: ConversationState, text: str) -> PollStep:
@@ -266,7 +261,7 @@ def on_skip(ctx: PollInputs, state: ConversationState) -> PollStep:
 
 def on_back(ctx: PollInputs, state: ConversationState) -> PollStep:
     """Revisits the previous question (from the end: the last one)."""
-    state = marks.drop(state, OFFER)
+    state = replace(state, offer=None)
     if state.phase is Phase.DONE:
         target = len(ctx.questions) - 1
     elif state.phase is Phase.WHY:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,14 +14,10 @@ from bot.content.loader import Messages
 from bot.core.clicks import ForgetClick
 from bot.core.domain import ConversationState, Erasure, PersonData
 from bot.core.messages import Choice, Choices
-from bot.flows import marks
 from bot.flows.replies import YesNo
 
 # A confirmation button older than this no longer erases anything: a stale click is harmless.
 CONFIRM_WINDOW = timedelta(minutes=15)
-# The mark (bot.flows.marks) that forget-me's question waits for a typed answer; its value is
-# when it was asked, so a typed yes expires as a click does.
-CONFIRM_MARK = "forget"
 # How long after it expired a typed yes or no is still told that the question expired (rather
 # than taken as an answer to whatever else is pending).
 EXPIRED_NOTICE = timedelta(days=1)
@@ -69,7 +66,7 @@ def export_json(data: PersonData, at: datetime) -> str:
             "campaign": data.state.campaign_id,
             "step": data.state.step,
             "phase": data.state.phase.value,
-            "follow_ups_shown": sorted(marks.followups(data.state)),
+            "follow_ups_shown": sorted(data.state.offered),
         },
         "owner_answers": [
             {
@@ -134,21 +131,19 @@ def confirm_replies(plain: YesNo, messages: Sequence[Messages]) -> YesNo:
 
 
 def marked(state: ConversationState, now: datetime) -> ConversationState:
-    """`state` noting that the confirmation was asked at `now` and waits for a typed answer."""
-    return marks.put(state, CONFIRM_MARK, now.isoformat())
+    """`state` noting that the confirmation was asked at `now` and waits for a typed answer
+    (kept with the state, so a typed yes expires as a click does, even after a restart)."""
+    return replace(state, forget_asked=now)
 
 
 def unmarked(state: ConversationState | None) -> ConversationState | None:
-    return None if state is None else marks.drop(state, CONFIRM_MARK)
+    """`state` without the confirmation waiting: any state stored again says nothing waits."""
+    return None if state is None else replace(state, forget_asked=None)
 
 
 def asked_at(state: ConversationState | None) -> datetime | None:
     """When the confirmation that waits for a typed answer was asked, if one does."""
-    stamp = marks.read(state, CONFIRM_MARK)
-    try:
-        return datetime.fromisoformat(stamp) if stamp else None
-    except ValueError:
-        return None
+    return None if state is None else state.forget_asked
 
 
 def still_open(asked: datetime, now: datetime) -> bool | None:

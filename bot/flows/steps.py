@@ -4,9 +4,11 @@ return."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.messages import Message
+from bot.core.turns import Effects
 from bot.flows import owners
 from bot.flows.loading import next_owner_question
 from bot.flows.outcome import Outcome, Session
@@ -14,8 +16,12 @@ from bot.flows.poll import PollStep, on_back, on_click, on_skip, on_text, resume
 
 
 def poll_outcome(step: PollStep, s: Session) -> Outcome:
-    """A poll step as an outcome; at the end of the poll an owner question may follow."""
-    outcome = Outcome(replies=list(step.replies), state=step.state, poll=step)
+    """A poll step as an outcome: its state and answers, the person's discipline when it was
+    answered, the poll finished; at its end an owner question may follow."""
+    person = replace(s.person, discipline=step.discipline) if step.discipline is not None else None
+    finished = (s.campaign.id, s.person.key) if step.finished and s.campaign is not None else None
+    effects = Effects(person=person, state=step.state, answers=step.answers, finished=finished)
+    outcome = Outcome(effects, replies=list(step.replies))
     if step.finished and s.owner_next is not None:
         outcome.replies.append(owners.ask(s.owner_next, s.msgs))
     return outcome
@@ -44,7 +50,7 @@ def owner_reply(s: Session, text: str | None, now: datetime) -> Outcome:
     assert pending is not None
     stored = owners.answer(pending, s.person.key, text, now)
     following = next_owner_question(s.person.key, s.pack, s.owners, [*s.owner_answers, stored])
-    outcome = Outcome(owner_answers=(stored,))
+    outcome = Outcome(Effects(owner_answers=(stored,)))
     if following is None or following.theme.key != pending.theme.key:
         outcome.say(s.msgs("owners.done", theme=pending.theme.name))
     if following is not None:
