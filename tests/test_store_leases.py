@@ -6,40 +6,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
 from bot.core.ports import Store
-from storage import open_store
+from tests.campaigns import LEAD, T0, create_campaign
+from tests.stores import opened
 
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-LEAD = PersonKey("slack", "T1", "U0")
 
 
 @pytest.fixture
 async def other(store_url: str, store: Store) -> AsyncIterator[Store]:
     """A second replica on the same database."""
-    opened = await open_store(store_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(store_url) as replica:
+        yield replica
 
 
 async def campaign_with_invitations(store: Store, count: int) -> list[str]:
     people = [PersonKey("slack", "T1", f"U{i:03d}") for i in range(count)]
-    campaign = await store.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=LEAD,
-        started_at=T0,
-        language="nl",
-        deadline=None,
-        audience=people,
-    )
+    campaign = await create_campaign(store, people)
     items = [OutboxItem(f"invite:{p}", campaign.id, p, next_at=T0) for p in people]
     assert await store.enqueue(items) == count
     assert await store.enqueue(items[:3]) == 0  # the same key twice: ignored
