@@ -31,6 +31,7 @@ from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack, signed
 from tests.fake_teams import FakeConnector, activity
+from tests.json_paths import paths, replaced
 from tests.stores import sqlite_rows
 
 SECRET = "fuzz-secret"
@@ -87,27 +88,6 @@ json_values = st.recursive(
 texts = st.lists(st.sampled_from(NASTY) | st.text(max_size=20), max_size=4).map("".join)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
-
-
-def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: _replaced(value[head], rest, new)}
-    copy = list(value)
-    copy[head] = _replaced(copy[head], rest, new)
-    return copy
-
-
 # A click carries Slack's copy of the bot's own message (`message`), which the bot puts back
 # without its buttons; only Slack, holding the signing secret, can send it, so it is not text a
 # person typed and is left out of the mutations that check escaping.
@@ -118,9 +98,9 @@ PLATFORM_COPIES = ("message",)
 def mutated(draw: st.DrawFn, templates: list[Any]) -> Any:
     """A valid payload with one field (or the whole) replaced by any JSON value or nasty text."""
     template = draw(st.sampled_from(templates))
-    paths = [p for p in _paths(template) if not (p and p[0] in PLATFORM_COPIES and len(p) > 1)]
-    path = draw(st.sampled_from(paths))
-    return _replaced(template, path, draw(json_values | texts))
+    mutable = [p for p in paths(template) if not (p and p[0] in PLATFORM_COPIES and len(p) > 1)]
+    path = draw(st.sampled_from(mutable))
+    return replaced(template, path, draw(json_values | texts))
 
 
 def dumps(value: Any) -> str:
