@@ -10,7 +10,6 @@ replica acknowledged is stored.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -27,7 +26,7 @@ import pytest
 from aiohttp import web
 
 from storage import open_store
-from tests.fake_slack import FakeSlack, signed
+from tests.fake_slack import FakeSlack, dm_event, signed
 from tests.stores import postgres_schema_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,20 +134,6 @@ def slash(user: str, text: str, n: int, fake: FakeSlack) -> str:
     )
 
 
-def dm(user: str, text: str, event_id: str) -> str:
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "channel": "D" + user,
-        "user": user,
-        "text": text,
-        "ts": f"{time.time():.6f}",
-    }
-    return json.dumps(
-        {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
-    )
-
-
 def invitations(fake: FakeSlack) -> Counter[str]:
     """How many poll invitations each DM channel holds (they carry the invitation metadata)."""
     return Counter(
@@ -233,7 +218,7 @@ async def run_campaign(
             user = channel[1:]
             turn += 1
             target = b if killed or turn % 2 else a
-            status = await post(http, target, dm(user, "1", f"Ev{user}"), "application/json")
+            status = await post(http, target, dm_event(user, "1", f"Ev{user}"), "application/json")
             if status == 200:
                 acked.add(user)
             elif status is None and target is a:

@@ -21,7 +21,7 @@ from aiohttp import web
 from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from bot.core.turns import invitation_key as outbox_key
-from tests.fake_slack import FakeSlack, form, signed
+from tests.fake_slack import FakeSlack, dm_event, form, signed
 
 SECRET = "s3cret-signing"
 
@@ -65,21 +65,7 @@ class World:
         self, user: str, text: str, event_id: str | None = None, retry: int | None = None
     ) -> aiohttp.ClientResponse:
         self.events += 1
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "event_id": event_id or f"Ev{self.events}",
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": "D" + user,
-                    "user": user,
-                    "text": text,
-                    "ts": f"{time.time():.6f}",
-                },
-            }
-        )
+        body = dm_event(user, text, event_id or f"Ev{self.events}")
         return await self.post(body, retry=retry)
 
     async def command(self, user: str, text: str) -> aiohttp.ClientResponse:
@@ -187,20 +173,7 @@ async def test_health_says_503_when_the_database_does_not_answer(world: World) -
 
 
 async def test_bad_or_stale_signatures_get_401_and_change_nothing(world: World) -> None:
-    body = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T1",
-            "event_id": "EvX",
-            "event": {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "DULEAD",
-                "user": "ULEAD",
-                "text": "start all",
-            },
-        }
-    )
+    body = dm_event("ULEAD", "start all", "EvX")
     assert (await world.post(body, secret="wrong")).status == 401
     assert (await world.post(body, when=time.time() - 6 * 60)).status == 401
     assert await world.server.app.store.latest_campaign() is None
