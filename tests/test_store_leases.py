@@ -5,7 +5,7 @@ items, send budgets and the per-person lock. Runs against every backend (tests/s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from tests.campaigns import LEAD, T0, create_campaign
 from tests.stores import opened
 
 LEASE = timedelta(seconds=60)
+Claimed = OutboxItem | Job  # what a replica claims: both carry their `key`
 
 
 @pytest.fixture
@@ -32,6 +33,24 @@ async def campaign_with_invitations(store: Store, count: int) -> list[str]:
     assert await store.enqueue(items) == count
     assert await store.enqueue(items[:3]) == 0  # the same key twice: ignored
     return [i.key for i in items]
+
+
+async def claimed_at_once(
+    store: Store, other: Store, claim: Callable[[Store, str], Awaitable[Sequence[Claimed]]]
+) -> tuple[list[str], list[str]]:
+    """Two replicas, `r1` on `store` and `r2` on `other`, each claiming with `claim` until
+    nothing is left, at the same time: the keys each one got, of which none got the same."""
+
+    async def drain(replica: Store, name: str) -> list[str]:
+        got: list[str] = []
+        while claimed := await claim(replica, name):
+            got += [c.key for c in claimed]
+            await asyncio.sleep(0)
+        return got
+
+    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
+    assert not set(first) & set(second)
+    return first, second
 
 
 async def test_an_invitation_is_claimed_sent_and_settled_once(store: Store) -> None:
@@ -88,16 +107,9 @@ async def test_two_replicas_claiming_at_once_never_share_an_invitation(
     store: Store, other: Store
 ) -> None:
     keys = await campaign_with_invitations(store, 60)
-
-    async def drain(replica: Store, name: str) -> list[str]:
-        got: list[str] = []
-        while claimed := await replica.claim_outbox(T0, T0 + LEASE, name, 4):
-            got += [i.key for i in claimed]
-            await asyncio.sleep(0)
-        return got
-
-    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
-    assert not set(first) & set(second)
+    first, second = await claimed_at_once(
+        store, other, lambda replica, name: replica.claim_outbox(T0, T0 + LEASE, name, 4)
+    )
     assert sorted(first + second) == sorted(keys)
 
 
@@ -106,16 +118,9 @@ async def test_two_replicas_claiming_jobs_at_once_never_share_one(
 ) -> None:
     jobs = [Job(f"reminder:{n}", JobKind.REMINDER, T0, LEAD, None) for n in range(40)]
     assert await store.schedule(jobs) == 40
-
-    async def drain(replica: Store, name: str) -> list[str]:
-        got: list[str] = []
-        while claimed := await replica.claim_jobs(T0, T0 + LEASE, name, 3):
-            got += [j.key for j in claimed]
-            await asyncio.sleep(0)
-        return got
-
-    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
-    assert not set(first) & set(second)
+    first, second = await claimed_at_once(
+        store, other, lambda replica, name: replica.claim_jobs(T0, T0 + LEASE, name, 3)
+    )
     assert len(first) + len(second) == 40
     for key in first:
         assert await store.finish_job(key, "sent", T0, "r1")
