@@ -33,6 +33,7 @@ from tests.fake_slack import FakeSlack, signed
 from tests.fake_teams import FakeConnector, activity
 from tests.json_paths import paths, replaced
 from tests.stores import sqlite_rows
+from tests.web import listen
 
 SECRET = "fuzz-secret"
 # CI runs the same examples every time (a red build must be reproducible); explore further with
@@ -151,22 +152,11 @@ class Endpoint:
         return bool(self.run(check()))
 
 
-async def _listen(app: Any) -> tuple[Any, str]:
-    from aiohttp import web
-
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/"
-
-
 def _endpoint(tmp: Path, platform: str) -> Iterator[Endpoint]:
     loop = asyncio.new_event_loop()
     fake_slack, fake_teams = FakeSlack(), FakeConnector()
     fake = fake_slack if platform == "slack" else fake_teams
-    fake_runner, fake_url = loop.run_until_complete(_listen(fake.app()))
+    fake_runner, fake_url = loop.run_until_complete(listen(fake.app()))
     fake_slack.base = fake_url
     for user in ("UANNA", "ULEAD"):
         fake_slack.add_user(user, user.title())
@@ -181,7 +171,7 @@ def _endpoint(tmp: Path, platform: str) -> Iterator[Endpoint]:
     server = loop.run_until_complete(build_server(Settings(language="en", **options)))
     if server.slack is not None:
         loop.run_until_complete(server.slack.drain())  # the start's own work is done
-    runner, url = loop.run_until_complete(_listen(server.web))
+    runner, url = loop.run_until_complete(listen(server.web))
     http = aiohttp.ClientSession(loop=loop)
 
     def outbound() -> str:

@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from storage import open_store
 from tests.fake_slack import FakeSlack, dm_event, signed
 from tests.stores import postgres_schema_url
+from tests.web import listen
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "replica-secret"
@@ -147,11 +147,7 @@ def invitations(fake: FakeSlack) -> Counter[str]:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    runner, fake.base = await listen(fake.app())
     fake.post_delay = 0.2  # a realistic round trip, so that sends are in flight at the kill
     fake.add_user("ULEAD", "Sanne")
     for i in range(PEOPLE):

@@ -16,23 +16,14 @@ from typing import Any
 import aiohttp
 import docx
 import pytest
-from aiohttp import web
 
 from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from bot.core.turns import invitation_key as outbox_key
 from tests.fake_slack import FakeSlack, dm_event, form, signed
+from tests.web import listen
 
 SECRET = "s3cret-signing"
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/"
 
 
 @dataclass
@@ -112,7 +103,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     fake = FakeSlack()
-    fake_runner, fake_url = await _serve(fake.app())
+    fake_runner, fake_url = await listen(fake.app())
     fake.base = fake_url
     fake.add_user("ULEAD", "Sanne")
     fake.add_user("UANNA", "Anna")
@@ -132,7 +123,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     server = await build_server(settings)
     assert server.slack is not None
     await server.slack.drain()  # the start's own work (learning the workspace's name) is done
-    runner, url = await _serve(server.web)
+    runner, url = await listen(server.web)
     async with aiohttp.ClientSession() as http:
         yield World(fake, server, url, http)
     await runner.cleanup()
