@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.ports import Store
-from storage import open_store
-from tests.stores import BACKENDS
+from tests.stores import BACKENDS, opened
 
 
 @pytest.fixture(params=list(BACKENDS))
@@ -20,8 +19,5 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 @pytest.fixture
 async def store(store_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(store_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(store_url) as store:
+        yield store

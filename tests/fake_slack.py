@@ -214,6 +214,21 @@ def signed(
     return headers
 
 
+def dm_event(user: str, text: str, event_id: str) -> str:
+    """The Events API body of `user` writing `text` in their direct message with the bot."""
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D" + user,
+        "user": user,
+        "text": text,
+        "ts": f"{time.time():.6f}",
+    }
+    return json.dumps(
+        {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
+    )
+
+
 def form(payload: dict[str, Any]) -> str:
     from urllib.parse import urlencode
 

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.core.ports import Store
+from storage import open_store
 from storage.postgres_rows import redacted
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -88,6 +90,16 @@ async def sqlite_backend(tmp_path: Path) -> AsyncIterator[str]:
 async def postgres_backend(tmp_path: Path) -> AsyncIterator[str]:
     async with postgres_schema_url() as url:
         yield url
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Store]:
+    """The store at `url`, opened (and migrated) for the block and closed after it."""
+    store = await open_store(url)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[str]]] = {

@@ -22,7 +22,7 @@ from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import Chart, Quote, Table
 from tests.harness import make_harness, make_lead, person, texts
 from tests.packs import pack
-from tests.test_draft import T0, Poll, campaign
+from tests.polls import T0, Poll, campaign
 
 K = 5
 # respondents → the size of each discipline group

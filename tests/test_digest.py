@@ -13,17 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.content.digest_texts import KEYS, load_digest_texts
-from bot.content.loader import ContentError, content_root, parse_questions, read_toml
+from bot.content.loader import ContentError, content_root
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import (
-    Answer,
     Campaign,
-    CampaignState,
     DigestSnapshot,
     OwnerState,
-    Participation,
-    PersonKey,
-    Question,
     ThemeOwner,
 )
 from bot.core.messages import CardSection
@@ -31,11 +26,10 @@ from bot.reporting.digest_card import Digest, build_digest
 from bot.reporting.draft.collect import collect
 from storage.rows import digest_json, digest_snapshot
 from tests.packs import digest_texts, draft_texts, pack
+from tests.polls import T0, Poll, campaign, person, questions
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 9)
 NOW = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
-TENANT = "T-ACME-SECRET"
 LANGS = ("en", "nl")
 MIN = 5
 STRONG = (
@@ -54,46 +48,8 @@ OWNERS = ("Anna Owner", "Piet Proposal")
 # --- helpers ------------------------------------------------------------------------------
 
 
-def questions(lang: str) -> tuple[Question, ...]:
-    return parse_questions(lang, read_toml(lang, "questions"))
-
-
 def labels(lang: str, qid: str) -> dict[str, str]:
     return {o.key: o.label for q in questions(lang) if q.id == qid for o in q.options}
-
-
-def campaign(lang: str, deadline: date | None = None, closed: datetime | None = None) -> Campaign:
-    return Campaign(
-        id=7,
-        platform="slack",
-        tenant=TENANT,
-        started_by=PersonKey("slack", TENANT, "ULEADSECRET"),
-        started_at=T0,
-        language=lang,
-        deadline=deadline,
-        state=CampaignState.CLOSED if closed else CampaignState.RUNNING,
-        closed_at=closed,
-    )
-
-
-def person(n: int) -> PersonKey:
-    return PersonKey("slack", TENANT, f"U{n}SECRET")
-
-
-class Poll:
-    """Participants and answers of one synthetic campaign."""
-
-    def __init__(self) -> None:
-        self.participants: list[Participation] = []
-        self.answers: list[Answer] = []
-
-    def invite(self, n: int, finished: bool = True) -> PersonKey:
-        done = T0 + timedelta(hours=1) if finished else None
-        self.participants.append(Participation(7, person(n), T0, delivered=True, finished_at=done))
-        return person(n)
-
-    def answer(self, key: PersonKey, qid: str, *choices: str, text: str | None = None) -> None:
-        self.answers.append(Answer(7, key, qid, choices=choices, text=text, answered_at=T0))
 
 
 def standard_poll() -> Poll:

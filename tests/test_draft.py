@@ -7,7 +7,6 @@ import random
 import re
 import shutil
 import zipfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -15,16 +14,12 @@ import pytest
 from docx.enum.section import WD_ORIENT
 
 from bot.content.draft_texts import load_draft_texts
-from bot.content.loader import ContentError, content_root, parse_questions, read_toml
+from bot.content.loader import ContentError, content_root
 from bot.content.themes import THEME_KEYS
 from bot.core.domain import (
     Answer,
-    Campaign,
     OwnerAnswer,
     OwnerState,
-    Participation,
-    PersonKey,
-    Question,
     ThemeOwner,
 )
 from bot.reporting.draft.anonymity import MERGED, group_disciplines
@@ -43,9 +38,8 @@ from bot.reporting.draft.model import (
 )
 from bot.reporting.draft.quotes import ThemeMatcher, select_quotes
 from tests.packs import draft_texts, pack
+from tests.polls import T0, Poll, campaign, person, questions
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-TENANT = "T-ACME-SECRET"
 LANGS = ("en", "nl")
 LONG = "Long answer begins. " + "We plan orders earlier so suppliers avoid overtime. " * 77
 HOSTILE = (
@@ -127,47 +121,6 @@ ILO = ("C29", "C87", "C98", "C100", "C105", "C111", "C138", "C155", "C182", "C18
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def questions(lang: str) -> tuple[Question, ...]:
-    return parse_questions(lang, read_toml(lang, "questions"))
-
-
-def campaign(lang: str) -> Campaign:
-    lead = PersonKey("slack", TENANT, "ULEAD")
-    return Campaign(
-        id=7, platform="slack", tenant=TENANT, started_by=lead, started_at=T0, language=lang
-    )
-
-
-def person(n: int) -> PersonKey:
-    return PersonKey("slack", TENANT, f"U{n}SECRET")
-
-
-class Poll:
-    """Collects participants and answers for one synthetic campaign."""
-
-    def __init__(self) -> None:
-        self.participants: list[Participation] = []
-        self.answers: list[Answer] = []
-
-    def invite(self, n: int, finished: bool = True) -> PersonKey:
-        key = person(n)
-        done = T0 + timedelta(hours=1) if finished else None
-        self.participants.append(Participation(7, key, T0, delivered=True, finished_at=done))
-        return key
-
-    def answer(self, key: PersonKey, qid: str, *choices: str, text: str | None = None) -> None:
-        self.answers.append(Answer(7, key, qid, choices=tuple(choices), text=text, answered_at=T0))
-
-    def respondent(self, n: int, discipline: str, **texts: str) -> PersonKey:
-        key = self.invite(n)
-        self.answer(key, "discipline", discipline)
-        self.answer(key, "drivers", "customers", "values", text=texts.pop("drivers", None))
-        self.answer(key, "resistance", "purchasing")
-        for qid, text in texts.items():
-            self.answer(key, qid, text=text)
-        return key
 
 
 def owner(theme: str, n: int, state: OwnerState, name: str) -> ThemeOwner:

@@ -31,7 +31,9 @@ from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack, signed
 from tests.fake_teams import FakeConnector, activity
+from tests.json_paths import paths, replaced
 from tests.stores import sqlite_rows
+from tests.web import listen
 
 SECRET = "fuzz-secret"
 # CI runs the same examples every time (a red build must be reproducible); explore further with
@@ -87,27 +89,6 @@ json_values = st.recursive(
 texts = st.lists(st.sampled_from(NASTY) | st.text(max_size=20), max_size=4).map("".join)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
-
-
-def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: _replaced(value[head], rest, new)}
-    copy = list(value)
-    copy[head] = _replaced(copy[head], rest, new)
-    return copy
-
-
 # A click carries Slack's copy of the bot's own message (`message`), which the bot puts back
 # without its buttons; only Slack, holding the signing secret, can send it, so it is not text a
 # person typed and is left out of the mutations that check escaping.
@@ -118,9 +99,9 @@ PLATFORM_COPIES = ("message",)
 def mutated(draw: st.DrawFn, templates: list[Any]) -> Any:
     """A valid payload with one field (or the whole) replaced by any JSON value or nasty text."""
     template = draw(st.sampled_from(templates))
-    paths = [p for p in _paths(template) if not (p and p[0] in PLATFORM_COPIES and len(p) > 1)]
-    path = draw(st.sampled_from(paths))
-    return _replaced(template, path, draw(json_values | texts))
+    mutable = [p for p in paths(template) if not (p and p[0] in PLATFORM_COPIES and len(p) > 1)]
+    path = draw(st.sampled_from(mutable))
+    return replaced(template, path, draw(json_values | texts))
 
 
 def dumps(value: Any) -> str:
@@ -171,22 +152,11 @@ class Endpoint:
         return bool(self.run(check()))
 
 
-async def _listen(app: Any) -> tuple[Any, str]:
-    from aiohttp import web
-
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/"
-
-
 def _endpoint(tmp: Path, platform: str) -> Iterator[Endpoint]:
     loop = asyncio.new_event_loop()
     fake_slack, fake_teams = FakeSlack(), FakeConnector()
     fake = fake_slack if platform == "slack" else fake_teams
-    fake_runner, fake_url = loop.run_until_complete(_listen(fake.app()))
+    fake_runner, fake_url = loop.run_until_complete(listen(fake.app()))
     fake_slack.base = fake_url
     for user in ("UANNA", "ULEAD"):
         fake_slack.add_user(user, user.title())
@@ -201,7 +171,7 @@ def _endpoint(tmp: Path, platform: str) -> Iterator[Endpoint]:
     server = loop.run_until_complete(build_server(Settings(language="en", **options)))
     if server.slack is not None:
         loop.run_until_complete(server.slack.drain())  # the start's own work is done
-    runner, url = loop.run_until_complete(_listen(server.web))
+    runner, url = loop.run_until_complete(listen(server.web))
     http = aiohttp.ClientSession(loop=loop)
 
     def outbound() -> str:

@@ -30,7 +30,8 @@ from bot.reporting.draft.template import (
 )
 from tests.harness import make_harness, make_lead, texts
 from tests.packs import pack
-from tests.test_draft import LANGS, Poll, build, person, standard_poll
+from tests.polls import Poll, person
+from tests.test_draft import LANGS, build, standard_poll
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 PIXEL = (

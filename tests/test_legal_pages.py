@@ -22,6 +22,7 @@ from adapters.server import build_server
 from bot.core.settings import Settings
 from tests.harness import FakeClock, Harness, person, texts
 from tests.test_cli import run
+from tests.web import listen
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -40,18 +41,14 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[[Settings], Awaitable[
 
     async def start(settings: Settings) -> Get:
         server = await build_server(settings)
-        runner = web.AppRunner(server.web)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner, base = await listen(server.web)
         started.append((runner, server))
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
         async def get(
             path: str, language: str | None = None, method: str = "GET"
         ) -> tuple[int, dict[str, str], str]:
             headers = {} if language is None else {"Accept-Language": language}
-            url = f"http://127.0.0.1:{port}{path}"
+            url = base + path.removeprefix("/")
             async with http.request(method, url, headers=headers) as response:
                 return response.status, dict(response.headers), await response.text()
 

@@ -23,8 +23,9 @@ from bot.core.domain import PersonKey
 from bot.core.messages import Card, CardSection, Picture
 from bot.core.settings import Settings
 from tests.fake_slack import FakeSlack
-from tests.test_slack import SECRET, _serve
+from tests.test_slack import SECRET
 from tests.test_teams import Teams, close, make
+from tests.web import listen
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -64,7 +65,7 @@ class Slack:
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[Slack]:
     fake = FakeSlack()
-    fake_runner, fake_url = await _serve(fake.app())
+    fake_runner, fake_url = await listen(fake.app())
     fake.base = fake_url
     fake.add_user("UBRAM", "Bram")
     settings = Settings(

@@ -25,9 +25,8 @@ from storage import StoreConfigError, open_store, postgres_schema, sqlite_schema
 from storage.postgres import PostgresStore
 from storage.postgres_rows import redacted, scrubbed
 from storage.sql import numbered
-from tests.stores import postgres_schema_url, postgres_server_url
-
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+from tests.campaigns import ANN, BOB, T0, campaign_at_version
+from tests.stores import opened, postgres_schema_url, postgres_server_url
 
 
 @pytest.fixture
@@ -256,22 +255,8 @@ async def _enter(store: Store, key: PersonKey) -> None:
         pass
 
 
-async def test_the_lease_step_upgrades_a_populated_database(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(postgres_schema, "MIGRATIONS", postgres_schema.MIGRATIONS[:7])
-    old = await open_store(pg_url)
-    ann = PersonKey("slack", "T1", "U1")
-    campaign = await old.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=ann,
-        started_at=T0,
-        language="nl",
-        deadline=None,
-        audience=[ann],
-    )
-    await old.close()
+async def test_the_lease_step_upgrades_a_populated_database(pg_url: str) -> None:
+    campaign = await campaign_at_version(pg_url, 7, [ANN])
     con = await asyncpg.connect(pg_url)
     try:
         # An invitation that a version-7 bot was sending when it stopped.
@@ -283,33 +268,15 @@ async def test_the_lease_step_upgrades_a_populated_database(
         )
     finally:
         await con.close()
-    monkeypatch.undo()
 
-    store = await open_store(pg_url)
-    try:
+    async with opened(pg_url) as store:
         claimed = await store.claim_outbox(T0, T0 + timedelta(minutes=1), "r1", 10)
-    finally:
-        await store.close()
     assert [(i.key, i.in_doubt, i.attempts) for i in claimed] == [("invite:1", True, 1)]
     assert await _versions(pg_url) == list(range(1, postgres_schema.LATEST_VERSION + 1))
 
 
-async def test_the_version_15_step_moves_the_marks_into_their_columns(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(postgres_schema, "MIGRATIONS", postgres_schema.MIGRATIONS[:14])
-    old = await open_store(pg_url)
-    ann, bob = PersonKey("slack", "T1", "U1"), PersonKey("slack", "T1", "U2")
-    campaign = await old.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=ann,
-        started_at=T0,
-        language="nl",
-        deadline=None,
-        audience=[ann, bob],
-    )
-    await old.close()
+async def test_the_version_15_step_moves_the_marks_into_their_columns(pg_url: str) -> None:
+    campaign = await campaign_at_version(pg_url, 14, [ANN, BOB])
     con = await asyncpg.connect(pg_url)
     try:
         # Forget-me's question and an offer as a version-14 bot kept them: marks in `offered`.
@@ -329,22 +296,18 @@ async def test_the_version_15_step_moves_the_marks_into_their_columns(
         )
     finally:
         await con.close()
-    monkeypatch.undo()
 
-    store = await open_store(pg_url)
-    try:
-        ann_state = await store.load_state(ann)
-        ann_view = (await store.person_view(ann, campaign.id, None, False)).state
-        bob_state = await store.load_state(bob)
-    finally:
-        await store.close()
+    async with opened(pg_url) as store:
+        ann_state = await store.load_state(ANN)
+        ann_view = (await store.person_view(ANN, campaign.id, None, False)).state
+        bob_state = await store.load_state(BOB)
     asked = datetime(2024, 5, 1, 9, 5, 0, 123, tzinfo=UTC)
     expected = ConversationState(
-        ann, campaign.id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"
+        ANN, campaign.id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"
     )
     assert ann_state == ann_view == expected
     assert bob_state == ConversationState(
-        bob, campaign.id, 3, Phase.ASKING, T0, frozenset({"resistance"})
+        BOB, campaign.id, 3, Phase.ASKING, T0, frozenset({"resistance"})
     )
     assert await _versions(pg_url) == list(range(1, postgres_schema.LATEST_VERSION + 1))
 

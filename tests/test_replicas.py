@@ -10,7 +10,6 @@ replica acknowledged is stored.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -24,11 +23,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from storage import open_store
-from tests.fake_slack import FakeSlack, signed
+from tests.fake_slack import FakeSlack, dm_event, signed
 from tests.stores import postgres_schema_url
+from tests.web import listen
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "replica-secret"
@@ -135,20 +134,6 @@ def slash(user: str, text: str, n: int, fake: FakeSlack) -> str:
     )
 
 
-def dm(user: str, text: str, event_id: str) -> str:
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "channel": "D" + user,
-        "user": user,
-        "text": text,
-        "ts": f"{time.time():.6f}",
-    }
-    return json.dumps(
-        {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
-    )
-
-
 def invitations(fake: FakeSlack) -> Counter[str]:
     """How many poll invitations each DM channel holds (they carry the invitation metadata)."""
     return Counter(
@@ -162,11 +147,7 @@ def invitations(fake: FakeSlack) -> Counter[str]:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    runner, fake.base = await listen(fake.app())
     fake.post_delay = 0.2  # a realistic round trip, so that sends are in flight at the kill
     fake.add_user("ULEAD", "Sanne")
     for i in range(PEOPLE):
@@ -233,7 +214,7 @@ async def run_campaign(
             user = channel[1:]
             turn += 1
             target = b if killed or turn % 2 else a
-            status = await post(http, target, dm(user, "1", f"Ev{user}"), "application/json")
+            status = await post(http, target, dm_event(user, "1", f"Ev{user}"), "application/json")
             if status == 200:
                 acked.add(user)
             elif status is None and target is a:

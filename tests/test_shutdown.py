@@ -13,8 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fake_slack import FakeSlack
-from tests.test_replicas import Replica, dm, fake, invitations, post, serve_env, slash  # noqa: F401
+from tests.fake_slack import FakeSlack, dm_event
+from tests.test_replicas import Replica, fake, invitations, post, serve_env, slash  # noqa: F401
 
 GRACE = 10.0  # seconds a container platform commonly allows after SIGTERM
 
@@ -36,7 +36,7 @@ async def test_sigterm_mid_fan_out_stops_within_ten_seconds_and_hands_back_its_c
             while sum(invitations(fake).values()) < 3 and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             # A person writes: the reply is a slow chat.postMessage still in flight at SIGTERM.
-            assert await post(http, replica, dm("U0001", "1", "EvLate"), "application/json")
+            assert await post(http, replica, dm_event("U0001", "1", "EvLate"), "application/json")
             began = time.monotonic()
             replica.process.send_signal(signal.SIGTERM)
             while replica.process.poll() is None and time.monotonic() - began < 30:

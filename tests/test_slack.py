@@ -16,23 +16,14 @@ from typing import Any
 import aiohttp
 import docx
 import pytest
-from aiohttp import web
 
 from adapters.server import Server, build_server
 from bot.core.settings import Settings
 from bot.core.turns import invitation_key as outbox_key
-from tests.fake_slack import FakeSlack, form, signed
+from tests.fake_slack import FakeSlack, dm_event, form, signed
+from tests.web import listen
 
 SECRET = "s3cret-signing"
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/"
 
 
 @dataclass
@@ -65,21 +56,7 @@ class World:
         self, user: str, text: str, event_id: str | None = None, retry: int | None = None
     ) -> aiohttp.ClientResponse:
         self.events += 1
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "event_id": event_id or f"Ev{self.events}",
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": "D" + user,
-                    "user": user,
-                    "text": text,
-                    "ts": f"{time.time():.6f}",
-                },
-            }
-        )
+        body = dm_event(user, text, event_id or f"Ev{self.events}")
         return await self.post(body, retry=retry)
 
     async def command(self, user: str, text: str) -> aiohttp.ClientResponse:
@@ -126,7 +103,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     fake = FakeSlack()
-    fake_runner, fake_url = await _serve(fake.app())
+    fake_runner, fake_url = await listen(fake.app())
     fake.base = fake_url
     fake.add_user("ULEAD", "Sanne")
     fake.add_user("UANNA", "Anna")
@@ -146,7 +123,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     server = await build_server(settings)
     assert server.slack is not None
     await server.slack.drain()  # the start's own work (learning the workspace's name) is done
-    runner, url = await _serve(server.web)
+    runner, url = await listen(server.web)
     async with aiohttp.ClientSession() as http:
         yield World(fake, server, url, http)
     await runner.cleanup()
@@ -187,20 +164,7 @@ async def test_health_says_503_when_the_database_does_not_answer(world: World) -
 
 
 async def test_bad_or_stale_signatures_get_401_and_change_nothing(world: World) -> None:
-    body = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T1",
-            "event_id": "EvX",
-            "event": {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "DULEAD",
-                "user": "ULEAD",
-                "text": "start all",
-            },
-        }
-    )
+    body = dm_event("ULEAD", "start all", "EvX")
     assert (await world.post(body, secret="wrong")).status == 401
     assert (await world.post(body, when=time.time() - 6 * 60)).status == 401
     assert await world.server.app.store.latest_campaign() is None

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from adapters.slack import edge, inbound
 from adapters.slack.inbound import FormAsked, HomeOpened, Ignored, Inbound, Shown, Step, bare
 from bot.core.messages import Clicked, Commanded, Said, StartRequested
+from tests.json_paths import paths, replaced, without
 from tests.test_slack import World, world  # noqa: F401 - the fixture
 
 PAYLOADS = Path(__file__).parent / "payloads" / "slack"
@@ -257,39 +258,6 @@ def test_inbound_is_pure() -> None:
 # ---------------------------------------------------------------- mangled payloads
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: _replaced(value[head], rest, new)}
-    items = list(value)
-    items[head] = _replaced(items[head], rest, new)
-    return items
-
-
-def _without(value: Any, path: tuple[Any, ...]) -> Any:
-    head, rest = path[0], path[1:]
-    if rest:
-        copy = dict(value) if isinstance(value, dict) else list(value)
-        copy[head] = _without(value[head], rest)
-        return copy
-    if isinstance(value, dict):
-        return {k: v for k, v in value.items() if k != head}
-    return [v for i, v in enumerate(value) if i != head]
-
-
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -307,10 +275,10 @@ def mangled(draw: st.DrawFn) -> tuple[str, Any]:
     """A recorded payload with one field replaced by any JSON value, or taken out."""
     name = draw(st.sampled_from(FILES))
     payload = parsed(name)
-    path = draw(st.sampled_from(_paths(payload)))
+    path = draw(st.sampled_from(paths(payload)))
     if path and draw(st.booleans()):
-        return name, _without(payload, path)
-    return name, _replaced(payload, path, draw(json_values))
+        return name, without(payload, path)
+    return name, replaced(payload, path, draw(json_values))
 
 
 def _post_form(name: str, payload: Any) -> str:

@@ -11,7 +11,7 @@ import pytest
 from adapters.slack.socket import check_socket_settings, run_socket_mode
 from bot.core.settings import Settings, SettingsError
 from tests.fake_slack import FakeSlack
-from tests.test_slack import _serve
+from tests.web import listen
 
 
 async def wait_for(condition: object, seconds: float = 10.0) -> None:
@@ -25,7 +25,7 @@ async def test_events_and_commands_arrive_over_the_socket_and_are_acknowledged(
     tmp_path: Path,
 ) -> None:
     fake = FakeSlack()
-    runner, url = await _serve(fake.app())
+    runner, url = await listen(fake.app())
     fake.base = url
     fake.add_user("ULEAD", "Sanne")
     fake.add_user("UANNA", "Anna")

@@ -42,23 +42,15 @@ from storage import StoreConfigError, open_store, sqlite_path, sqlite_schema
 from storage.files import DirectoryDraftSink
 from storage.sql import Count, Plan
 from storage.sqlite import SqliteStore
+from tests.campaigns import ANN, BOB, LEAD, T0, campaign_at_version, create_campaign
+from tests.stores import opened
 
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-ANN = PersonKey("slack", "T1", "U1")
-BOB = PersonKey("slack", "T1", "U2")
 CEES = PersonKey("slack", "T1", "U3")
-LEAD = PersonKey("slack", "T1", "U0")
 
 
 async def new_campaign(store: Store, *, platform: str = "slack", tenant: str = "T1") -> int:
-    campaign = await store.create_campaign(
-        platform=platform,
-        tenant=tenant,
-        started_by=LEAD,
-        started_at=T0,
-        language="nl",
-        deadline=date(2024, 5, 15),
-        audience=[ANN, BOB],
+    campaign = await create_campaign(
+        store, [ANN, BOB], platform=platform, tenant=tenant, deadline=date(2024, 5, 15)
     )
     return campaign.id
 
@@ -363,15 +355,7 @@ async def test_data_survives_close_and_reopen(store_url: str) -> None:
 async def test_datetimes_come_back_aware_and_equal(store: Store) -> None:
     amsterdam = timezone(timedelta(hours=2))
     local = datetime(2024, 5, 1, 11, 30, 15, 123456, tzinfo=amsterdam)
-    campaign = await store.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=LEAD,
-        started_at=local,
-        language="nl",
-        deadline=None,
-        audience=[ANN],
-    )
+    campaign = await create_campaign(store, [ANN], started_at=local)
     state = ConversationState(ANN, campaign.id, step=0, phase=Phase.ASKING, updated_at=local)
     await store.commit_turn(
         Turn(
@@ -544,26 +528,17 @@ async def test_offered_follow_ups_are_kept_with_the_state(store: Store) -> None:
     assert await store.load_state(ANN) == state
 
 
-async def test_sqlite_upgrade_from_version_1_keeps_conversations(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_sqlite_upgrade_from_version_1_keeps_conversations(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'v1.db'}"
-    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:1])
-    old = await open_store(url)
-    campaign_id = await new_campaign(old)
-    await old.close()
+    campaign_id = (await campaign_at_version(url, 1, [ANN, BOB])).id
     with closing(sqlite3.connect(tmp_path / "v1.db")) as db, db:
         db.execute(
             "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
             " updated_at) VALUES ('slack', 'T1', 'U1', ?, 3, 'why', ?)",
             (campaign_id, T0.isoformat()),
         )
-    monkeypatch.undo()
-    store = await open_store(url)
-    try:
+    async with opened(url) as store:
         state = await store.load_state(ANN)
-    finally:
-        await store.close()
     assert state == ConversationState(ANN, campaign_id, 3, Phase.WHY, T0, frozenset())
 
 
@@ -588,13 +563,10 @@ V14_OFFERED = '["legislation", "~forget:2024-05-01T09:05:00.000123+00:00", "~off
 
 
 async def test_sqlite_upgrade_to_version_15_moves_the_marks_into_their_columns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'v14.db'}"
-    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:14])
-    old = await open_store(url)
-    campaign_id = await new_campaign(old)
-    await old.close()
+    campaign_id = (await campaign_at_version(url, 14, [ANN, BOB])).id
     with closing(sqlite3.connect(tmp_path / "v14.db")) as db, db:
         db.executemany(
             "INSERT INTO conversation_state (platform, tenant, user_id, campaign_id, step, phase,"
@@ -604,14 +576,10 @@ async def test_sqlite_upgrade_to_version_15_moves_the_marks_into_their_columns(
                 ("U2", campaign_id, T0.isoformat(), '["resistance", "~forget:not a time"]'),
             ],
         )
-    monkeypatch.undo()
-    store = await open_store(url)
-    try:
+    async with opened(url) as store:
         ann = await store.load_state(ANN)
         ann_view = (await store.person_view(ANN, campaign_id, None, False)).state
         bob = await store.load_state(BOB)
-    finally:
-        await store.close()
     asked = datetime(2024, 5, 1, 9, 5, 0, 123, tzinfo=UTC)
     expected = ConversationState(
         ANN, campaign_id, 3, Phase.ASKING, T0, frozenset({"legislation"}), asked, "resistance"

@@ -5,45 +5,52 @@ items, send budgets and the per-person lock. Runs against every backend (tests/s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 
 import pytest
 
 from bot.core.domain import Job, JobKind, OutboxItem, OutboxState, PersonKey, SendBudget
 from bot.core.ports import Store
-from storage import open_store
+from tests.campaigns import LEAD, T0, create_campaign
+from tests.stores import opened
 
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-LEAD = PersonKey("slack", "T1", "U0")
+Claimed = OutboxItem | Job  # what a replica claims: both carry their `key`
 
 
 @pytest.fixture
 async def other(store_url: str, store: Store) -> AsyncIterator[Store]:
     """A second replica on the same database."""
-    opened = await open_store(store_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(store_url) as replica:
+        yield replica
 
 
 async def campaign_with_invitations(store: Store, count: int) -> list[str]:
     people = [PersonKey("slack", "T1", f"U{i:03d}") for i in range(count)]
-    campaign = await store.create_campaign(
-        platform="slack",
-        tenant="T1",
-        started_by=LEAD,
-        started_at=T0,
-        language="nl",
-        deadline=None,
-        audience=people,
-    )
+    campaign = await create_campaign(store, people)
     items = [OutboxItem(f"invite:{p}", campaign.id, p, next_at=T0) for p in people]
     assert await store.enqueue(items) == count
     assert await store.enqueue(items[:3]) == 0  # the same key twice: ignored
     return [i.key for i in items]
+
+
+async def claimed_at_once(
+    store: Store, other: Store, claim: Callable[[Store, str], Awaitable[Sequence[Claimed]]]
+) -> tuple[list[str], list[str]]:
+    """Two replicas, `r1` on `store` and `r2` on `other`, each claiming with `claim` until
+    nothing is left, at the same time: the keys each one got, of which none got the same."""
+
+    async def drain(replica: Store, name: str) -> list[str]:
+        got: list[str] = []
+        while claimed := await claim(replica, name):
+            got += [c.key for c in claimed]
+            await asyncio.sleep(0)
+        return got
+
+    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
+    assert not set(first) & set(second)
+    return first, second
 
 
 async def test_an_invitation_is_claimed_sent_and_settled_once(store: Store) -> None:
@@ -100,16 +107,9 @@ async def test_two_replicas_claiming_at_once_never_share_an_invitation(
     store: Store, other: Store
 ) -> None:
     keys = await campaign_with_invitations(store, 60)
-
-    async def drain(replica: Store, name: str) -> list[str]:
-        got: list[str] = []
-        while claimed := await replica.claim_outbox(T0, T0 + LEASE, name, 4):
-            got += [i.key for i in claimed]
-            await asyncio.sleep(0)
-        return got
-
-    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
-    assert not set(first) & set(second)
+    first, second = await claimed_at_once(
+        store, other, lambda replica, name: replica.claim_outbox(T0, T0 + LEASE, name, 4)
+    )
     assert sorted(first + second) == sorted(keys)
 
 
@@ -118,16 +118,9 @@ async def test_two_replicas_claiming_jobs_at_once_never_share_one(
 ) -> None:
     jobs = [Job(f"reminder:{n}", JobKind.REMINDER, T0, LEAD, None) for n in range(40)]
     assert await store.schedule(jobs) == 40
-
-    async def drain(replica: Store, name: str) -> list[str]:
-        got: list[str] = []
-        while claimed := await replica.claim_jobs(T0, T0 + LEASE, name, 3):
-            got += [j.key for j in claimed]
-            await asyncio.sleep(0)
-        return got
-
-    first, second = await asyncio.gather(drain(store, "r1"), drain(other, "r2"))
-    assert not set(first) & set(second)
+    first, second = await claimed_at_once(
+        store, other, lambda replica, name: replica.claim_jobs(T0, T0 + LEASE, name, 3)
+    )
     assert len(first) + len(second) == 40
     for key in first:
         assert await store.finish_job(key, "sent", T0, "r1")

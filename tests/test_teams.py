@@ -17,7 +17,7 @@ from adapters.server import Server, build_server, check_unauthenticated
 from bot.core.domain import PersonKey
 from bot.core.settings import Settings, SettingsError
 from tests.fake_teams import FakeConnector, activity
-from tests.test_slack import _serve
+from tests.web import listen
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Teams:
 
 async def make(tmp_path: Path, app_id: str = "") -> tuple[Teams, list[Any]]:
     fake = FakeConnector()
-    fake_runner, fake_url = await _serve(fake.app())
+    fake_runner, fake_url = await listen(fake.app())
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'teams.db'}",
         draft_dir=tmp_path / "drafts",
@@ -61,7 +61,7 @@ async def make(tmp_path: Path, app_id: str = "") -> tuple[Teams, list[Any]]:
         teams_app_password="secret" if app_id else "",
     )
     server = await build_server(settings)
-    runner, url = await _serve(server.web)
+    runner, url = await listen(server.web)
     http = aiohttp.ClientSession()
     return Teams(fake, fake_url.rstrip("/"), server, url, http), [http, runner, fake_runner]
 

@@ -5,7 +5,7 @@ The names and defaults are the public surface in CONTRACT.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -124,19 +124,24 @@ def load_settings(env: Mapping[str, str], dotenv: Mapping[str, str] | None = Non
             raise SettingsError(
                 f"IMVO_ADMINS entry {admin!r} must look like slack:U123, teams:<id> or console:name"
             )
-    raw_content = get("IMVO_CONTENT_DIR", "")
-    content_dir = Path(raw_content).expanduser() if raw_content else None
-    if content_dir is not None and not content_dir.is_dir():
-        raise SettingsError(
-            f"IMVO_CONTENT_DIR {raw_content!r} is not a folder; make one with:"
-            f" imvo-bot content init {raw_content}"
-        )
-    raw_template = get("IMVO_DRAFT_TEMPLATE", "")
-    draft_template = Path(raw_template).expanduser() if raw_template else None
-    if draft_template is not None and not draft_template.is_file():
-        raise SettingsError(
-            f"IMVO_DRAFT_TEMPLATE {raw_template!r} is not a file; point it at a Word .docx file"
-        )
+
+    def existing(name: str, there: Callable[[Path], bool], problem: str) -> Path | None:
+        """An optional path setting that must name something `there`; otherwise SettingsError
+        with `problem` ({raw} stands for the value as given)."""
+        raw = get(name, "")
+        path = Path(raw).expanduser() if raw else None
+        if path is not None and not there(path):
+            raise SettingsError(f"{name} {raw!r} {problem.format(raw=raw)}")
+        return path
+
+    content_dir = existing(
+        "IMVO_CONTENT_DIR",
+        Path.is_dir,
+        "is not a folder; make one with: imvo-bot content init {raw}",
+    )
+    draft_template = existing(
+        "IMVO_DRAFT_TEMPLATE", Path.is_file, "is not a file; point it at a Word .docx file"
+    )
     return Settings(
         database_url=get("IMVO_DATABASE_URL", "sqlite:///imvo.db"),
         db_pool_size=db_pool_size,
