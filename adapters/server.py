@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import Any
@@ -28,6 +29,9 @@ log = logging.getLogger("imvo.server")
 MAX_BODY = 1024 * 1024
 SHUTDOWN_SECONDS = 8.0  # SIGTERM to exit; under the usual 10 s grace period
 HEALTH_TIMEOUT = 2.0  # seconds the database may take to answer a health check
+# Allocations (net of frees) between two collections of the youngest generation; Python's
+# default of 700 had the collector run every few requests (see `settle_collector`).
+GC_YOUNG = 50_000
 
 
 class Server:
@@ -179,10 +183,28 @@ async def shut_down(
     log.info("stopped in %.1f s", loop.time() - started)
 
 
+def settle_collector() -> None:
+    """Tunes Python's cyclic garbage collector for a long-running server, once everything
+    loaded at start (content, templates, Bolt, the SQL) is in place.
+
+    Measured under the closed-loop benchmark, the collector took about a tenth of the
+    process's CPU: the youngest generation was collected every few requests, and each full
+    collection walked the ~100,000 objects loaded at start (tens of ms each). Freezing moves
+    those into a generation no collection walks; a larger threshold lets what a request made
+    and dropped again be freed by reference counting before a collection looks at it. Garbage
+    in cycles still goes, only in larger batches.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG, older, oldest)
+
+
 async def serve(settings: Settings, host: str, port: int) -> int:
     """Runs until SIGINT/SIGTERM; the scheduler ticks alongside."""
     check_unauthenticated(settings, host)
     server = await build_server(settings)
+    settle_collector()
     runner = web.AppRunner(server.web, shutdown_timeout=SHUTDOWN_SECONDS / 4)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

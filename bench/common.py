@@ -1,4 +1,5 @@
-"""Helpers the platform benchmarks share: a local server, waiting for health, percentiles."""
+"""Helpers the benchmarks share: a local server, waiting for health, percentiles, and a tally of
+the SQL statements a SQLite store runs."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import aiohttp
+import aiosqlite
 from aiohttp import web
 
 
@@ -93,3 +96,45 @@ def report_fan_out(
     )
     print(f"  duplicates {duplicates}, lost {lost}, 429 answers {refused}")
     return duplicates, lost
+
+
+BRACKETS = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+class Tally:
+    """Counts the statements SQLite runs (its trace) and the trips to aiosqlite's thread."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.trips = 0
+        self.on = False
+
+    def trace(self, sql: str) -> None:
+        if self.on and not sql.startswith("--"):  # "-- TRIGGER …" lines are not statements
+            self.statements.append(" ".join(sql.split())[:80])
+
+    @property
+    def counted(self) -> list[str]:
+        """The statements that are work, not transaction brackets (a group commit puts each
+        plan in a SAVEPOINT … RELEASE of its own)."""
+        return [s for s in self.statements if s.split()[0] not in BRACKETS]
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.trips = 0
+
+
+async def watch(store: object) -> Tally:
+    """A tally of everything a SQLite store sends to its database while `on`."""
+    tally = Tally()
+    db: aiosqlite.Connection = store._db  # type: ignore[attr-defined]
+    await db.set_trace_callback(tally.trace)
+    real = db._execute
+
+    async def counting(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if tally.on:
+            tally.trips += 1
+        return await real(fn, *args, **kwargs)
+
+    db._execute = counting  # type: ignore[method-assign]
+    return tally

@@ -17,14 +17,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-import aiosqlite  # noqa: E402
+from common import Tally  # noqa: E402
+from common import watch as watch_store  # noqa: E402
 
 from adapters.app import App, open_app  # noqa: E402
 from adapters.console.transport import ConsoleTransport, console_key  # noqa: E402
@@ -36,42 +36,9 @@ PEOPLE = 200
 ANSWERS = ("1", "We make clothes that last.", "2,3", "Because buyers ask for it.", "skip")
 
 
-class Tally:
-    """Counts the statements SQLite runs (its trace) and the trips to aiosqlite's thread."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.trips = 0
-        self.on = False
-
-    def trace(self, sql: str) -> None:
-        if self.on and not sql.startswith("--"):  # "-- TRIGGER …" lines are not statements
-            self.statements.append(" ".join(sql.split())[:80])
-
-    @property
-    def counted(self) -> list[str]:
-        """The statements that are work, not transaction brackets."""
-        return [s for s in self.statements if s.split()[0] not in ("BEGIN", "COMMIT", "ROLLBACK")]
-
-    def reset(self) -> None:
-        self.statements.clear()
-        self.trips = 0
-
-
 async def watch(app: App) -> Tally:
     """A tally of everything `app`'s SQLite store sends to its database while `on`."""
-    tally = Tally()
-    db: aiosqlite.Connection = app.store._db  # type: ignore[attr-defined]
-    await db.set_trace_callback(tally.trace)
-    real = db._execute
-
-    async def counting(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if tally.on:
-            tally.trips += 1
-        return await real(fn, *args, **kwargs)
-
-    db._execute = counting  # type: ignore[method-assign]
-    return tally
+    return await watch_store(app.store)
 
 
 async def main() -> None:
