@@ -72,8 +72,9 @@ class Abort(Exception):
 # ---------------------------------------------------------------------------------- SQLite
 
 
-def _run_sqlite_sync(db: sqlite3.Connection, plan: Plan[T], write: bool) -> T:
-    """Runs on aiosqlite's thread: the whole plan, in one transaction when it writes."""
+def run_sqlite_here(db: sqlite3.Connection, plan: Plan[T], write: bool) -> T:
+    """Runs the whole plan on this thread, in one transaction when it writes (aiosqlite's
+    thread through `run_sqlite`, or the loop's: see storage.sqlite)."""
     if write:
         db.execute("BEGIN IMMEDIATE")
     try:
@@ -107,7 +108,7 @@ async def run_sqlite(db: aiosqlite.Connection, plan: Plan[T], *, write: bool = T
     """Runs `plan` in one trip to the connection's thread (aiosqlite's own queue, the one its
     public methods use), so no other statement can come in between."""
     conn = db._conn  # the sqlite3 connection, only ever touched on aiosqlite's thread
-    return await db._execute(_run_sqlite_sync, conn, plan, write)  # type: ignore[no-untyped-call,no-any-return]
+    return await db._execute(run_sqlite_here, conn, plan, write)  # type: ignore[no-untyped-call,no-any-return]
 
 
 # ------------------------------------------------------------------------------ PostgreSQL

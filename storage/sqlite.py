@@ -7,6 +7,14 @@ SQLite answers the bot's queries in microseconds, so the lock costs nothing noti
 
 The connection runs in autocommit mode (`isolation_level=None`); each write opens its own
 `BEGIN IMMEDIATE` transaction and commits before the method returns.
+
+Plans (storage.sql: the engine's reads and every turn's commit) run on the event loop's own
+thread, not on aiosqlite's: they take tens of microseconds, while handing one to aiosqlite's
+thread and back costs a wake-up of each thread and, while the loop is busy, a wait for the
+GIL; on the hot path of an answer that hand-off cost more than the SQL. A commit still ends
+before the method returns, so an answer is stored before it is acknowledged. The work queues'
+transactions and the reports keep aiosqlite's thread (see `_plan` for how the two never
+overlap on the one connection).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from storage.planned import PlannedStore
 from storage.rows import (
     iso,
 )
-from storage.sql import Plan, run_sqlite
+from storage.sql import Plan, run_sqlite, run_sqlite_here
 from storage.sqlite_queue import SqliteQueues
 
 BUSY_TIMEOUT_MS = 5000
@@ -41,6 +49,10 @@ class SqliteStore(PlannedStore, SqliteQueues):
         """Wraps an open autocommit connection; prefer `SqliteStore.open`."""
         self._db = connection
         self._lock = asyncio.Lock()
+        # True while a call on aiosqlite's thread may still be running or queued although its
+        # caller has gone (cancelled, or failed mid-way): the next plan then queues behind it
+        # on that thread instead of running beside it on the loop's.
+        self._behind = False
         self._path = path
         # Reports (a draft, a digest, status) read on connections of their own: in WAL mode they
         # read beside the writer, so a big report never holds up a colleague's answer, and two
@@ -57,7 +69,9 @@ class SqliteStore(PlannedStore, SqliteQueues):
         """
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        # check_same_thread off: plans run on the loop's thread (see the module's docstring),
+        # the rest on aiosqlite's; the store's lock keeps them apart.
+        db = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         try:
             await db.execute_fetchall("PRAGMA journal_mode = WAL")
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -94,14 +108,25 @@ class SqliteStore(PlannedStore, SqliteQueues):
                 yield db
                 await db.execute("COMMIT")
             except BaseException:
+                self._behind = True
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
                 raise
 
     async def _plan(self, plan: Plan[T], *, write: bool = True) -> T:
-        """Runs a plan (storage.sql) in one trip to the database thread, in one transaction."""
+        """Runs a plan (storage.sql) in one transaction, on the loop's thread (see the module's
+        docstring): nothing in it awaits, so no other statement can come in between.
+
+        Only when a call on aiosqlite's thread may still be running or queued (its caller was
+        cancelled) does the plan go to that thread instead, behind it: the thread runs its
+        queue in order, so once the plan is back everything before it has finished.
+        """
         async with self._lock:
-            return await run_sqlite(self._db, plan, write=write)
+            if not self._behind:
+                return run_sqlite_here(self._db._conn, plan, write)
+            result = await run_sqlite(self._db, plan, write=write)
+            self._behind = False
+            return result
 
     async def _query(self, plan: Plan[T]) -> T:
         return await self._plan(plan, write=False)
@@ -111,7 +136,11 @@ class SqliteStore(PlannedStore, SqliteQueues):
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:
-            return list(await self._db.execute_fetchall(sql, params))
+            try:
+                return list(await self._db.execute_fetchall(sql, params))
+            except BaseException:
+                self._behind = True
+                raise
 
     @staticmethod
     async def _changes(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.campaigns import pace
-from bot.campaigns.outbox import CONCURRENCY, backoff
+from bot.campaigns.outbox import BATCH, CONCURRENCY, backoff
 from bot.core.domain import Delivery, PersonKey, SendBudget
 from bot.core.messages import Message
 from tests.harness import Harness, make_harness, make_lead, person, texts
@@ -75,12 +75,17 @@ async def test_a_restart_in_the_middle_of_a_fan_out_sends_nothing_twice(h: Harne
         await h.app.store.upsert_person(person(name))
     sent: Counter[PersonKey] = Counter()
     original = h.transport.send
-    crash_after = 15
+    # The second batch of the outbox hangs once its last CONCURRENCY sends are under way, so the
+    # kill finds that many invitations mid-send however the store schedules its writes.
+    crash_after = 2 * BATCH - CONCURRENCY
+    hanging: list[PersonKey] = []
     frozen = asyncio.Event()
 
     async def send(to: PersonKey, message: Message, ref: str = "") -> Delivery:
         if sum(sent.values()) >= crash_after:
-            frozen.set()
+            hanging.append(to)
+            if len(hanging) == CONCURRENCY:
+                frozen.set()
             await asyncio.Event().wait()  # the process hangs here until it is killed
         sent[to] += 1
         return await original(to, message, ref)
