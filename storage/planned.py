@@ -1,7 +1,9 @@
 """The store's methods written once for SQLite and PostgreSQL, by concern, over plans
 (storage.sql: `reads`, `writes`, `views`, `reports`). A store provides three runners: `_query`
 (a read on the connection that writes, so it sees every committed turn), `_apply` (a write, in
-one transaction) and `_report` (a long read that must not hold up the turns). What differs by
+one transaction), `_apply_bulk` (a write of megabytes, e.g. a draft's files, where a store that
+writes on the event loop's thread hands it to another) and `_report` (a long read that must not
+hold up the turns). What differs by
 dialect (migrations, claims under leases, batch inserts, locks) stays in each store.
 """
 
@@ -48,6 +50,9 @@ class PlannedStore:
 
     async def _apply(self, plan: Plan[T]) -> T:
         raise NotImplementedError
+
+    async def _apply_bulk(self, plan: Plan[T]) -> T:
+        return await self._apply(plan)
 
     async def _report(self, plan: Plan[T]) -> T:
         raise NotImplementedError
@@ -166,7 +171,7 @@ class PlannedStore:
     async def save_drafts(
         self, campaign_id: int, files: Sequence[DraftFile], at: datetime
     ) -> tuple[int, ...]:
-        return await self._apply(writes.save_drafts(campaign_id, files, iso(at)))
+        return await self._apply_bulk(writes.save_drafts(campaign_id, files, iso(at)))
 
     async def draft_file(self, draft_id: int) -> DraftFile | None:
         return await self._query(reads.draft_file(draft_id))

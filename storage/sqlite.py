@@ -131,6 +131,16 @@ class SqliteStore(PlannedStore, SqliteQueues):
     async def _query(self, plan: Plan[T]) -> T:
         return await self._plan(plan, write=False)
 
+    async def _apply_bulk(self, plan: Plan[T]) -> T:
+        """A write of megabytes (a draft's files) on aiosqlite's thread, so that the event loop
+        keeps answering while SQLite copies them."""
+        async with self._lock:
+            try:
+                return await run_sqlite(self._db, plan, write=True)
+            except BaseException:
+                self._behind = True  # it may still run there: the next plan queues behind it
+                raise
+
     async def _apply(self, plan: Plan[T]) -> T:
         return await self._plan(plan, write=True)
 
