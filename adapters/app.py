@@ -125,7 +125,7 @@ async def open_platform_app(
         client = make_client(settings.slack_bot_token, settings.slack_api_url)
         sender = make_client(settings.slack_bot_token, settings.slack_api_url, wait_on_429=False)
         slack_transport = SlackTransport(sender)
-        people = SlackPeople(client, settings.slack_include_guests)
+        people = SlackPeople(client, settings.slack_include_guests, known=store.get_person)
         transports["slack"] = slack_transport
         directories["slack"] = people
         slack_parts = (client, people, slack_transport)

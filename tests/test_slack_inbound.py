@@ -366,3 +366,19 @@ async def test_a_known_persons_answer_asks_slack_for_no_profile(
     await world.dm("UANNA", "status")
     asked = [p for p in world.fake.called("users.info") if p.get("user") == "UANNA"]
     assert len(asked) == 1
+
+
+async def test_after_a_restart_a_stored_profile_asks_slack_for_nothing(
+    world: World,  # noqa: F811
+) -> None:
+    """The profile cache is empty after a restart; a person the store knows is taken from it,
+    so their first answer still needs no `users.info` before the acknowledgement."""
+    await world.dm("UANNA", "help")
+    assert world.server.slack is not None
+    world.server.slack.people._cache.clear()  # as a new process would start
+    before = len(world.fake.called("users.info"))
+    posts = len(world.fake.called("chat.postMessage"))
+    await world.dm("UANNA", "help")
+    assert len(world.fake.called("users.info")) == before
+    assert len(world.fake.called("chat.postMessage")) > posts  # answered all the same
+    assert world.server.slack.people._cache[("T1", "UANNA")].display_name == "Anna"

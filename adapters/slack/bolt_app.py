@@ -114,7 +114,7 @@ class SlackAdapter(Background):
         return inbound.translate(context.get(PAYLOAD), self.start_words)
 
     async def _profile(self, person: Person) -> Person:
-        """The person's profile: from the cache of known people, else from `users.info`."""
+        """The person's profile: cached, else stored, else from `users.info`."""
         return await self.people.person(person.key.tenant, person.key.user_id)
 
     async def _receive(self, step: Inbound) -> tuple[Person, Receipt]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -55,11 +55,20 @@ def person_from(user: dict[str, Any], team: str) -> Person:
 
 
 class SlackPeople:
-    """Looks people up through the Web API, with a small cache of profiles."""
+    """Looks people up through the Web API, with a small cache of profiles.
 
-    def __init__(self, client: AsyncWebClient, include_guests: bool = False) -> None:
+    `known` reads a stored profile: a person the bot has met before (also before a restart) is
+    taken from it, so their answer costs no `users.info` call before the acknowledgement."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        include_guests: bool = False,
+        known: Callable[[PersonKey], Awaitable[Person | None]] | None = None,
+    ) -> None:
         self.client = client
         self.include_guests = include_guests
+        self.known = known
         self._cache: dict[tuple[str, str], Person] = {}
 
     async def person(self, team: str, user_id: str) -> Person:
@@ -67,6 +76,10 @@ class SlackPeople:
         cached = self._cache.get((team, user_id))
         if cached is not None:
             return cached
+        stored = await self.known(PersonKey(PLATFORM, team, user_id)) if self.known else None
+        if stored is not None and stored.display_name:
+            self._cache[(team, user_id)] = stored
+            return stored
         try:
             response = await self.client.users_info(user=user_id, include_locale=True)
             person = person_from(response["user"], team)
