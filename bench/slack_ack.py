@@ -371,7 +371,7 @@ def main() -> int:
     add("--limit", type=float, default=20.0, help="the fake's chat.postMessage limit per second")
     add("--port", type=int, default=39781, help="port for imvo-bot serve (+1 to +4: anchors)")
     add("--clients", type=int, default=32, help="closed-loop clients")
-    add("--expect", type=float, default=900.0, help="answers/s to invite enough answerers for")
+    add("--expect", type=float, default=1600.0, help="answers/s to invite enough answerers for")
     add("--statement-people", type=int, default=20, help="answerers whose SQL is counted")
     return asyncio.run(main_async(parser.parse_args()))
 

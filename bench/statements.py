@@ -4,7 +4,8 @@ Starts a campaign for 200 colleagues through the real engine on a fresh SQLite f
 answer a few questions (typed, clicked, skipped), and prints per answered question: statements
 (without BEGIN/COMMIT), trips to the database thread, and the engine's time per event.
 
-Target (issue 11): at most 4 statements in at most 2 round trips.
+Target (issue 11): at most 4 statements in at most 2 round trips (issue 19: plans run on the
+loop's thread, so 0 trips).
 
     python bench/statements.py
 """
