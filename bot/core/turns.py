@@ -103,7 +103,8 @@ class JobDone:
 class Effects:
     """Every kind of change one event makes, as one value: a handler's `Outcome` carries it and
     the `Turn` holds it as is. Each field is one kind of change with one writer in the store
-    (storage/writes.py), applied in the order of the fields; an empty field changes nothing.
+    (`WRITERS` in storage/turns.py), applied in the order of the fields; an empty field changes
+    nothing.
 
     `a + b` is both: the changes of each kind in `a` and then `b` (a single value of `b`, when
     set, replaces `a`'s), so a handler adds to what it has in one expression.
@@ -156,5 +157,5 @@ class Applied:
     """What committing a turn produced that its replies and slow work need."""
 
     campaign: Campaign | None = None  # the campaign the turn created
-    closed: bool = False  # whether `Turn.closed` was running and is closed now
+    closed: bool = False  # whether `Effects.closed` was running and is closed now
     erasure: Erasure | None = None
