@@ -65,7 +65,7 @@ EXPECTED = {
             "P29", "2022", "licensees", "agents", "homeworkers", "prior",
             "Due Diligence Guidance for Responsible Business Conduct (2018)",
             "Garment and Footwear Sector (2017)",
-            "Common Framework for Responsible Purchasing Practices", "contribute to harm",
+            "Common Framework for Responsible Purchasing Practices", "contribute to adverse impacts",
             "grievance mechanism", "at least once a year",
         ),
         "headings": (
@@ -90,15 +90,16 @@ EXPECTED = {
         "phrases": (
             "OESO-richtlijnen voor multinationale ondernemingen", "2023", "VN-richtlijnen",
             "ILO-verklaring", "P29", "2022", "licentiehouders", "agenten", "thuiswerkers",
-            "vooraf toestemming", "OECD Due Diligence Guidance, 2018",
-            "OECD Garment and Footwear Guidance, 2017",
-            "Common Framework for Responsible Purchasing Practices", "kan bijdragen aan schade",
+            "vooraf toestemming",
+            "OESO-handreiking voor due diligence voor verantwoord ondernemen (2018)",
+            "OESO-handreiking voor due diligence in de kleding- en schoenensector (2017)",
+            "Common Framework for Responsible Purchasing Practices", "kan bijdragen aan negatieve impact",
             "klachtenmechanisme", "minstens eens per jaar",
         ),
         "headings": (
             "Over dit concept", "Missie, langetermijnvisie en doelen", "Onze uitgangspunten",
             "Internationale kaders die we volgen", "De fundamentele ILO-verdragen",
-            "Reikwijdte en verantwoordelijkheid in de keten", "Onderaanneming (subcontracting)",
+            "Reikwijdte en verantwoordelijkheid in de keten", "Onderaanneming",
             "Gepaste zorgvuldigheid (due diligence)", "Onze eigen inkooppraktijken",
             "De negen thema's", "Klachten en herstel", "Bestuur en evaluatie", "Goedkeuring",
             "Bijlage: intern draagvlak", "Open punten",
@@ -599,7 +600,7 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     assert properties.title.endswith("Stoffen & Co <B.V.>")
     # In Markdown the notes are marked blockquotes, and the company heads the cover.
     md = render_markdown(draft, pack(lang).draft_template)
-    label = "Note for the CSR lead" if lang == "en" else "Tip voor de MVO-coördinator"
+    label = "Note for the CSR lead" if lang == "en" else "Tip voor de MVO-verantwoordelijke"
     assert f"> ✎ **{label}:** " in md and md.startswith("**Stoffen")
 
 
