@@ -92,6 +92,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "plan_target": frozenset(),
         "plan_targets_note": frozenset(),
         "theme_not_mentioned": frozenset(),
+        "theme_owner_only": frozenset(),
         "ilo_category": frozenset(),
         "ilo_code": frozenset(),
         "ilo_name": frozenset(),

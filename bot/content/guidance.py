@@ -54,17 +54,20 @@ def theme_snippet(theme: ThemeText, owner: str, msgs: Messages) -> Choices:
         text=text,
         choices=tuple(Choice(part, msgs(f"guidance.{part}")) for part in PARTS),
         action=ThemePartClick(theme.key).encode(),
-        hint=msgs("guidance.snippet_hint_typed", key=theme.key),
-        click_hint=msgs("guidance.snippet_hint", key=theme.key),
+        hint=msgs("guidance.snippet_hint_typed", key=theme.word),
+        click_hint=msgs("guidance.snippet_hint", key=theme.word),
     )
 
 
 def theme_part(theme: ThemeText, part: str, msgs: Messages) -> Card:
-    """A theme's examples (with a typical risk) or its references."""
+    """A theme's examples (with a typical risk) or its references. The examples are the
+    commitments the policy draft adopts, introduced as what companies in the sector often commit
+    to, so the chat reads as guidance while the draft keeps the policy's own voice."""
     sections: tuple[CardSection, ...]
     if part == "examples":
+        commitments = "\n".join(f"- {e}" for e in theme.examples)
         sections = (
-            CardSection(body="\n".join(f"- {e}" for e in theme.examples)),
+            CardSection(body=f"{msgs('guidance.examples_intro')}\n{commitments}"),
             CardSection(title=msgs("guidance.risk"), body=theme.risk),
         )
     else:
@@ -133,8 +136,10 @@ def poll_offered(briefings: Briefings, msgs: Messages, question_id: str) -> Mess
 
 
 def unknown_theme(word: str, themes: Sequence[ThemeText], msgs: Messages) -> str:
+    """The themes one can ask for: Dutch readers see the Dutch words; English readers the keys,
+    each with its Dutch word (both work)."""
     aliases = {v: k for k, v in THEME_ALIASES.items()}
-    valid = ", ".join(f"{t.key} ({aliases[t.key]})" for t in themes)
+    valid = ", ".join(t.word if t.word != t.key else f"{t.key} ({aliases[t.key]})" for t in themes)
     return msgs("guidance.unknown_theme", word=word, themes=valid)
 
 

@@ -88,7 +88,8 @@ class ThemeReferences:
 
 @dataclass(frozen=True)
 class ThemeText:
-    """One of the nine themes: what it is, the policy principle, examples, risk, references."""
+    """One of the nine themes: what it is, the policy principle and commitments (`examples`, in
+    the "we" form the draft adopts), the typical risk, references."""
 
     key: str
     name: str
@@ -100,6 +101,9 @@ class ThemeText:
     keywords: tuple[str, ...]
     # Poll discipline keys whose colleagues are natural candidates to own the theme.
     disciplines: tuple[str, ...] = ()
+    # The word a reader of this language types for the theme (`guidance kinderarbeid`): the
+    # Dutch alias in Dutch, the key in English. Both work everywhere (`find_theme`).
+    word: str = ""
 
     @property
     def instruments(self) -> tuple[str, ...]:
@@ -204,9 +208,18 @@ def parse_themes(
                 references=_references(item, here, instruments),
                 keywords=keywords,
                 disciplines=_texts(item, "disciplines", here),
+                word=theme_word(key, language),
             )
         )
     return tuple(themes)
+
+
+def theme_word(key: str, language: str) -> str:
+    """The word for theme `key` that a reader of `language` types and sees: the Dutch alias for
+    Dutch readers (never an English key first), the key itself otherwise."""
+    if language == "nl":
+        return next(alias for alias, k in THEME_ALIASES.items() if k == key)
+    return key
 
 
 def find_theme(word: str, themes: Sequence[ThemeText]) -> ThemeText | None:

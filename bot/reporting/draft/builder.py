@@ -384,16 +384,13 @@ def _themes(
     blocks: list[Block] = [*section_start(section), note(section)]
     for theme in texts.themes:
         blocks += _theme(
-            texts, theme, owner_of.get(theme.key), mentions.get(theme.key, []), max_quotes
+            texts,
+            theme,
+            owner_of.get(theme.key),
+            mentions.get(theme.key, []),
+            owner_said.get(theme.key, ()),
+            max_quotes,
         )
-        if owner_said.get(theme.key):
-            blocks += [
-                Heading(texts.label("owner_says"), 3),
-                Table(
-                    (texts.label("owner_question"), texts.label("owner_answer")),
-                    owner_said[theme.key],
-                ),
-            ]
     return blocks
 
 
@@ -402,11 +399,13 @@ def _theme(
     theme: ThemeText,
     owner: ThemeOwner | None,
     said: Sequence[tuple[str, str]],
+    owner_rows: Sequence[tuple[str, str]],
     max_quotes: int,
 ) -> list[Block]:
-    """A theme: the principle, what it means for us (examples), the typical risk in our chain,
-    the owner, the references in a few lines, and what colleagues said (or a note that nobody
-    mentioned it)."""
+    """A theme: the principle, what it means for us (the commitments), the typical risk in our
+    chain, the owner, the references in a few lines, then what colleagues said and what its
+    owner answered. A note for the lead says what is missing: nobody spoke about the theme yet,
+    or only its owner did."""
     blocks: list[Block] = [
         Heading(theme.name, 2),
         Paragraph(theme.principle),
@@ -418,13 +417,16 @@ def _theme(
         Heading(texts.label("theme_references"), 3),
         Bullets(theme.references.compact(texts.label("theme_instruments"))),
     ]
+    if said:
+        blocks += [Heading(texts.label("colleagues_said"), 3)]
+        blocks += quote_blocks(texts, said, max_quotes)
+    if owner_rows:
+        header = (texts.label("owner_question"), texts.label("owner_answer"))
+        blocks += [Heading(texts.label("owner_says"), 3), Table(header, tuple(owner_rows))]
     if not said:
-        return [*blocks, Paragraph(texts.label("theme_not_mentioned"), style="note")]
-    return [
-        *blocks,
-        Heading(texts.label("colleagues_said"), 3),
-        *quote_blocks(texts, said, max_quotes, empty=texts.label("theme_not_mentioned")),
-    ]
+        missing = "theme_owner_only" if owner_rows else "theme_not_mentioned"
+        blocks.append(Paragraph(texts.label(missing), style="note"))
+    return blocks
 
 
 def _governance(texts: DraftTexts, signers: Sequence[tuple[str, str, str, str]]) -> list[Block]:
