@@ -65,7 +65,8 @@ EXPECTED = {
             "P29", "2022", "licensees", "agents", "homeworkers", "prior",
             "Due Diligence Guidance for Responsible Business Conduct (2018)",
             "Garment and Footwear Sector (2017)",
-            "Common Framework for Responsible Purchasing Practices", "contribute to adverse impacts",
+            "Common Framework for Responsible Purchasing Practices",
+            "contribute to adverse impacts",
             "grievance mechanism", "at least once a year",
         ),
         "headings": (
@@ -93,7 +94,8 @@ EXPECTED = {
             "vooraf toestemming",
             "OESO-handreiking voor due diligence voor verantwoord ondernemen (2018)",
             "OESO-handreiking voor due diligence in de kleding- en schoenensector (2017)",
-            "Common Framework for Responsible Purchasing Practices", "kan bijdragen aan negatieve impact",
+            "Common Framework for Responsible Purchasing Practices",
+            "kan bijdragen aan negatieve impact",
             "klachtenmechanisme", "minstens eens per jaar",
         ),
         "headings": (

@@ -40,7 +40,8 @@ async def test_owners_lists_the_nine_themes_with_state(h: Harness) -> None:
     assert len(card.sections) == 10
     assert "Living wage (living-wage): open" in card.plain()
     dutch = await h.say(person("emp2", "nl"), "eigenaren")
-    assert "Leefbaar loon (living-wage): open" in texts(dutch)
+    assert "Leefbaar loon (leefbaar-loon): open" in texts(dutch)
+    assert "Kinderarbeid: open" in texts(dutch)  # the name is the word to type
 
 
 async def test_claim_then_a_lead_confirms_and_the_questionnaire_follows(h: Harness) -> None:

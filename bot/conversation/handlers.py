@@ -86,7 +86,7 @@ async def guidance(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if len(command.args) > 1:
         part = _named(command.args[1], ctx.words.parts)
         if part is None:
-            return Outcome().say(s.msgs("guidance.unknown_part", key=theme.key))
+            return Outcome().say(s.msgs("guidance.unknown_part", key=theme.word))
         return Outcome(replies=[guide.theme_part(theme, part, s.msgs)])
     owner = guide.owner_text(theme, s.owners, s.msgs)
     return Outcome(replies=[guide.theme_snippet(theme, owner, s.msgs)])

@@ -10,7 +10,7 @@ from dataclasses import replace
 from bot.campaigns.planning import claim_stands, owner_nudge
 from bot.content.guidance import unknown_theme
 from bot.content.loader import Messages
-from bot.content.themes import ThemeText, find_theme
+from bot.content.themes import ThemeText, find_theme, theme_word
 from bot.conversation.clicks import Click
 from bot.conversation.commands import LEADS, Command, Deps, ParsedCommand
 from bot.conversation.suggestions import candidates_by_theme
@@ -67,7 +67,7 @@ async def claim(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
                 "owners.claimed_lead",
                 name=name,
                 theme=_theme_name(ctx, theme, msgs),
-                key=theme.key,
+                key=theme_word(theme.key, msgs.language),
                 user=me.user_id,
             )
             await _send(ctx, lead, Text(text))

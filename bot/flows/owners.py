@@ -56,7 +56,9 @@ def owners_card(
         body = state_text(owners.get(theme.key), msgs)
         if theme.key not in owners and suggestions.get(theme.key):
             body += " · " + msgs("owners.candidates", names=", ".join(suggestions[theme.key]))
-        sections.append(CardSection(title=f"{theme.name} ({theme.key})", body=body))
+        # The word to type after `claim`, in the reader's language, unless it is the name itself.
+        typed = "" if theme.word == theme.name.lower() else f" ({theme.word})"
+        sections.append(CardSection(title=f"{theme.name}{typed}", body=body))
     sections.append(CardSection(body=msgs("owners.hint")))
     title = msgs("owners.title")
     fallback = "\n".join(

@@ -87,12 +87,15 @@ def build_draft(
     collected = disclosure.collected
     owner_of = owner_by_theme(owners)
     mentions = _mentions(texts, by_id, collected)
-    open_items = open_items_of(
-        texts, questions, collected, owner_of, signed_off, mentions, skipped or {}, disclosure
-    )
-    open_items, signers = _approval(texts, open_items, approval_state(approvals), version, previous)
     owners_answered = _accepted_answers(owner_of, owner_answers)
     owner_said = _owner_said(owners_answered, pack.owner_questions)
+    # A theme is heard when a colleague mentioned it or its owner answered its questions.
+    heard = {key for key, said in mentions.items() if said}
+    heard |= {key for key, said in owner_said.items() if said}
+    open_items = open_items_of(
+        texts, questions, collected, owner_of, signed_off, heard, skipped or {}, disclosure
+    )
+    open_items, signers = _approval(texts, open_items, approval_state(approvals), version, previous)
 
     blocks: list[Block] = []
     blocks += _intro(texts, collected)

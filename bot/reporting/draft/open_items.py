@@ -3,7 +3,7 @@ saying what and where (a pure function of what `build_draft` already worked out)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from bot.content.draft_texts import DraftTexts
 from bot.core.domain import OwnerState, Question, ThemeOwner
@@ -25,18 +25,19 @@ def open_items_of(
     collected: Collected,
     owner_of: Mapping[str, ThemeOwner],
     signed_off: bool,
-    mentions: Mapping[str, list[tuple[str, str]]],
+    heard: Collection[str],
     skipped: Mapping[str, int],
     disclosure: Disclosure,
 ) -> tuple[str, ...]:
     """Everything still to do before the draft can be adopted, each saying what and where:
     the draft's own placeholders and facts to check, colleagues who have not answered,
-    unanswered and skipped questions, themes without an accepted owner, themes nobody
-    mentioned, unheard disciplines, and the sign-off."""
+    unanswered and skipped questions, themes without an accepted owner, themes nobody spoke
+    about (`heard`: the themes a colleague mentioned or whose owner answered), unheard
+    disciplines, and the sign-off."""
     items = [texts.label(label, chapter=texts.section(key).heading) for key, label in PLACEHOLDERS]
     items += _answer_items(texts, questions, collected, skipped, disclosure)
     items += _owner_items(texts, questions, owner_of)
-    items += _unmentioned_items(texts, mentions)
+    items += _unmentioned_items(texts, heard)
     items += _unheard_items(texts, questions, collected)
     if not signed_off:
         items.append(texts.label("open_signoff"))
@@ -88,11 +89,10 @@ def _owner_items(
     return items
 
 
-def _unmentioned_items(
-    texts: DraftTexts, mentions: Mapping[str, list[tuple[str, str]]]
-) -> list[str]:
-    """The themes no colleague mentioned, in one item."""
-    unmentioned = [t.name for t in texts.themes if not mentions.get(t.key)]
+def _unmentioned_items(texts: DraftTexts, heard: Collection[str]) -> list[str]:
+    """The themes nobody spoke about (no colleague mentioned it, its owner has not answered),
+    in one item."""
+    unmentioned = [t.name for t in texts.themes if t.key not in heard]
     if not unmentioned:
         return []
     return [
