@@ -122,6 +122,9 @@ def test_an_owner_who_answered_is_heard_where_no_colleague_mentioned_the_theme(
     child_notes = [b.text for b in child if isinstance(b, Paragraph) and b.style == "note"]
     assert child_notes == [texts.label("theme_not_mentioned")]
     assert Heading(texts.label("owner_says"), 3) not in child
+    # The open items agree: the owner-only theme is not among the themes nobody spoke about.
+    unspoken = next(i for i in draft.open_items if texts.theme("child-labour").name in i)
+    assert texts.theme("animal-welfare").name not in unspoken
 
 
 # --- the same commitments in the chat ----------------------------------------------------------
