@@ -9,9 +9,10 @@ Teams card can show, and markers of unverified facts. Those are errors (`check_c
 - a phrase that announces a start or a deadline ("vanaf 27 september 2026", "uiterlijk juli
   2029", "by 14 June 2026", "from 2025") whose date has passed on that day: write it in the past
   tense ("geldt sinds …", "applies since …") or update it;
-- a relative time word ("binnenkort", "volgend jaar", "soon", "next year") in a text that states
-  facts: write the date instead (the chat's own messages and the demo's answers are exempt: they
-  are said at the moment they are shown);
+- a relative time word ("binnenkort", "volgend jaar", "soon", "next year") in a text of facts
+  (themes, instruments, briefings, the draft's texts, the privacy and terms pages): write the date
+  instead (the chat's messages, the poll, the digest and the demo's answers are said at the moment
+  they are shown, so they may use them);
 - the briefings' `as_of` more than six months before that day: check the legal facts, then
   update it.
 Warnings do not stop the bot; `content check --strict` fails on them.
@@ -50,9 +51,11 @@ FILES = (
     "demo",
     "digest",
 )
-# Texts said at the moment they are shown (the bot's chat messages, the demo's simulated
-# answers): a relative time word there is right whenever it is read.
-_SAID_NOW = frozenset({"messages", "demo"})
+# The files that state facts meant to stay true (and the privacy and terms pages): a relative
+# time word there goes stale. The others are said at the moment they are shown (the chat's
+# messages, the poll's questions, the digest, the demo's simulated answers), where "this year"
+# is right whenever it is read.
+_FACTS = frozenset({"themes", "instruments", "briefings", "draft"})
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def dated_warnings(root: ContentRoot, today: date) -> tuple[ContentWarning, ...]
         if item.name == "briefings" and item.key == "as_of":
             warnings.extend(_old_as_of(item, today, on))
         elif isinstance(item.value, str):
-            warnings.extend(_stale(item.where, item.value, today, on, item.name not in _SAID_NOW))
+            warnings.extend(_stale(item.where, item.value, today, on, item.name in _FACTS))
     content = load_content(root)
     for language in LANGUAGES:
         for page in content.for_language(language).pages.values():
