@@ -4,8 +4,15 @@ A company keeps its own content outside the installed package: `content init DIR
 shipped files there, `IMVO_CONTENT_DIR=DIR` makes the bot read them (a file or key missing there
 falls back to the shipped one), and `content check` checks what the bot will actually use.
 
-Exit codes: 0 done; 1 the content has an error (the file and key are named); 2 refused (a bad
-argument or setting, files that would be overwritten without --force).
+`content check` also warns (on stderr, one `warning:` line each, naming file and key) about what
+has gone stale by today's date: a "vanaf/uiterlijk/from/by <date>" whose date has passed, a
+relative time word ("binnenkort", "next year") in a text of facts, an `as_of` in briefings.toml
+more than six months old (see bot.content.check). Warnings leave the exit code at 0, so a date
+passing never breaks a build (CI runs the check without --strict); `--strict` makes them fail.
+`--today YYYY-MM-DD` checks as if it were that day (what will have expired by then?).
+
+Exit codes: 0 done; 1 the content has an error (the file and key are named), or warnings under
+--strict; 2 refused (a bad argument or setting, files that would be overwritten without --force).
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from datetime import date, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
-from bot.content.check import check_content
+from bot.content.check import check_content, dated_warnings
 from bot.content.library import content_source
 from bot.content.loader import ContentError, content_root
 from bot.core.domain import LANGUAGES
@@ -42,9 +51,22 @@ def add_content_parser(sub: argparse._SubParsersAction[_P]) -> None:
     actions = content.add_subparsers(
         dest="action", required=True, parser_class=type(content), metavar="ACTION"
     )
-    actions.add_parser(
+    check = actions.add_parser(
         "check",
         help="validate the content the bot will use (IMVO_CONTENT_DIR over the shipped files)",
+        description="Validates the content the bot will use (IMVO_CONTENT_DIR over the shipped"
+        " files) and warns about dated texts that have gone stale: a 'vanaf/uiterlijk/from/by"
+        " <date>' whose date has passed, a relative time word such as 'binnenkort' or 'next"
+        " year', an as_of in briefings.toml more than six months old.",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on warnings too, not only on errors"
+    )
+    check.add_argument(
+        "--today",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="check as if it were this day (default: today in IMVO_TIMEZONE)",
     )
     init = actions.add_parser(
         "init",
@@ -59,7 +81,14 @@ def add_content_parser(sub: argparse._SubParsersAction[_P]) -> None:
 def run_content(args: argparse.Namespace, settings: Settings | None) -> int:
     if args.action == "init":
         return _init(args.dir, args.force)
-    return _check(settings)
+    return _check(settings, args.strict, args.today)
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a day as YYYY-MM-DD, not {text!r}") from None
 
 
 def _shipped_files() -> Iterator[tuple[str, Traversable]]:
@@ -93,14 +122,28 @@ def _init(folder: Path, force: bool) -> int:
     return 0
 
 
-def _check(settings: Settings | None) -> int:
+def _check(settings: Settings | None, strict: bool, today: date | None) -> int:
     folder = settings.content_dir if settings is not None else None
     shown = "content/" if folder is None else f"{folder} (over the shipped content/)"
+    if today is None:
+        zone = settings.timezone if settings is not None else "Europe/Amsterdam"
+        today = datetime.now(ZoneInfo(zone)).date()
+    source = content_source(folder)
     try:
-        checked = check_content(content_source(folder))
+        checked = check_content(source)
+        warnings = dated_warnings(source, today)
     except ContentError as exc:
         print(f"imvo-bot content check: {exc}", file=sys.stderr)
         return EXIT_BROKEN
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     languages = " and ".join(LANGUAGES)
     print(f"{shown} is complete and consistent in {languages} ({checked} texts).")
+    if not warnings:
+        return 0
+    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on {today.isoformat()}"
+    if strict:
+        print(f"imvo-bot content check --strict: {count}; failing", file=sys.stderr)
+        return EXIT_BROKEN
+    print(f"imvo-bot content check: {count} (--strict fails on them)", file=sys.stderr)
     return 0

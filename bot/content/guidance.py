@@ -83,7 +83,7 @@ def topic_card(topic: str, briefings: Briefings, msgs: Messages) -> Card:
         return legislation_card(briefings, msgs)
     items: Mapping[str, Briefing] = getattr(briefings, topic)
     sections = tuple(_briefing_section(b, msgs) for b in items.values())
-    return _card(msgs(f"guidance.{topic}_title", as_of=briefings.as_of), sections)
+    return _card(msgs(f"guidance.{topic}_title", as_of=briefings.as_of_text), sections)
 
 
 def legislation_card(briefings: Briefings, msgs: Messages) -> Card:
@@ -93,7 +93,7 @@ def legislation_card(briefings: Briefings, msgs: Messages) -> Card:
         *(_briefing_section(b, msgs) for b in briefings.legislation.values()),
         CardSection(body=briefings.legislation_disclaimer),
     )
-    return _card(msgs("guidance.legislation_title", as_of=briefings.as_of), sections)
+    return _card(msgs("guidance.legislation_title", as_of=briefings.as_of_text), sections)
 
 
 def resistance_card(
