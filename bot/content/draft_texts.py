@@ -35,6 +35,7 @@ SECTIONS: Mapping[str, int | None] = MappingProxyType(
         "subcontracting": 0,
         "due_diligence": 6,
         "purchasing": 5,
+        "legislation": None,
         "themes": None,
         "grievance": 0,
         "governance": 0,
@@ -76,6 +77,10 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "references_guidance": frozenset(),
         "references_codes": frozenset(),
         "references_laws": frozenset(),
+        # The chapter on laws and rules (bot.reporting.draft.legislation).
+        "legislation_source": frozenset({"source"}),
+        "legislation_named": frozenset({"count", "answered"}),
+        "legislation_as_of": frozenset({"as_of"}),
         "plan_title": frozenset(),
         "plan_intro": frozenset(),
         "plan_theme": frozenset(),

@@ -31,6 +31,7 @@ from bot.reporting.approval_state import ApprovalState, approval_state, names
 from bot.reporting.draft.annex import annex_blocks
 from bot.reporting.draft.anonymity import disclose_draft
 from bot.reporting.draft.collect import Collected
+from bot.reporting.draft.legislation import legislation_blocks
 from bot.reporting.draft.model import (
     Block,
     Bullets,
@@ -71,7 +72,7 @@ def build_draft(
     """Compiles everything colleagues answered into a structured policy draft.
 
     The draft has a title page with response figures, the policy chapters (mission, principles,
-    frameworks, scope, subcontracting, due diligence, purchasing practices, the nine themes,
+    frameworks, scope, subcontracting, due diligence, purchasing practices, laws, the nine themes,
     grievances, governance), an annex on internal support and a chapter of open items, which
     `PolicyDraft.open_items` repeats as sentences. At most `max_quotes` answers are quoted per
     question or group, so the draft stays small whatever the number of respondents; every
@@ -107,6 +108,8 @@ def build_draft(
         blocks += _listed(texts, key)
         if key == "frameworks":
             blocks += _ilo(texts)
+    # After how we work (due diligence, purchasing), before the themes the laws bear on.
+    blocks += legislation_blocks(texts, pack.briefings, by_id.get("legislation"), disclosure)
     blocks += _themes(texts, mentions, owner_of, owner_said, max_quotes)
     blocks += _listed(texts, "grievance")
     blocks += _governance(texts, signers)
