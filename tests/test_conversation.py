@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import docx
@@ -254,9 +254,13 @@ async def test_commands_roles_and_languages(h: Harness) -> None:
 
 async def test_start_arguments(h: Harness) -> None:
     lead = await make_lead(h)
-    assert "Who should get the poll?" in texts(await h.say(lead, "start"))
+    # The example deadline is two weeks from today, so the help never shows a passed date.
+    example = (h.clock.now().date() + timedelta(days=14)).isoformat()
+    usage = texts(await h.say(lead, "start"))
+    assert "Who should get the poll?" in usage and f"deadline {example}." in usage
     assert "already passed" in texts(await h.say(lead, "start anna 2020-01-01"))
-    assert 'can\'t read "2026-13-45"' in texts(await h.say(lead, "start anna 2026-13-45"))
+    bad = texts(await h.say(lead, "start anna 2026-13-45"))
+    assert 'can\'t read "2026-13-45"' in bad and f"for example {example}." in bad
     assert "found nobody" in texts(await h.say(lead, "start #general"))
     assert await h.app.store.latest_campaign() is None
     replies = await h.say(lead, "start anna #general deadline 2026-12-15")

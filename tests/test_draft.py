@@ -73,7 +73,8 @@ EXPECTED = {
             "About this draft", "Mission, long-term vision and goals", "Our principles",
             "International frameworks we follow", "The ILO fundamental conventions",
             "Scope and responsibility in the chain", "Subcontracting", "Due diligence",
-            "Our own purchasing practices", "The nine themes", "Grievances and remedy",
+            "Our own purchasing practices", "Laws and rules that affect us", "The nine themes",
+            "Grievances and remedy",
             "Governance and review", "Approval", "Annex: internal support", "Open items",
         ),
         "themes": (
@@ -103,7 +104,8 @@ EXPECTED = {
             "Internationale kaders die we volgen", "De fundamentele ILO-verdragen",
             "Reikwijdte en verantwoordelijkheid in de keten", "Onderaanneming",
             "Gepaste zorgvuldigheid (due diligence)", "Onze eigen inkooppraktijken",
-            "De negen thema's", "Klachten en herstel", "Bestuur en evaluatie", "Goedkeuring",
+            "Wet- en regelgeving die ons raakt", "De negen thema's", "Klachten en herstel",
+            "Bestuur en evaluatie", "Goedkeuring",
             "Bijlage: intern draagvlak", "Open punten",
         ),
         "themes": (

@@ -45,7 +45,7 @@ THEME_ALIASES: Mapping[str, str] = MappingProxyType(
 CODES: tuple[str, ...] = ("eti", "fairwear", "amfori", "sa8000")
 # Instruments every reference list names besides the theme's own.
 FRAMEWORKS: tuple[str, ...] = ("oecd-guidelines", "ungps")
-INSTRUMENT_KINDS = frozenset({"ilo", "oecd", "un", "code", "eu", "other"})
+INSTRUMENT_KINDS = frozenset({"ilo", "oecd", "un", "code", "eu", "nl", "other"})
 
 
 @dataclass(frozen=True)

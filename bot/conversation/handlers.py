@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from bot.campaigns.fanout import send_invitations
 from bot.campaigns.planning import managers_of, new_campaign
@@ -204,8 +204,9 @@ def forget_answer(s: Session, decision: bool | None) -> Outcome:
 async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     """`start <people…|all> [deadline YYYY-MM-DD]`."""
     msgs = s.msgs
+    example = _example_deadline(ctx)
     if not command.args:
-        return Outcome().say(msgs("start.usage"))
+        return Outcome().say(msgs("start.usage", example=example))
     deadline: date | None = None
     words: list[str] = []
     for word in command.args:
@@ -213,7 +214,7 @@ async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
             continue
         when = parse_date(word)
         if when is None and re.fullmatch(r"[\d-]+", word) and "-" in word:
-            return Outcome().say(msgs("start.bad_date", word=word))
+            return Outcome().say(msgs("start.bad_date", word=word, example=example))
         if when is not None:
             deadline = when
         else:
@@ -223,12 +224,17 @@ async def start(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     return await _start_for(ctx, s, named, everyone, deadline)
 
 
+def _example_deadline(ctx: Deps) -> str:
+    """A deadline to show in an example: two weeks from today, so the example never expires."""
+    return (ctx.services.clock.now().date() + timedelta(days=14)).isoformat()
+
+
 async def start_requested(ctx: Deps, event: StartRequested, s: Session) -> Outcome:
     """The start form: the same rules as `start`, from data rather than text."""
     if refused := ctx.commands.refusal(ctx.commands["start"], s):
         return refused
     if not event.audience and not event.everyone:
-        return Outcome().say(s.msgs("start.usage"))
+        return Outcome().say(s.msgs("start.usage", example=_example_deadline(ctx)))
     return await _start_for(ctx, s, list(event.audience), event.everyone, event.deadline)
 
 

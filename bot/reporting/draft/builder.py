@@ -214,7 +214,7 @@ def reference_group(instrument: Instrument) -> str:
         return "ilo" if _ILO_NUMBER.match(instrument.id) else "frameworks"
     if instrument.kind == "un" or instrument.id == "oecd-guidelines":
         return "frameworks"
-    return {"code": "codes", "eu": "laws"}.get(instrument.kind, "guidance")
+    return {"code": "codes", "eu": "laws", "nl": "laws"}.get(instrument.kind, "guidance")
 
 
 def _reference_order(instrument: Instrument) -> tuple[int, int, str]:
