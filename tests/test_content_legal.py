@@ -223,8 +223,13 @@ def test_the_demo_draft_has_the_legislation_chapter(demo_draft: tuple[str, str, 
     assert texts.section("legislation").text in word
     as_of = texts.label("legislation_as_of", as_of=rules.as_of_text)
     assert as_of in chapter and as_of in word
+    # Every rule with a poll option says how many named it, or that nobody did (not "0 of 11").
     named = {"nl": "In de peiling genoemd door", "en": "Named in the poll by"}[language]
-    assert chapter.count(named) == len(legislation_question(language).options) - 1  # not "unknown"
+    nobody = {"nl": "noemde deze regel", "en": "named this rule"}[language]
+    said = chapter.count(named) + chapter.count(nobody)
+    assert said == len(legislation_question(language).options) - 1  # not "unknown"
+    assert chapter.count(nobody) >= 1  # the demo has rules nobody named
+    assert not re.search(rf"{named} 0 ", chapter)
     body = "\n".join(line for line in chapter.splitlines() if not line.startswith(">"))
     assert not re.search(r"\b(?:je|jij|jou|jouw|you|your)\b", body, re.I)
 

@@ -80,6 +80,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         # The chapter on laws and rules (bot.reporting.draft.legislation).
         "legislation_source": frozenset({"source"}),
         "legislation_named": frozenset({"count", "answered"}),
+        "legislation_not_named": frozenset({"answered"}),
         "legislation_as_of": frozenset({"as_of"}),
         "plan_title": frozenset(),
         "plan_intro": frozenset(),

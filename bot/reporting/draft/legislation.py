@@ -53,5 +53,7 @@ def _named(texts: DraftTexts, question: Question | None, disclosure: Disclosure)
         return {}
     return {
         key: texts.label("legislation_named", count=count, answered=answered)
+        if count
+        else texts.label("legislation_not_named", answered=answered)
         for key, count in counts.items()
     }
