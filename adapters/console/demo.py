@@ -255,12 +255,14 @@ def _choosing(
     person: Person, question: Question, discipline: str, rng: random.Random
 ) -> Said | Clicked:
     """A choice question answered: their own discipline, else a random option clicked, or (on a
-    multiple-choice question, half the time) several option numbers typed."""
+    multiple-choice question, half the time) several option numbers typed, never an exclusive
+    option ("I expect no resistance") among them, as the poll refuses that."""
     is_discipline = question.id == "discipline"
     value = discipline if is_discipline else rng.choice(question.options).key
     if question.max_choices > 1 and rng.random() < 0.5:
-        count = rng.randint(2, question.max_choices)
-        picks = sorted(rng.sample(range(1, len(question.options) + 1), count))
+        combinable = [n for n, o in enumerate(question.options, start=1) if not o.exclusive]
+        count = rng.randint(2, min(question.max_choices, len(combinable)))
+        picks = sorted(rng.sample(combinable, count))
         return _saying(person, ",".join(str(n) for n in picks))
     return Clicked(uuid.uuid4().hex, person, AnswerClick(question.id).encode(), value)
 

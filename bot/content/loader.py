@@ -137,6 +137,24 @@ def _str(raw: Mapping[str, Any], field: str, where: str, required: bool = True) 
     return value.strip()
 
 
+def _option(raw: Mapping[str, Any], where: str) -> Option:
+    """One option: `key`, `label` and, for an option that stands alone ("I expect no
+    resistance"), `exclusive = true`."""
+    exclusive = raw.get("exclusive", False)
+    if not isinstance(exclusive, bool):
+        raise ContentError(f"{where}.exclusive: must be true or false")
+    return Option(_str(raw, "key", where), _str(raw, "label", where), exclusive=exclusive)
+
+
+def _exclusive_fits(options: tuple[Option, ...], max_choices: int, where: str) -> None:
+    """An exclusive option only means something where several can be chosen; one per question."""
+    exclusive = sum(o.exclusive for o in options)
+    if exclusive and max_choices < 2:
+        raise ContentError(f"{where}.options: 'exclusive' needs max_choices of 2 or more")
+    if exclusive > 1:
+        raise ContentError(f"{where}.options: at most one option can be exclusive")
+
+
 def parse_questions(
     language: str, raw: Mapping[str, Any], name: str = "questions"
 ) -> tuple[Question, ...]:
@@ -151,15 +169,13 @@ def parse_questions(
             kind = QuestionKind(item.get("kind", "text"))
         except ValueError as exc:
             raise ContentError(f"{where}.kind: must be 'text' or 'choice'") from exc
-        options = tuple(
-            Option(_str(o, "key", f"{where}.options"), _str(o, "label", f"{where}.options"))
-            for o in item.get("options", [])
-        )
+        options = tuple(_option(o, f"{where}.options") for o in item.get("options", []))
         if kind is QuestionKind.CHOICE and len(options) < 2:
             raise ContentError(f"{where}.options: a choice question needs at least two options")
         max_choices = int(item.get("max_choices", 1))
         if not 1 <= max_choices <= max(1, len(options)):
             raise ContentError(f"{where}.max_choices: must be between 1 and the number of options")
+        _exclusive_fits(options, max_choices, where)
         why = item.get("why")
         questions.append(
             Question(
@@ -322,6 +338,10 @@ def same_shape(questions: Mapping[str, tuple[Question, ...]], name: str = "quest
             if [o.key for o in mine.options] != [o.key for o in theirs.options]:
                 raise ContentError(
                     _where(lang, name, mine.id) + ": option keys differ from English"
+                )
+            if [o.exclusive for o in mine.options] != [o.exclusive for o in theirs.options]:
+                raise ContentError(
+                    _where(lang, name, mine.id) + ": exclusive options differ from English"
                 )
             if (mine.kind, mine.max_choices, mine.asks_why) != (
                 theirs.kind,

@@ -6,7 +6,7 @@ adapters translate to and from them. Nothing here knows about a chat platform or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -91,10 +91,12 @@ class Participation:
 
 @dataclass(frozen=True)
 class Option:
-    """One answer option of a choice question."""
+    """One answer option of a choice question. An `exclusive` option ("I expect no resistance")
+    stands alone: it cannot be combined with any other option of its question."""
 
     key: str
     label: str
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,22 @@ class Question:
 
     def option(self, key: str) -> Option | None:
         return next((o for o in self.options if o.key == key), None)
+
+    def exclusive_clash(self, keys: Sequence[str]) -> Option | None:
+        """The exclusive option among `keys` when it is combined with another choice, else None:
+        such a combination contradicts itself and is refused."""
+        if len(keys) < 2:
+            return None
+        return next((o for k in keys if (o := self.option(k)) and o.exclusive), None)
+
+    def real_choices(self, keys: Sequence[str]) -> tuple[str, ...]:
+        """What a stored combination really says: an exclusive option stored beside other
+        choices (before combining was refused) is left out, so "purchasing, nowhere" counts as
+        "purchasing" only; an exclusive option alone stays."""
+        if self.exclusive_clash(keys) is None:
+            return tuple(keys)
+        rest = tuple(k for k in keys if not ((o := self.option(k)) and o.exclusive))
+        return rest or tuple(keys)
 
 
 @dataclass(frozen=True)

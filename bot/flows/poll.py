@@ -174,11 +174,19 @@ def _answer(ctx: PollInputs, question: Question, **fields: object) -> Answer:
 
 
 def choose(ctx: PollInputs, state: ConversationState, keys: tuple[str, ...]) -> PollStep:
-    """Stores the chosen options of the current choice question and asks its "why", if any."""
+    """Stores the chosen options of the current choice question and asks its "why", if any.
+
+    The one place that decides whether a choice is allowed, however it came in (typed numbers,
+    a click, a submitted list): too many options, or an exclusive option ("I expect no
+    resistance") combined with another, is refused; nothing is stored and the question stays."""
     question = ctx.questions[state.step]
     state = replace(state, offer=None)
     if len(keys) > question.max_choices:
         return PollStep(state, replies=(Text(ctx.msgs("poll.too_many", max=question.max_choices)),))
+    clash = question.exclusive_clash(keys)
+    if clash is not None:  # "no resistance" beside a resistance: refused, nothing stored
+        refused = Text(ctx.msgs("poll.exclusive", option=clash.label))
+        return PollStep(state, replies=(refused, ask(ctx, state.step)))
     earlier = ctx.answers.get(question.id)
     why = earlier.text if earlier is not None and not earlier.skipped else None
     answer = _answer(ctx, question, choices=keys, text=why)

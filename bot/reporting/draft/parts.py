@@ -50,12 +50,13 @@ def count_choices(
     question: Question, entries: Iterable[tuple[tuple[str, ...], int]]
 ) -> tuple[dict[str, int], int]:
     """Counts per option key of `question` over (picks, people who picked them); also how many
-    people answered."""
+    people answered. A stored combination of an exclusive option with others (from before such
+    combinations were refused) counts as its real choices only (`Question.real_choices`)."""
     counts = {option.key: 0 for option in question.options}
     answered = 0
     for choices, people in entries:
         counted = False
-        for key in choices:
+        for key in question.real_choices(choices):
             if key in counts:
                 counts[key] += people
                 counted = True
