@@ -308,7 +308,7 @@ def test_hostile_answers_are_literal_in_word(rendered: tuple) -> None:
         xml = archive.read("word/document.xml").decode("utf-8")
     # The one field in the body is the table of contents; nothing a person wrote became one.
     assert "<w:hyperlink" not in xml and "fldSimple" not in xml
-    assert re.findall(r"<w:instrText[^>]*>([^<]*)<", xml) == [' TOC \\o "1-2" \\h \\z \\u ']
+    assert re.findall(r"<w:instrText[^>]*>([^<]*)<", xml) == [' TOC \\o "1-1" \\h \\z \\u ']
     assert not [p.text for p in document.paragraphs if p.text[:1] in ("=", "+", "-", "@")]
 
 
@@ -592,6 +592,12 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     assert 'w:fldCharType="begin" w:dirty="true"' in xml and "TOC \\o" in xml
     assert "w:updateFields" in settings
     assert any(p.style.name == "TOC Heading" for p in document.paragraphs)
+    # Before any field update the contents already list the chapters and themes, in order.
+    texts = [p.text for p in document.paragraphs]
+    start = next(i for i, p in enumerate(document.paragraphs) if p.style.name == "TOC Heading")
+    chapters = [b.text for b in draft.blocks if isinstance(b, Heading) and b.level == 1]
+    assert texts[start + 1 : start + 1 + len(chapters)] == chapters
+    assert EXPECTED[lang]["headings"][0] in chapters and EXPECTED[lang]["headings"][-1] in chapters
     # Table rows never split across pages; the header row repeats.
     assert xml.count("<w:cantSplit/>") >= sum(len(t.rows) for t in document.tables)
     # The lead's notes are comments in the margin, by the bot, not italic paragraphs.

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -47,8 +47,11 @@ MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 LANGUAGE_TAGS = {"nl": "nl-NL", "en": "en-GB"}
 TABLE_STYLE = "Light Grid Accent 1"
 SOURCE_SIZE = Pt(8)
-# The table of contents: headings of levels 1 and 2, as links, without page numbers in web view.
-TOC_FIELD = ' TOC \\o "1-2" \\h \\z \\u '
+# The table of contents: the chapters (level 1 headings), as links, without page numbers in web
+# view; a level-2 list (every theme and every rule) would not fit on one page.
+TOC_FIELD = ' TOC \\o "1-1" \\h \\z \\u '
+TOC_LEVELS = 1
+TOC_INDENT = Cm(0.6)
 _PLACEHOLDER = re.compile(r"(\{page\}|\{pages\})")
 
 
@@ -145,10 +148,18 @@ class _Writer:
             _add_text(cells[1].paragraphs[0].add_run(), value)
         self.doc.add_page_break()
 
-    def contents(self, page: TitlePage) -> None:
-        """A table of contents field; Word fills it in when the document opens."""
+    def contents(self, page: TitlePage, entries: Sequence[Heading]) -> None:
+        """A table of contents field that already lists the chapters (level 1 headings), so
+        every reader and every PDF sees them; Word refreshes it, with page numbers, on opening."""
         self.paragraph(page.word("contents"), "TOC Heading")
-        _toc_field(self.doc.add_paragraph(), page.word("contents_hint"))
+        lines = [(h.level, h.text) for h in entries if h.level <= TOC_LEVELS] or [
+            (1, page.word("contents_hint"))
+        ]
+        paragraphs = [self.doc.add_paragraph() for _ in lines]
+        for paragraph, (level, _) in zip(paragraphs, lines, strict=True):
+            paragraph.paragraph_format.left_indent = TOC_INDENT * (level - 1)
+            paragraph.paragraph_format.space_after = Pt(2)
+        _toc_field(paragraphs, [text for _, text in lines])
         self.doc.add_page_break()
         settings = self.doc.settings.element
         update = settings.find(qn("w:updateFields"))
@@ -362,11 +373,12 @@ def _simple_field(paragraph: Any, instruction: str) -> None:
     paragraph._p.append(field)
 
 
-def _toc_field(paragraph: Any, placeholder: str) -> None:
-    """A TOC field marked dirty, so that Word updates it on opening; until then it shows
-    `placeholder`."""
+def _toc_field(paragraphs: Sequence[Any], lines: Sequence[str]) -> None:
+    """A TOC field over `paragraphs`, marked dirty so that Word updates it on opening; until
+    then (and in every viewer that does not update fields) its result is `lines`, one per
+    paragraph."""
 
-    def run_with(tag: str, **attributes: str) -> Any:
+    def run_with(paragraph: Any, tag: str, **attributes: str) -> Any:
         run = OxmlElement("w:r")
         child = OxmlElement(tag)
         for name, value in attributes.items():
@@ -375,13 +387,15 @@ def _toc_field(paragraph: Any, placeholder: str) -> None:
         paragraph._p.append(run)
         return child
 
-    run_with("w:fldChar", **{"w:fldCharType": "begin", "w:dirty": "true"})
-    instruction = run_with("w:instrText")
+    first, last = paragraphs[0], paragraphs[-1]
+    run_with(first, "w:fldChar", **{"w:fldCharType": "begin", "w:dirty": "true"})
+    instruction = run_with(first, "w:instrText")
     instruction.set(qn("xml:space"), "preserve")
     instruction.text = TOC_FIELD
-    run_with("w:fldChar", **{"w:fldCharType": "separate"})
-    _add_text(paragraph.add_run(), placeholder).italic = True
-    run_with("w:fldChar", **{"w:fldCharType": "end"})
+    run_with(first, "w:fldChar", **{"w:fldCharType": "separate"})
+    for paragraph, line in zip(paragraphs, lines, strict=True):
+        _add_text(paragraph.add_run(), line)
+    run_with(last, "w:fldChar", **{"w:fldCharType": "end"})
 
 
 def render_docx(
@@ -404,7 +418,7 @@ def render_docx(
     writer.note_author = safe_text(page.word("note_author"))
     writer.page_setup(page)
     writer.title_page(page)
-    writer.contents(page)
+    writer.contents(page, [b for b in draft.blocks if isinstance(b, Heading)])
     after_table = False
     blocks = draft.blocks
     for index, block in enumerate(blocks):
