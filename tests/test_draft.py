@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.enum.section import WD_ORIENT
+from docx.shared import Cm
 
 from bot.content.draft_texts import load_draft_texts
 from bot.content.loader import ContentError, content_root
@@ -25,7 +26,7 @@ from bot.core.domain import (
 from bot.reporting.draft.anonymity import MERGED, group_disciplines
 from bot.reporting.draft.builder import build_draft
 from bot.reporting.draft.collect import collect
-from bot.reporting.draft.docx import render_docx
+from bot.reporting.draft.docx import CELL_PADDING_CM, CHAR_WIDTH_CM, column_widths, render_docx
 from bot.reporting.draft.markdown import escape_inline, render_markdown
 from bot.reporting.draft.model import (
     Bullets,
@@ -748,3 +749,32 @@ def test_the_annex_says_where_every_answer_is(lang: str) -> None:
     assert not any(
         "xlsx" in b.text for b in build(standard_poll(), lang).blocks if isinstance(b, Paragraph)
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_no_table_column_is_narrower_than_its_longest_word(lang: str) -> None:
+    """Word and LibreOffice break a word that does not fit its cell ("kostprijsberekenin gen"):
+    every column of every table in a draft is at least as wide as its longest word, whenever
+    the longest words fit the page at all (portrait, or landscape for a wide table)."""
+    prose = (
+        "Wij houden de loonkosten apart in onze prijzen en bespreken kostprijsberekeningen "
+        "open met leveranciers, zodat niemand onder de kostprijs hoeft te produceren."
+    )
+    plan = Table(
+        ("Thema", "Toezegging", "Indicator", "Eigenaar", "Wanneer"),
+        (("Leefbaar loon", prose, prose, "Inkoopdirecteur", "Q3 2027"),),
+        wide=True,
+    )
+    portrait, landscape = Cm(16), Cm(24.7)  # A4 with 2.5 cm margins
+    draft = build(standard_poll(), lang)
+    for table in (plan, *(b for b in draft.blocks if isinstance(b, Table))):
+        across = landscape if table.wide else portrait
+        needed = []
+        for index in range(len(table.header)):
+            cells = [r[index] for r in (table.header, *table.rows) if index < len(r)]
+            longest = max((len(w) for c in cells for w in c.split()), default=1)
+            needed.append(Cm(min(longest, 22) * CHAR_WIDTH_CM + CELL_PADDING_CM))
+        if sum(needed) > across:
+            continue  # only more room would help
+        for index, width in enumerate(column_widths(table, across)):
+            assert width >= needed[index] * 0.99, (table.header, index)

@@ -312,37 +312,44 @@ CHAR_WIDTH_CM = 0.3  # about one character of the body font, bold headers includ
 CELL_PADDING_CM = 0.6
 PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
 SHORT = 18  # a column whose cells are all this short is kept on one line
+LONGEST_WORD = 22  # a longer token (a link, a code) may break: no column is made wider for it
 KEEP_TOGETHER = 15  # a table of at most this many rows is kept on one page
 
 
 def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
-    """Column widths that follow the content: a column of names or labels is at least as wide
-    as its longest word (Word and LibreOffice would break "Discriminatie" in a narrow one), a
-    column of prose at least a few words wide, and the room left goes to the longer texts."""
-    minimum: list[float] = []
+    """Column widths that follow the content and never break a word where that can be helped.
+
+    Every column is at least as wide as its longest word (Word and LibreOffice would break
+    "kostprijsberekeningen" in a narrower one). A column of short phrases ("no owner yet") would
+    rather stay on one line: it gets that width when the table has room. What is left goes to
+    the longer texts. Only a table whose longest words alone do not fit is squeezed."""
+    words: list[float] = []  # the least each column needs: its longest word
+    wanted: list[float] = []  # what it would like: short phrases on one line
     weight: list[float] = []
     for index in range(len(block.header)):
         body = [row[index] for row in block.rows if index < len(row)]
         cells = [*body, block.header[index]]
         longest = max((len(c) for c in cells), default=1)
-        longest_word = max((len(w) for c in cells for w in c.split()), default=1)
+        longest_word = min(max((len(w) for c in cells for w in c.split()), default=1), LONGEST_WORD)
         longest_cell = max((len(c) for c in body), default=0)
-        if longest_cell <= SHORT:
-            # Short phrases ("no owner yet") stay on one line; the header may wrap.
-            header_word = max((len(w) for w in block.header[index].split()), default=1)
-            fitted = max(longest_cell, header_word)
-        else:  # prose wraps between words anyway
-            fitted = min(longest_word, 10 if longest > PROSE else 16)
-        minimum.append(fitted * CHAR_WIDTH_CM + CELL_PADDING_CM)
+        phrase = max(longest_cell, longest_word) if longest_cell <= SHORT else longest_word
+        words.append(longest_word * CHAR_WIDTH_CM + CELL_PADDING_CM)
+        wanted.append(phrase * CHAR_WIDTH_CM + CELL_PADDING_CM)
         weight.append(min(longest, 80) ** 0.5 if longest > PROSE else 0.0)
     available = text_width / Cm(1)  # in cm
-    room = available - sum(minimum)
-    if room <= 0:
-        widths = [m * available / sum(minimum) for m in minimum]
-    elif sum(weight):
-        widths = [m + room * w / sum(weight) for m, w in zip(minimum, weight, strict=True)]
+    if sum(words) >= available:
+        widths = [w * available / sum(words) for w in words]
+    elif sum(wanted) > available:  # short phrases may wrap between their words
+        extra = [want - word for want, word in zip(wanted, words, strict=True)]
+        share = (available - sum(words)) / sum(extra)
+        widths = [word + e * share for word, e in zip(words, extra, strict=True)]
     else:
-        widths = [m + room / len(minimum) for m in minimum]
+        room = available - sum(wanted)
+        total = sum(weight)
+        widths = [
+            want + room * (w / total if total else 1 / len(wanted))
+            for want, w in zip(wanted, weight, strict=True)
+        ]
     return [int(Cm(w)) for w in widths]
 
 
