@@ -593,7 +593,12 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     assert 'w:fldCharType="begin" w:dirty="true"' in xml and "TOC \\o" in xml
     assert "w:updateFields" in settings
     assert any(p.style.name == "TOC Heading" for p in document.paragraphs)
-    # Before any field update the contents already list the chapters and themes, in order.
+    # Headings, and a sentence that introduces a table or list, stay with what follows.
+    headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)
+    signoff = "This policy was approved by:" if lang == "en" else "Dit beleid is goedgekeurd door:"
+    assert next(p for p in document.paragraphs if p.text == signoff).paragraph_format.keep_with_next
+    # Before any field update the contents already list the chapters, in order.
     texts = [p.text for p in document.paragraphs]
     start = next(i for i, p in enumerate(document.paragraphs) if p.style.name == "TOC Heading")
     chapters = [b.text for b in draft.blocks if isinstance(b, Heading) and b.level == 1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -169,11 +170,16 @@ class _Writer:
         update.set(qn("w:val"), "true")
 
     def heading(self, block: Heading) -> None:
-        self.paragraph(block.text, f"Heading {min(max(block.level, 1), 3)}")
+        paragraph = self.paragraph(block.text, f"Heading {min(max(block.level, 1), 3)}")
+        paragraph.paragraph_format.keep_with_next = True  # whatever the template says
 
-    def text(self, block: Paragraph) -> None:
+    def text(self, block: Paragraph, introduces: bool = False) -> None:
+        """A paragraph, or a note in the margin; one that `introduces` a table or a list
+        ("Dit beleid is goedgekeurd door:") stays on the page of what it introduces."""
         if block.style != "note":
-            self.paragraph(block.text)
+            paragraph = self.paragraph(block.text)
+            if introduces:
+                paragraph.paragraph_format.keep_with_next = True
             return
         # A note for the lead: a comment in the margin beside the text it concerns.
         anchor = self.last_runs or [self.paragraph().add_run()]
@@ -256,6 +262,11 @@ class _Writer:
         _set_widths(table, column_widths(block, self.width))
         if block.wide:
             self._orientation(landscape=False)
+
+
+def _is_note(block: object) -> bool:
+    """A note is a comment in the margin: it takes no place on the page."""
+    return isinstance(block, Paragraph) and block.style == "note"
 
 
 def _add_text(run: Any, text: str) -> Any:
@@ -436,7 +447,8 @@ def render_docx(
                 writer._orientation(landscape=True)
             writer.heading(block)
         elif isinstance(block, Paragraph):
-            writer.text(block)
+            after = next((b for b in islice(blocks, index + 1, None) if not _is_note(b)), None)
+            writer.text(block, introduces=isinstance(after, (Table, Bullets)))
         elif isinstance(block, Bullets):
             writer.bullets(block)
         elif isinstance(block, Quote):
