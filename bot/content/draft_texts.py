@@ -8,6 +8,7 @@ the same placeholders and the nine themes in the contract's order.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,8 +144,13 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "open_reapprove": frozenset({"version", "names"}),
         "signoff_in_chat": frozenset({"version"}),
         "open_none": frozenset(),
+        "file_name": frozenset(),
     }
 )
+
+# The start of the draft's file names (`imvo-beleid` in `imvo-beleid-v3-nl-<time>.docx`): a
+# plain, portable name, so the files can be kept and sent anywhere.
+FILE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 TITLE_PAGE: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -345,6 +351,10 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     sections = {k: _section(sections_raw, k, n, where + "section") for k, n in SECTIONS.items()}
     _text(sections_raw["ilo"], "protocol", where + "section.ilo")
     labels = _checked(_table(raw, "labels", where), LABELS, where + "labels")
+    if not FILE_NAME.fullmatch(labels["file_name"]):
+        raise ContentError(
+            where + "labels.file_name: must be lower-case letters and digits joined by hyphens"
+        )
     sheet = _checked(_table(raw, "spreadsheet", where), SPREADSHEET, where + "spreadsheet")
     ilo = _table(raw, "ilo", where)
     categories_raw = _table(ilo, "category", where + "ilo")

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
@@ -101,7 +102,7 @@ async def compile_draft(
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents
     del collected, build  # the draft holds what it needs; the answers can go
-    stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
+    stem = draft_stem(pack.draft.label("file_name"), version, language, now)
     await warm
     pictures = await asyncio.to_thread(draft_charts, draft)
     charts = [
@@ -127,6 +128,16 @@ async def compile_draft(
     kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it
     locations = await services.sink.save(campaign.id, kept)  # the folder: an export
     return CompiledDraft(draft, tuple(files), locations, respondents, stored, tuple(charts))
+
+
+def draft_stem(prefix: str, version: int, language: str, at: datetime) -> str:
+    """The draft files' common name: `imvo-beleid-v3-nl-20261208-091500` (`.docx`, `.md`, …).
+
+    `prefix` is the draft's own word for it (`labels.file_name` in `content/<lang>/draft.toml`),
+    so a Dutch lead gets `imvo-beleid-…` and an English one `imvo-policy-…`; the version, not
+    the campaign (that is the folder, `campaign-<id>/`), tells the files apart.
+    """
+    return f"{prefix}-v{version}-{language}-{at:%Y%m%d-%H%M%S}"
 
 
 def _word(files: Sequence[DraftFile], stored: Sequence[int]) -> tuple[str, int | None]:
