@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -49,6 +49,7 @@ async def compile_draft(
     language: str,
     formats: Sequence[str] = FORMATS,
     spreadsheet: bool = True,
+    compiled_by: str = "",
 ) -> CompiledDraft:
     """Builds the draft in `language`, renders the requested formats and saves them.
 
@@ -57,6 +58,8 @@ async def compile_draft(
     building and rendering are CPU work and run on worker threads, so the event loop keeps
     answering other people meanwhile.
     With `spreadsheet`, every answer comes too, anonymised (`answers-<campaign>.xlsx`).
+    `compiled_by` is the lead who asked for it (their display name), named in the Word file's
+    properties; empty from the command line.
     """
     settings = services.settings
     # The template first: a broken one (TemplateError) stops before any work is done.
@@ -99,7 +102,7 @@ async def compile_draft(
         skipped=skipped,
         approvals=await services.drafts.approvals(campaign.id),
     )
-    draft = await asyncio.to_thread(build)
+    draft = replace(await asyncio.to_thread(build), compiled_by=compiled_by, version=version)
     respondents = collected.respondents
     del collected, build  # the draft holds what it needs; the answers can go
     stem = draft_stem(pack.draft.label("file_name"), version, language, now)
