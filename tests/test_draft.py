@@ -634,6 +634,33 @@ def test_the_word_properties_name_the_company_and_the_lead(lang: str) -> None:
     assert anonymous.core_properties.author == "IMVO-bot"
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_who_took_part_is_a_sentence_when_its_table_would_have_one_row(lang: str) -> None:
+    """With no discipline to show on its own (one that is everyone is never shown: it would
+    repeat the total), the table would be the total alone: a sentence says it instead. Two
+    groups (or a group and the rest) stay a table."""
+    texts = draft_texts(lang)
+    heading = texts.label("discipline")
+    sentence = texts.label("participation_total", count=6)
+    for disciplines in (("purchasing",) * 6, ("purchasing", "design", "sales") * 2):
+        poll = Poll()
+        for n, discipline in enumerate(disciplines):
+            poll.respondent(n, discipline)
+        draft = build(poll, lang, anonymity_min=5)
+        assert Paragraph(sentence) in draft.blocks
+        md = render_markdown(draft, pack(lang).draft_template)
+        document, _ = docx_text(render_docx(draft))
+        assert sentence in md and sentence in [p.text for p in document.paragraphs]
+        assert not [t for t in document.tables if t.rows[0].cells[0].text == heading]
+        assert f"| {heading} |" not in md
+    poll = Poll()
+    for n, discipline in enumerate(("purchasing",) * 5 + ("design",) * 5):
+        poll.respondent(n, discipline)
+    document, _ = docx_text(render_docx(build(poll, lang, anonymity_min=5)))
+    (table,) = [t for t in document.tables if t.rows[0].cells[0].text == heading]
+    assert len(table.rows) == 4  # heading, two groups, total
+
+
 def test_the_dutch_keyword_leer_is_leather_not_learning() -> None:
     texts = draft_texts("nl")
     matcher = ThemeMatcher({t.key: t.keywords for t in texts.themes})

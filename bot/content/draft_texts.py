@@ -109,6 +109,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "signoff_date": frozenset(),
         "signoff_signature": frozenset(),
         "participation": frozenset(),
+        "participation_total": frozenset({"count"}),
         "rest": frozenset(),
         "withheld": frozenset({"min", "count"}),
         "chart_participation": frozenset(),
