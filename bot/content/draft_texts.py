@@ -136,6 +136,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "owner_says": frozenset(),
         "owner_question": frozenset(),
         "owner_answer": frozenset(),
+        "owner_says_one": frozenset({"question", "answer"}),
         "open_proposed": frozenset({"theme", "name"}),
         "open_unheard": frozenset({"disciplines"}),
         "open_signoff": frozenset(),
