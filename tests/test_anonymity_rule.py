@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
+from bot.content.draft_texts import DraftTexts
 from bot.core.domain import Role
 from bot.core.messages import Card
 from bot.reporting.charts import draft_charts
@@ -19,7 +20,7 @@ from bot.reporting.draft.builder import build_draft
 from bot.reporting.draft.collect import collect
 from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
-from bot.reporting.draft.model import Chart, Quote, Table
+from bot.reporting.draft.model import Chart, Heading, Paragraph, PolicyDraft, Quote, Table
 from tests.harness import make_harness, make_lead, person, texts
 from tests.packs import pack
 from tests.polls import T0, Poll, campaign
@@ -48,6 +49,20 @@ def poll(groups: dict[str, int]) -> Poll:
 
 def shown_groups(rows: tuple[tuple[str, ...], ...], skip: set[str]) -> set[str]:
     return {row[0] for row in rows} - skip
+
+
+def participation_groups(draft: PolicyDraft, texts_: DraftTexts) -> set[str]:
+    """The groups "Who took part" shows: its table's rows; none when it is the sentence that
+    says only the total (a table of one row)."""
+    for block in draft.blocks:
+        if isinstance(block, Table) and block.header[0] == texts_.label("discipline"):
+            return shown_groups(block.rows, {texts_.label("rest"), texts_.label("total")})
+    start = draft.blocks.index(Heading(texts_.label("participation"), 2))
+    total = draft.blocks[start + 2]
+    assert isinstance(total, Paragraph) and total.text == texts_.label(
+        "participation_total", count=draft.figures[0][1]
+    )
+    return set()
 
 
 @pytest.mark.parametrize("respondents", sorted(GROUPS))
@@ -80,12 +95,7 @@ def test_the_same_rule_in_the_draft_its_charts_and_the_digest(respondents: int) 
     texts_ = en.draft
     quotes = [b for b in draft.blocks if isinstance(b, Quote)]
     charts = [b for b in draft.blocks if isinstance(b, Chart)]
-    participation = next(
-        b
-        for b in draft.blocks
-        if isinstance(b, Table) and b.header[0] == texts_.label("discipline")
-    )
-    drafted = shown_groups(participation.rows, {texts_.label("rest"), texts_.label("total")})
+    drafted = participation_groups(draft, texts_)
     digested = {
         name
         for s in digest.card.sections

@@ -301,6 +301,9 @@ async def test_status_draft_and_stop(h: Harness) -> None:
     word = docx.Document(io.BytesIO(next(f.data for f in second.files if f.name.endswith(".docx"))))
     cover = "\n".join(p.text for p in word.paragraphs[:8])
     assert "Version 2" in cover and "Since version 1" in cover
+    # The files are named by version and language; Word names the lead who compiled it.
+    assert all(f.name.startswith("imvo-policy-v2-en-") for f in second.files[:2])
+    assert word.core_properties.author == word.core_properties.last_modified_by == "Lead"
 
     replies = await h.say(lead, "stop")
     assert "is closed" in texts(replies)

@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -612,12 +613,64 @@ def test_the_word_file_is_a_document_a_lead_can_adopt(lang: str) -> None:
     paragraphs = {p.text for p in document.paragraphs}
     assert not any(c.text in paragraphs for c in comments)
     properties = document.core_properties
-    assert properties.author == "Stoffen & Co <B.V.>"
-    assert properties.title.endswith("Stoffen & Co <B.V.>")
+    assert properties.author == "Stoffen & Co <B.V.>"  # compiled without a lead
+    assert properties.title == draft.title_page.title
     # In Markdown the notes are marked blockquotes, and the company heads the cover.
     md = render_markdown(draft, pack(lang).draft_template)
     label = "Note for the CSR lead" if lang == "en" else "Tip voor de MVO-verantwoordelijke"
     assert f"> ✎ **{label}:** " in md and md.startswith("**Stoffen")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_word_properties_name_the_company_and_the_lead(lang: str) -> None:
+    """File > Info in Word: the draft's title, the lead who compiled it, the company (an
+    extended property: python-docx has none among the core ones), the compile time."""
+    draft = replace(
+        build(standard_poll(), lang, company="Stoffen & Co", version=3),
+        compiled_by="Sanne de Vries",
+        version=3,
+    )
+    data = render_docx(draft)
+    properties = docx.Document(io.BytesIO(data)).core_properties
+    assert properties.title == draft.title_page.title
+    assert properties.author == properties.last_modified_by == "Sanne de Vries"
+    assert properties.keywords == "Stoffen & Co" and properties.revision == 3
+    assert properties.created == properties.modified == T0.replace(microsecond=0)
+    assert draft.title_page.version in properties.comments
+    assert "tip" not in properties.author.lower()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        app = archive.read("docProps/app.xml").decode()
+    assert "<Company>Stoffen &amp; Co</Company>" in app
+    # Compiled from the command line: the company, or the bot when no company is known.
+    anonymous = docx.Document(io.BytesIO(render_docx(build(standard_poll(), lang))))
+    assert anonymous.core_properties.author == "IMVO-bot"
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_who_took_part_is_a_sentence_when_its_table_would_have_one_row(lang: str) -> None:
+    """With no discipline to show on its own (one that is everyone is never shown: it would
+    repeat the total), the table would be the total alone: a sentence says it instead. Two
+    groups (or a group and the rest) stay a table."""
+    texts = draft_texts(lang)
+    heading = texts.label("discipline")
+    sentence = texts.label("participation_total", count=6)
+    for disciplines in (("purchasing",) * 6, ("purchasing", "design", "sales") * 2):
+        poll = Poll()
+        for n, discipline in enumerate(disciplines):
+            poll.respondent(n, discipline)
+        draft = build(poll, lang, anonymity_min=5)
+        assert Paragraph(sentence) in draft.blocks
+        md = render_markdown(draft, pack(lang).draft_template)
+        document, _ = docx_text(render_docx(draft))
+        assert sentence in md and sentence in [p.text for p in document.paragraphs]
+        assert not [t for t in document.tables if t.rows[0].cells[0].text == heading]
+        assert f"| {heading} |" not in md
+    poll = Poll()
+    for n, discipline in enumerate(("purchasing",) * 5 + ("design",) * 5):
+        poll.respondent(n, discipline)
+    document, _ = docx_text(render_docx(build(poll, lang, anonymity_min=5)))
+    (table,) = [t for t in document.tables if t.rows[0].cells[0].text == heading]
+    assert len(table.rows) == 4  # heading, two groups, total
 
 
 def test_the_dutch_keyword_leer_is_leather_not_learning() -> None:

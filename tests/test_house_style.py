@@ -301,3 +301,38 @@ def test_a_small_table_stays_on_one_page(draft: PolicyDraft) -> None:
     for row in rows[:-1]:  # the header and every row but the last keep with the next
         assert all(c.paragraphs[0].paragraph_format.keep_with_next for c in row.cells)
     assert not any(c.paragraphs[0].paragraph_format.keep_with_next for c in rows[-1].cells)
+
+
+async def test_file_names_carry_the_version_and_the_language(tmp_path: Path) -> None:
+    """`imvo-beleid-v1-nl-<time>.docx`, then `imvo-policy-v2-en-<time>.docx`: the version (not
+    the campaign, which is the folder) and the draft's language, in the draft's own words."""
+    h = await make_harness(tmp_path)
+    try:
+        lead = await make_lead(h)
+        await h.say(lead, "start anna bram")
+        campaign = await h.app.store.latest_campaign()
+        assert campaign is not None
+        services = h.app.services
+        first = await compile_draft(services, campaign, "nl", spreadsheet=False)
+        second = await compile_draft(services, campaign, "en", spreadsheet=False)
+        for result, stem in ((first, "imvo-beleid-v1-nl-"), (second, "imvo-policy-v2-en-")):
+            names = [f.name for f in result.files]
+            assert [n.rsplit(".", 1)[1] for n in names] == ["docx", "md"]
+            assert all(n.startswith(stem) for n in names), names
+            assert names[0][:-5] == names[1][:-3]  # the same stem
+            kept = [Path(p) for p in result.locations]
+            assert {p.parent.name for p in kept} == {f"campaign-{campaign.id}"}
+            markdown = result.files[1].data.decode("utf-8")
+            for chart in result.charts:
+                assert chart.name.startswith(stem) and f"]({chart.name})" in markdown
+    finally:
+        await h.app.close()
+
+
+def test_the_file_name_start_must_be_a_plain_name() -> None:
+    from bot.content.draft_texts import FILE_NAME
+
+    for lang in LANGS:
+        assert FILE_NAME.fullmatch(pack(lang).draft.label("file_name"))
+    for bad in ("../x", "Imvo beleid", ".hidden", "a/b", "beleid-", ""):
+        assert not FILE_NAME.fullmatch(bad)

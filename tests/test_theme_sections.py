@@ -127,6 +127,32 @@ def test_an_owner_who_answered_is_heard_where_no_colleague_mentioned_the_theme(
     assert texts.theme("animal-welfare").name not in unspoken
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_an_owner_who_answered_one_question_is_a_sentence_not_a_table(language: str) -> None:
+    poll = Poll()
+    for n in range(6):
+        poll.respondent(n, "purchasing")
+    owner = ThemeOwner("animal-welfare", person(40), OwnerState.ACCEPTED, T0, display_name="Dana")
+    answer = OwnerAnswer(
+        "animal-welfare", owner.person, "first_step", "Ask our spinner for proof.", False, T0
+    )
+    camp = campaign(language)
+    draft = build_draft(
+        campaign=camp,
+        collected=collect(camp, poll.participants, poll.answers),
+        owners=(owner,),
+        owner_answers=(answer,),
+        pack=pack(language),
+        generated_at=T0,
+    )
+    texts = draft_texts(language)
+    animal = _section(list(draft.blocks), texts.theme("animal-welfare").name)
+    title = next(q.title for q in pack(language).owner_questions if q.id == "first_step")
+    sentence = texts.label("owner_says_one", question=title, answer="Ask our spinner for proof.")
+    assert Heading(texts.label("owner_says"), 3) in animal and Paragraph(sentence) in animal
+    assert not [b for b in animal if isinstance(b, Table)]
+
+
 # --- the same commitments in the chat ----------------------------------------------------------
 
 

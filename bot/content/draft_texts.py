@@ -8,6 +8,7 @@ the same placeholders and the nine themes in the contract's order.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "signoff_date": frozenset(),
         "signoff_signature": frozenset(),
         "participation": frozenset(),
+        "participation_total": frozenset({"count"}),
         "rest": frozenset(),
         "withheld": frozenset({"min", "count"}),
         "chart_participation": frozenset(),
@@ -134,6 +136,7 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "owner_says": frozenset(),
         "owner_question": frozenset(),
         "owner_answer": frozenset(),
+        "owner_says_one": frozenset({"question", "answer"}),
         "open_proposed": frozenset({"theme", "name"}),
         "open_unheard": frozenset({"disciplines"}),
         "open_signoff": frozenset(),
@@ -143,8 +146,13 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "open_reapprove": frozenset({"version", "names"}),
         "signoff_in_chat": frozenset({"version"}),
         "open_none": frozenset(),
+        "file_name": frozenset(),
     }
 )
+
+# The start of the draft's file names (`imvo-beleid` in `imvo-beleid-v3-nl-<time>.docx`): a
+# plain, portable name, so the files can be kept and sent anywhere.
+FILE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 TITLE_PAGE: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -345,6 +353,10 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     sections = {k: _section(sections_raw, k, n, where + "section") for k, n in SECTIONS.items()}
     _text(sections_raw["ilo"], "protocol", where + "section.ilo")
     labels = _checked(_table(raw, "labels", where), LABELS, where + "labels")
+    if not FILE_NAME.fullmatch(labels["file_name"]):
+        raise ContentError(
+            where + "labels.file_name: must be lower-case letters and digits joined by hyphens"
+        )
     sheet = _checked(_table(raw, "spreadsheet", where), SPREADSHEET, where + "spreadsheet")
     ilo = _table(raw, "ilo", where)
     categories_raw = _table(ilo, "category", where + "ilo")

@@ -318,7 +318,9 @@ async def draft(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
 
     async def compile_and_share(reply: Reply, applied: Applied) -> None:
         try:
-            result = await compile_draft(services, campaign, campaign.language)
+            result = await compile_draft(
+                services, campaign, campaign.language, compiled_by=s.person.display_name
+            )
         except TemplateError as exc:  # the file changed since the bot started
             await reply(Text(msgs("draft.template_broken", reason=str(exc))))
             return

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 
 from bot.core.domain import Campaign, DraftFile
@@ -48,6 +49,7 @@ async def compile_draft(
     language: str,
     formats: Sequence[str] = FORMATS,
     spreadsheet: bool = True,
+    compiled_by: str = "",
 ) -> CompiledDraft:
     """Builds the draft in `language`, renders the requested formats and saves them.
 
@@ -56,6 +58,8 @@ async def compile_draft(
     building and rendering are CPU work and run on worker threads, so the event loop keeps
     answering other people meanwhile.
     With `spreadsheet`, every answer comes too, anonymised (`answers-<campaign>.xlsx`).
+    `compiled_by` is the lead who asked for it (their display name), named in the Word file's
+    properties; empty from the command line.
     """
     settings = services.settings
     # The template first: a broken one (TemplateError) stops before any work is done.
@@ -98,10 +102,10 @@ async def compile_draft(
         skipped=skipped,
         approvals=await services.drafts.approvals(campaign.id),
     )
-    draft = await asyncio.to_thread(build)
+    draft = replace(await asyncio.to_thread(build), compiled_by=compiled_by, version=version)
     respondents = collected.respondents
     del collected, build  # the draft holds what it needs; the answers can go
-    stem = f"imvo-policy-draft-{campaign.id}-{language}-{now:%Y%m%d-%H%M%S}"
+    stem = draft_stem(pack.draft.label("file_name"), version, language, now)
     await warm
     pictures = await asyncio.to_thread(draft_charts, draft)
     charts = [
@@ -127,6 +131,16 @@ async def compile_draft(
     kept = files + (charts if "md" in formats else [])  # the Markdown's pictures beside it
     locations = await services.sink.save(campaign.id, kept)  # the folder: an export
     return CompiledDraft(draft, tuple(files), locations, respondents, stored, tuple(charts))
+
+
+def draft_stem(prefix: str, version: int, language: str, at: datetime) -> str:
+    """The draft files' common name: `imvo-beleid-v3-nl-20261208-091500` (`.docx`, `.md`, …).
+
+    `prefix` is the draft's own word for it (`labels.file_name` in `content/<lang>/draft.toml`),
+    so a Dutch lead gets `imvo-beleid-…` and an English one `imvo-policy-…`; the version, not
+    the campaign (that is the folder, `campaign-<id>/`), tells the files apart.
+    """
+    return f"{prefix}-v{version}-{language}-{at:%Y%m%d-%H%M%S}"
 
 
 def _word(files: Sequence[DraftFile], stored: Sequence[int]) -> tuple[str, int | None]:

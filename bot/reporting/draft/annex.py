@@ -85,8 +85,13 @@ def _participation(texts: DraftTexts, disclosure: Disclosure) -> list[Block]:
     blocks: list[Block] = [
         Heading(texts.label("participation"), 2),
         Paragraph(texts.label("anonymity_note", min=disclosure.minimum), style="note"),
-        Table(header=header, rows=rows),
     ]
+    # Without a group to show (`breakdown` never gives one group that is everyone), the table
+    # would be the total alone: one row, said as a sentence.
+    if groups:
+        blocks.append(Table(header=header, rows=rows))
+    else:
+        blocks.append(Paragraph(texts.label("participation_total", count=total)))
     if len(groups) > 1 or (groups and rest):
         bars = [(group.label, group.size) for group in groups]
         if rest:

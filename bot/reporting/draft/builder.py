@@ -428,7 +428,14 @@ def _theme(
         blocks += quote_blocks(texts, said, max_quotes)
     if owner_rows:
         header = (texts.label("owner_question"), texts.label("owner_answer"))
-        blocks += [Heading(texts.label("owner_says"), 3), Table(header, tuple(owner_rows))]
+        blocks.append(Heading(texts.label("owner_says"), 3))
+        if len(owner_rows) == 1:  # a table of one row is a sentence
+            question, answer = owner_rows[0]
+            blocks.append(
+                Paragraph(texts.label("owner_says_one", question=question, answer=answer))
+            )
+        else:
+            blocks.append(Table(header, tuple(owner_rows)))
     if not said:
         missing = "theme_owner_only" if owner_rows else "theme_not_mentioned"
         blocks.append(Paragraph(texts.label(missing), style="note"))

@@ -27,6 +27,7 @@ from typing import Any
 
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.oxml import parse_xml, serialize_part_xml
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
@@ -416,6 +417,50 @@ def _toc_field(paragraphs: Sequence[Any], lines: Sequence[str]) -> None:
     run_with(last, "w:fldChar", **{"w:fldCharType": "end"})
 
 
+BOT_NAME = "IMVO-bot"  # the author of a draft compiled without a lead and a company name
+_EXTENDED = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def _properties(document: Any, draft: PolicyDraft) -> None:
+    """Word's document properties (File > Info) name the draft, the company and the lead.
+
+    Core properties: title (the draft's title), author and last modified by (the lead who
+    compiled it; from the command line the company, else "IMVO-bot"), subject (the subtitle),
+    keywords (the company), comments (version and campaign), category (the running header),
+    revision (the version), created and modified (the compile time). python-docx has no
+    company among the core properties: Word's "Company" is an extended property
+    (`docProps/app.xml`), set here where the template has that part.
+    """
+    page = draft.title_page
+    core = document.core_properties
+    core.title = safe_text(page.title)
+    core.subject = safe_text(page.subtitle)
+    core.keywords = safe_text(page.company)
+    core.language = LANGUAGE_TAGS.get(draft.language, draft.language)
+    core.created = core.modified = draft.generated_at
+    # The template's own values ("python-docx", 2013) would otherwise show in Word.
+    core.author = core.last_modified_by = safe_text(draft.compiled_by or page.company or BOT_NAME)
+    core.comments = safe_text(" · ".join(filter(None, (page.version, page.campaign))))
+    core.category = safe_text(page.word("header"))
+    core.revision = max(1, draft.version)
+    _company(document, safe_text(page.company))
+
+
+def _company(document: Any, company: str) -> None:
+    """Writes `company` into the extended properties' `Company` (when the file has them)."""
+    for part in document.part.package.parts:
+        if str(part.partname) != "/docProps/app.xml":
+            continue
+        root = parse_xml(part.blob)
+        found = root.find(f"{{{_EXTENDED}}}Company")
+        if found is None:
+            found = root.makeelement(f"{{{_EXTENDED}}}Company", {})
+            root.append(found)
+        found.text = company
+        part._blob = serialize_part_xml(root)
+        return
+
+
 def render_docx(
     draft: PolicyDraft, template: bytes | None = None, charts: Mapping[str, bytes] | None = None
 ) -> bytes:
@@ -423,16 +468,8 @@ def render_docx(
     the house style of `template` (a .docx file's bytes; None: the shipped template), with the
     pictures of its charts (PNG bytes by `Chart.name`; a chart without one is told in words)."""
     writer = _Writer(draft.language, template or template_bytes(None))
-    core = writer.doc.core_properties
     page = draft.title_page
-    core.title = safe_text(f"{page.title} – {page.company}" if page.company else page.title)
-    core.subject = safe_text(page.subtitle)
-    core.language = LANGUAGE_TAGS.get(draft.language, draft.language)
-    core.created = core.modified = draft.generated_at
-    # The template's own values ("python-docx", 2013) would otherwise show in Word.
-    core.author = core.last_modified_by = safe_text(page.company or page.word("note_author"))
-    core.comments = ""
-    core.category = safe_text(page.word("header"))
+    _properties(writer.doc, draft)
     writer.note_author = safe_text(page.word("note_author"))
     writer.page_setup(page)
     writer.title_page(page)

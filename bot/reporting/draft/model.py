@@ -92,3 +92,6 @@ class PolicyDraft:
     open_items: tuple[str, ...]
     # The figures the next version compares itself with (`snapshot` in draft_versions).
     figures: tuple[tuple[str, int], ...] = ()
+    # Who compiled it: the lead's display name from chat; empty from the command line.
+    compiled_by: str = ""
+    version: int = 1  # the draft's version number (also in `title_page.version`, in words)
