@@ -16,7 +16,13 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.loader import ContentError, ContentRoot, fill, placeholders, read_toml
-from bot.content.themes import Instrument, ThemeText, parse_instruments, parse_themes
+from bot.content.themes import (
+    Instrument,
+    ThemeText,
+    parse_instruments,
+    parse_themes,
+    same_commitments,
+)
 from bot.core.domain import LANGUAGES
 
 ILO_CODES: frozenset[str] = frozenset(
@@ -441,6 +447,7 @@ def load_draft_texts(root: ContentRoot = None) -> Mapping[str, DraftTexts]:
             instruments=tuple(instruments.values()),
             **parse_draft(lang, draft_raw),
         )
+    same_commitments({lang: texts.themes for lang, texts in out.items()})
     if list(registries["nl"].get("instrument", {})) != list(registries["en"]["instrument"]):
         raise ContentError("content/nl/instruments.toml: instrument: ids differ from English")
     base_draft, base_themes = raws["en"]

@@ -3,10 +3,17 @@
 
 One source serves the chat (`guidance`) and the policy draft alike, so editing a theme changes
 both. A reference names an instrument by id; an unknown id is refused with the file and key.
+
+Each theme also holds its menu of commitments (`[[theme.<key>.commitments]]`): 5 to 8 items an
+owner can choose from, each a commitment in policy voice with a stable kebab-case key, a level
+(basic or further) and the standard clause it implements. A decision stores the theme key and
+the commitment key, never the wording, so both keys must stay the same across edits and
+languages (`same_commitments`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -46,6 +53,13 @@ CODES: tuple[str, ...] = ("eti", "fairwear", "amfori", "sa8000")
 # Instruments every reference list names besides the theme's own.
 FRAMEWORKS: tuple[str, ...] = ("oecd-guidelines", "ungps")
 INSTRUMENT_KINDS = frozenset({"ilo", "oecd", "un", "code", "eu", "nl", "other"})
+
+# A theme's menu of commitments: how many items, which levels, how a key and a policy look.
+COMMITMENTS_MIN, COMMITMENTS_MAX = 5, 8
+COMMITMENT_LEVELS: tuple[str, ...] = ("basic", "further")
+_KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The first word of a commitment in policy voice ("Wij ...", "We ..."), per language.
+POLICY_VOICE: Mapping[str, str] = MappingProxyType({"nl": "Wij", "en": "We"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,20 @@ class ThemeReferences:
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """One item of a theme's menu of commitments. `key` is stable (kebab-case, unique within the
+    theme, the same in every language): a decision refers to (theme key, commitment key).
+    `level` is "basic" (what every company in the sector should commit to) or "further";
+    `policy` is the sentence the policy adopts, in policy voice; `clause` names the standard
+    clause, convention or guidance module it implements."""
+
+    key: str
+    level: str
+    policy: str
+    clause: str
+
+
+@dataclass(frozen=True)
 class ThemeText:
     """One of the nine themes: what it is, the policy principle and commitments (`examples`, in
     the "we" form the draft adopts), the typical risk, references."""
@@ -104,6 +132,12 @@ class ThemeText:
     # The word a reader of this language types for the theme (`guidance kinderarbeid`): the
     # Dutch alias in Dutch, the key in English. Both work everywhere (`find_theme`).
     word: str = ""
+    # The menu an owner chooses from (`Commitment`), in the order of the file.
+    commitments: tuple[Commitment, ...] = ()
+
+    def commitment(self, key: str) -> Commitment | None:
+        """The menu item with `key`, or None (a stored choice whose item was removed)."""
+        return next((c for c in self.commitments if c.key == key), None)
 
     @property
     def instruments(self) -> tuple[str, ...]:
@@ -178,6 +212,65 @@ def _references(
     )
 
 
+def _commitment(raw: object, where: str, language: str) -> Commitment:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: must be a table with key, level, policy and clause")
+    key = raw.get("key")
+    if not isinstance(key, str) or not _KEBAB.match(key):
+        raise ContentError(f"{where}.key: must be a kebab-case key such as 'no-recruitment-fees'")
+    here = f"{where.rsplit('[', 1)[0]}.{key}"
+    level = _text(raw, "level", here)
+    if level not in COMMITMENT_LEVELS:
+        raise ContentError(f"{here}.level: must be one of {', '.join(COMMITMENT_LEVELS)}")
+    policy = _text(raw, "policy", here)
+    voice = POLICY_VOICE.get(language)
+    if voice and policy.split(" ", 1)[0] != voice:
+        raise ContentError(f'{here}.policy: must be a commitment in policy voice, "{voice} ..."')
+    return Commitment(key, level, policy, _text(raw, "clause", here))
+
+
+def _commitments(raw: Mapping[str, Any], where: str, language: str) -> tuple[Commitment, ...]:
+    """A theme's menu: 5-8 items, unique keys, both levels present."""
+    here = f"{where}.commitments"
+    items = raw.get("commitments")
+    if not isinstance(items, list) or not COMMITMENTS_MIN <= len(items) <= COMMITMENTS_MAX:
+        count = len(items) if isinstance(items, list) else 0
+        raise ContentError(
+            f"{here}: must list {COMMITMENTS_MIN} to {COMMITMENTS_MAX} commitments "
+            f"([[theme.<key>.commitments]]), found {count}"
+        )
+    menu = tuple(_commitment(item, f"{here}[{i}]", language) for i, item in enumerate(items))
+    seen: set[str] = set()
+    for item in menu:
+        if item.key in seen:
+            raise ContentError(f"{here}.{item.key}: key appears twice in this theme")
+        seen.add(item.key)
+    missing = [level for level in COMMITMENT_LEVELS if all(c.level != level for c in menu)]
+    if missing:
+        raise ContentError(f"{here}: needs at least one commitment of level {missing[0]!r}")
+    return menu
+
+
+def same_commitments(themes: Mapping[str, Sequence[ThemeText]]) -> None:
+    """Every language offers the same menu: the same commitment keys, in the same order, with
+    the same level (a stored choice means the same item whichever language shows it)."""
+    reference = {t.key: t for t in themes["en"]}
+    for lang, mine in themes.items():
+        for theme in mine:
+            theirs = reference[theme.key]
+            here = f"content/{lang}/themes.toml: theme.{theme.key}.commitments"
+            keys = [c.key for c in theme.commitments]
+            other = [c.key for c in theirs.commitments]
+            if keys != other:
+                # The first key that differs, or the first one only one language has.
+                odd = next((a for a, b in zip(keys, other, strict=False) if a != b), None)
+                odd = odd or (keys[len(other) :] or other[len(keys) :])[0]
+                raise ContentError(f"{here}.{odd}: keys or their order differ from English")
+            for a, b in zip(theme.commitments, theirs.commitments, strict=True):
+                if a.level != b.level:
+                    raise ContentError(f"{here}.{a.key}.level: differs from English")
+
+
 def parse_themes(
     language: str, raw: Mapping[str, Any], instruments: Mapping[str, Instrument]
 ) -> tuple[ThemeText, ...]:
@@ -209,6 +302,7 @@ def parse_themes(
                 keywords=keywords,
                 disciplines=_texts(item, "disciplines", here),
                 word=theme_word(key, language),
+                commitments=_commitments(item, here, language),
             )
         )
     return tuple(themes)
