@@ -88,6 +88,15 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
         exported=("theme", "state", "since"),
         blank="invited_by_platform = NULL, invited_by_tenant = NULL, invited_by_user_id = NULL",
     ),
+    # A decision on the policy stays (it is the company's, and the draft quotes it); who
+    # decided it is forgotten, their name at the time too, as for a campaign they started.
+    PersonTable(
+        "decisions",
+        ("decided_by_platform", "decided_by_tenant", "decided_by_user_id"),
+        erase="blank",
+        exported=("campaign_id", "subject", "state", "choices", "own", "text", "decided_at"),
+        blank="decided_by_user_id = '', decided_by_name = ''",
+    ),
 )
 
 NOT_PERSONAL: Mapping[str, str] = MappingProxyType(

@@ -19,6 +19,7 @@ from bot.core.domain import (
     Approval,
     Campaign,
     ConversationState,
+    Decision,
     Delivery,
     DigestSnapshot,
     DraftFile,
@@ -193,6 +194,12 @@ class PlannedStore:
 
     async def approvals(self, campaign_id: int) -> list[Approval]:
         return await self._query(reads.approvals(campaign_id))
+
+    async def decisions(self, campaign_id: int) -> list[Decision]:
+        return await self._query(reads.decisions(campaign_id))
+
+    async def mark_first_version(self, campaign_id: int, version: int) -> int:
+        return await self._apply(writes.mark_first_version(campaign_id, version))
 
     async def save_workspace(self, platform: str, tenant: str, name: str, at: datetime) -> None:
         await self._apply(writes.save_workspace(platform, tenant, name, iso(at)))

@@ -361,8 +361,33 @@ _V15: Sequence[str] = (
     """,
 )
 
+# Version 16: what the company decided for its policy, one row per campaign and subject (a theme's
+# commitments as `theme:<key>`, or a policy-wide subject such as the mission): the menu keys
+# chosen and commitments in the decider's own words (JSON arrays), free text, whether the CSR
+# lead confirmed it, who decided it and when, and the draft version it first appeared in.
+_V16: Sequence[str] = (
+    """
+    CREATE TABLE decisions (
+        campaign_id         BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        subject             TEXT COLLATE "C" NOT NULL,
+        choices             TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+        own                 TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+        text                TEXT COLLATE "C" NOT NULL DEFAULT '',
+        state               TEXT COLLATE "C" NOT NULL CHECK (state IN ('proposed', 'confirmed')),
+        decided_by_platform TEXT COLLATE "C" NOT NULL,
+        decided_by_tenant   TEXT COLLATE "C" NOT NULL,
+        decided_by_user_id  TEXT COLLATE "C" NOT NULL,
+        decided_by_name     TEXT COLLATE "C" NOT NULL DEFAULT '',
+        decided_at          TEXT COLLATE "C" NOT NULL,
+        first_version       INTEGER,
+        PRIMARY KEY (campaign_id, subject)
+    )
+    """,
+)
+
 MIGRATIONS: Sequence[Sequence[str]] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
+    _V16,
 )  # fmt: skip
 """Ordered migration steps; the schema version is the number of steps applied."""
 

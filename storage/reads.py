@@ -26,17 +26,20 @@ from bot.core.domain import (
     PersonKey,
     Role,
     ThemeOwner,
+    Verdict,
 )
 from storage.person_tables import KEY, PERSON_TABLES
 from storage.rows import (
     ANSWER_COLUMNS,
     CAMPAIGN_COLUMNS,
+    DECISION_COLUMNS,
     PARTICIPANT_COLUMNS,
     PERSON_COLUMNS,
     STATE_COLUMNS,
     THEME_OWNER_COLUMNS,
     answers_from,
     campaign_from,
+    decision_from,
     digest_snapshot,
     dt,
     dt_opt,
@@ -313,10 +316,19 @@ def approvals(campaign_id: int) -> Plan[list[Approval]]:
             draft_hash=r[5],
             requested_by=PersonKey(r[6], r[7], r[8]),
             requested_at=dt(r[9]),
-            decision=Decision(r[10]),
+            decision=Verdict(r[10]),
             comment=r[11],
             decided_at=dt_opt(r[12]),
             approver_name=r[13],
         )
         for r in rows
     ]
+
+
+def decisions(campaign_id: int) -> Plan[list[Decision]]:
+    """The campaign's decisions on its policy, ordered by subject."""
+    rows = yield Rows(
+        f"SELECT {DECISION_COLUMNS} FROM decisions WHERE campaign_id = ? ORDER BY subject",
+        (campaign_id,),
+    )
+    return [decision_from(r) for r in rows]

@@ -15,6 +15,8 @@ from bot.core.domain import (
     Campaign,
     CampaignState,
     ConversationState,
+    Decision,
+    DecisionState,
     DigestSnapshot,
     Job,
     OwnerAnswer,
@@ -276,3 +278,60 @@ def digest_snapshot(text: str) -> DigestSnapshot:
             raise ValueError(f"digest snapshot: `{name}` must be a whole number >= 0")
         counts[name] = value
     return DigestSnapshot(at=datetime.fromisoformat(raw["at"]), **counts)
+
+
+# A decision replaces the one before on its subject; the draft version it first appeared in is
+# kept only while what was decided (choices, own words, text) stays the same.
+UPSERT_DECISION = """
+INSERT INTO decisions
+    (campaign_id, subject, choices, own, text, state, decided_by_platform, decided_by_tenant,
+     decided_by_user_id, decided_by_name, decided_at, first_version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (campaign_id, subject) DO UPDATE SET
+    choices = excluded.choices,
+    own = excluded.own,
+    text = excluded.text,
+    state = excluded.state,
+    decided_by_platform = excluded.decided_by_platform,
+    decided_by_tenant = excluded.decided_by_tenant,
+    decided_by_user_id = excluded.decided_by_user_id,
+    decided_by_name = excluded.decided_by_name,
+    decided_at = excluded.decided_at,
+    first_version = CASE
+        WHEN decisions.choices = excluded.choices AND decisions.own = excluded.own
+            AND decisions.text = excluded.text
+        THEN decisions.first_version
+    END
+"""
+DECISION_COLUMNS = (
+    "campaign_id, subject, choices, own, text, state, decided_by_platform, decided_by_tenant,"
+    " decided_by_user_id, decided_by_name, decided_at, first_version"
+)
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+
+
+def decision_params(decision: Decision) -> tuple[Any, ...]:
+    d, key = decision, decision.decided_by
+    return (
+        d.campaign_id, d.subject, _json_list(d.choices), _json_list(d.own), d.text,
+        d.state.value, key.platform, key.tenant, key.user_id, d.decided_by_name,
+        iso(d.decided_at), d.first_version,
+    )  # fmt: skip
+
+
+def decision_from(r: Sequence[Any]) -> Decision:
+    return Decision(
+        campaign_id=int(r[0]),
+        subject=r[1],
+        choices=tuple(json.loads(r[2])),
+        own=tuple(json.loads(r[3])),
+        text=r[4],
+        state=DecisionState(r[5]),
+        decided_by=PersonKey(r[6], r[7], r[8]),
+        decided_by_name=r[9],
+        decided_at=dt(r[10]),
+        first_version=None if r[11] is None else int(r[11]),
+    )

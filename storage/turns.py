@@ -19,6 +19,7 @@ from bot.core.domain import (
     Answer,
     Approval,
     ConversationState,
+    Decision,
     Job,
     OwnerAnswer,
     Person,
@@ -173,6 +174,10 @@ def _approvals(approvals: tuple[Approval, ...], at: str) -> Plan[None]:
         yield from writes.save_approval(approval)
 
 
+def _decisions(decisions: tuple[Decision, ...], at: str) -> Plan[None]:
+    yield from writes.save_decisions(decisions)
+
+
 Writer = Callable[[Any, str], Plan[Applied | None]]
 
 WRITERS: Mapping[str, Writer] = {
@@ -189,6 +194,7 @@ WRITERS: Mapping[str, Writer] = {
     "campaign": _campaign,
     "jobs": _jobs,
     "approvals": _approvals,
+    "decisions": _decisions,
 }
 """The writer of each kind of effect, by its field in `Effects` (a test checks there is one
 for every field)."""

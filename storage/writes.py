@@ -24,14 +24,17 @@ from bot.core.domain import (
     PersonKey,
     Role,
     ThemeOwner,
+    Verdict,
 )
 from bot.core.turns import NewCampaign
 from storage.person_tables import PERSON_TABLES
 from storage.rows import (
     CAMPAIGN_COLUMNS,
     PERSON_COLUMNS,
+    UPSERT_DECISION,
     UPSERT_PERSON,
     campaign_from,
+    decision_params,
     iso,
     job_params,
     person_from,
@@ -261,7 +264,7 @@ def new_draft_version(campaign_id: int, at: str, snapshot: str) -> Plan[int]:
 def save_approval(approval: Approval) -> Plan[None]:
     """Asks an approver (kept as it is if asked before), or records their decision."""
     a = approval
-    if a.decision is Decision.PENDING:
+    if a.decision is Verdict.PENDING:
         yield Count(
             "INSERT INTO approvals (campaign_id, version, platform, tenant, user_id, draft_hash,"
             " requested_by_platform, requested_by_tenant, requested_by_user_id, requested_at)"
@@ -276,6 +279,23 @@ def save_approval(approval: Approval) -> Plan[None]:
         (a.decision.value, a.comment, iso(a.decided_at or a.requested_at), a.campaign_id,
          a.version, *_who(a.approver)),
     )  # fmt: skip
+
+
+def save_decisions(decisions: Sequence[Decision]) -> Plan[None]:
+    """Records decisions, each replacing the campaign's decision on its subject (see
+    `UPSERT_DECISION` for the version it first appeared in)."""
+    if decisions:
+        yield Many(UPSERT_DECISION, [decision_params(d) for d in decisions])
+
+
+def mark_first_version(campaign_id: int, version: int) -> Plan[int]:
+    """Records `version` as the draft version in which the campaign's decisions that have none
+    yet first appear; returns how many were marked."""
+    changed = yield Count(
+        "UPDATE decisions SET first_version = ? WHERE campaign_id = ? AND first_version IS NULL",
+        (version, campaign_id),
+    )
+    return int(changed)
 
 
 def save_workspace(platform: str, tenant: str, name: str, at: str) -> Plan[None]:

@@ -23,6 +23,7 @@ from bot.core.domain import (
     Approval,
     ConversationState,
     Decision,
+    DecisionState,
     Delivery,
     DigestSnapshot,
     DraftFile,
@@ -38,6 +39,7 @@ from bot.core.domain import (
     Role,
     SendBudget,
     ThemeOwner,
+    Verdict,
 )
 from bot.core.turns import Effects, EventKey, Turn
 from storage import open_store
@@ -137,8 +139,30 @@ async def fill(url: str) -> list[int]:
         await store.save_workspace("slack", "T1", "Ateliers Fair & Co", T0)
         asked = Approval(second.id, 1, BOB, "ab12", LEAD, T0)
         await store.commit_turn(Turn(EventKey("slack", "Ev3"), Effects(approvals=(asked,)), at=T0))
-        said = replace(asked, decision=Decision.CHANGES, comment="Meer over lonen", decided_at=T0)
+        said = replace(asked, decision=Verdict.CHANGES, comment="Meer over lonen", decided_at=T0)
         await store.commit_turn(Turn(EventKey("slack", "Ev4"), Effects(approvals=(said,)), at=T0))
+        proposed = Decision(
+            campaign_id=second.id,
+            subject="theme:child-labour",
+            state=DecisionState.PROPOSED,
+            decided_by=ANN,
+            decided_by_name="Ann de Vries",
+            decided_at=T0,
+            choices=("age-check", "remediation-plan"),
+            own=('Wij bezoeken elke "nieuwe" fabriek 🚧 zelf.',),
+        )
+        mission = Decision(
+            campaign_id=second.id,
+            subject="mission",
+            state=DecisionState.CONFIRMED,
+            decided_by=LEAD,
+            decided_by_name="Lea",
+            decided_at=T0,
+            text="Wij maken kleding\nzonder schade.",
+        )
+        decided = Effects(decisions=(proposed, mission))
+        await store.commit_turn(Turn(EventKey("slack", "Ev5"), decided, at=T0))
+        await store.mark_first_version(second.id, 1)
         await store.update_budget("slack:T1", lambda _: BUDGET)
         return [first.id, second.id]
     finally:
@@ -164,6 +188,7 @@ async def seen_through_the_store(url: str, campaign_ids: list[int]) -> dict[str,
             "outbox": [await store.outbox_counts(i) for i in campaign_ids],
             "digest": await store.last_digest(campaign_ids[1], "slack:U2"),
             "address": await store.address(EVA),
+            "decisions": [await store.decisions(i) for i in campaign_ids],
         }
     finally:
         await store.close()

@@ -14,11 +14,11 @@ from bot.core.clicks import ApprovalClick, ApprovalRequestClick
 from bot.core.domain import (
     Approval,
     Campaign,
-    Decision,
     DraftVersion,
     Person,
     PersonKey,
     Role,
+    Verdict,
 )
 from bot.core.messages import Choice, Choices, FileShare, Text
 from bot.core.turns import Applied, Effects
@@ -37,13 +37,13 @@ async def approve(ctx: Deps, command: ParsedCommand, s: Session) -> Outcome:
     if not s.may(*APPROVERS):
         return Outcome().say(s.msgs("approval.usage"))
     if word in _words(ctx, "approval.word_changes"):
-        return await _decide(ctx, s, None, Decision.CHANGES, " ".join(command.args[1:]).strip())
-    return await _decide(ctx, s, None, Decision.APPROVED, "")
+        return await _decide(ctx, s, None, Verdict.CHANGES, " ".join(command.args[1:]).strip())
+    return await _decide(ctx, s, None, Verdict.APPROVED, "")
 
 
 async def approval_click(ctx: Deps, click: ApprovalClick, value: str, s: Session) -> Outcome:
     """Approve or Request changes, clicked in the approver's direct message."""
-    decision = Decision.APPROVED if value == "approve" else Decision.CHANGES
+    decision = Verdict.APPROVED if value == "approve" else Verdict.CHANGES
     return await _decide(ctx, s, (click.campaign, click.version), decision, "")
 
 
@@ -163,7 +163,7 @@ def _send_draft(
 
 
 async def _decide(
-    ctx: Deps, s: Session, which: tuple[int, int] | None, decision: Decision, comment: str
+    ctx: Deps, s: Session, which: tuple[int, int] | None, decision: Verdict, comment: str
 ) -> Outcome:
     """Records the approver's decision on `which` (campaign, version), or on the latest version
     they were asked about, and tells the lead who asked."""
@@ -171,11 +171,11 @@ async def _decide(
     mine = await _asked(ctx, me, which)
     if mine is None:
         return Outcome().say(msgs("approval.nothing_pending"))
-    if decision is Decision.CHANGES and not comment and mine.decision is Decision.CHANGES:
+    if decision is Verdict.CHANGES and not comment and mine.decision is Verdict.CHANGES:
         comment = mine.comment  # a second click keeps the comment given
     decided = replace(mine, decision=decision, comment=comment, decided_at=services.clock.now())
     version = mine.version
-    if decision is Decision.APPROVED:
+    if decision is Verdict.APPROVED:
         outcome = Outcome(Effects(approvals=(decided,))).say(
             msgs("approval.approved", version=version)
         )
@@ -195,7 +195,7 @@ async def _decide(
             return
         person = await services.people.get_person(lead) or Person(lead)
         theirs = services.content.messages_for(person.language or services.settings.language)
-        if decision is Decision.APPROVED:
+        if decision is Verdict.APPROVED:
             said = theirs("approval.to_lead_approved", name=name, version=version)
         elif comment:
             said = theirs("approval.to_lead_changes", name=name, version=version, comment=comment)

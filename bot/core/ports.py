@@ -17,6 +17,7 @@ from bot.core.domain import (
     AudienceResolution,
     Campaign,
     ConversationState,
+    Decision,
     Delivery,
     DigestSnapshot,
     DraftFile,
@@ -442,6 +443,21 @@ class DraftStore(Protocol):
         ...
 
 
+class DecisionStore(Protocol):
+    """What the company decided for its policy, per campaign and subject (written in a turn:
+    `Effects.decisions`)."""
+
+    async def decisions(self, campaign_id: int) -> list[Decision]:
+        """The campaign's decisions, one per subject, ordered by subject."""
+        ...
+
+    async def mark_first_version(self, campaign_id: int, version: int) -> int:
+        """Records `version` as the draft version in which the campaign's decisions that have
+        none yet first appear (those new or changed since the last compile); returns how many
+        were marked."""
+        ...
+
+
 class Housekeeping(Protocol):
     """What the store may forget after the retention period (`IMVO_RETENTION_DAYS`)."""
 
@@ -464,6 +480,7 @@ class Store(
     ReportStore,
     PrivacyStore,
     DraftStore,
+    DecisionStore,
     Housekeeping,
     Protocol,
 ):

@@ -17,6 +17,7 @@ from bot.core.domain import (
     Approval,
     Campaign,
     ConversationState,
+    Decision,
     Erasure,
     Job,
     JobKind,
@@ -125,6 +126,8 @@ class Effects:
     jobs: tuple[Job, ...] = ()  # planned; a key planned before is ignored
     # approvals asked for (pending: kept if asked before) or decided (the decision replaces)
     approvals: tuple[Approval, ...] = ()
+    # decisions on the policy; each replaces the campaign's decision on its subject
+    decisions: tuple[Decision, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         changes: dict[str, Any] = {}

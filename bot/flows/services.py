@@ -19,6 +19,7 @@ from bot.core.ports import (
     CampaignStore,
     Clock,
     ConversationStore,
+    DecisionStore,
     Directory,
     DraftSink,
     DraftStore,
@@ -50,6 +51,7 @@ class Services:
     reports: ReportStore
     privacy: PrivacyStore
     drafts: DraftStore
+    decisions: DecisionStore  # what the owners and the CSR lead decided for the policy
     housekeeping: Housekeeping
     transport: Transport
     directory: Directory
@@ -85,6 +87,7 @@ class Services:
             reports=store,
             privacy=store,
             drafts=store,
+            decisions=store,
             housekeeping=store,
             transport=transport,
             directory=directory,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core.domain import Approval, Decision
+from bot.core.domain import Approval, Verdict
 
 # The value of the button after `draft` that asks top management to approve the version just
 # made (its id: bot.core.clicks.ApprovalRequestClick).
@@ -33,10 +33,10 @@ def approval_state(approvals: Sequence[Approval]) -> ApprovalState:
     version = max(a.version for a in approvals)
     latest = [a for a in approvals if a.version == version]
 
-    def of(decision: Decision) -> tuple[Approval, ...]:
+    def of(decision: Verdict) -> tuple[Approval, ...]:
         return tuple(a for a in latest if a.decision is decision)
 
-    return ApprovalState(version, of(Decision.APPROVED), of(Decision.PENDING), of(Decision.CHANGES))
+    return ApprovalState(version, of(Verdict.APPROVED), of(Verdict.PENDING), of(Verdict.CHANGES))
 
 
 def names(approvals: Sequence[Approval]) -> str:
