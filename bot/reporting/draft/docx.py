@@ -320,10 +320,12 @@ TEXT_WIDTH = Cm(16)  # A4 less 2.5 cm margins: the shipped template
 EMPTY_ROW = Cm(1)
 
 
-CHAR_WIDTH_CM = 0.3  # about one character of the body font, bold headers included
+CHAR_WIDTH_CM = 0.22  # about one character of the body text
+HEADER_CHAR_WIDTH_CM = 0.3  # about one character of a bold header
 CELL_PADDING_CM = 0.6
 PROSE = 30  # a column whose cells run longer than this is prose: it wraps between words anyway
 SHORT = 18  # a column whose cells are all this short is kept on one line
+PROSE_LINES = 3  # a cell of prose would rather take at most this many lines
 LONGEST_WORD = 22  # a longer token (a link, a code) may break: no column is made wider for it
 KEEP_TOGETHER = 15  # a table of at most this many rows is kept on one page
 
@@ -336,22 +338,29 @@ def column_widths(block: Table, text_width: int = TEXT_WIDTH) -> list[int]:
     rather stay on one line: it gets that width when the table has room. What is left goes to
     the longer texts. Only a table whose longest words alone do not fit is squeezed."""
     words: list[float] = []  # the least each column needs: its longest word
-    wanted: list[float] = []  # what it would like: short phrases on one line
+    wanted: list[float] = []  # what it would like: short phrases on one line, prose on 3 lines
     weight: list[float] = []
     for index in range(len(block.header)):
         body = [row[index] for row in block.rows if index < len(row)]
         cells = [*body, block.header[index]]
         longest = max((len(c) for c in cells), default=1)
-        longest_word = min(max((len(w) for c in cells for w in c.split()), default=1), LONGEST_WORD)
+        body_word = min(max((len(w) for c in body for w in c.split()), default=1), LONGEST_WORD)
+        header_word = max((len(w) for w in block.header[index].split()), default=1)
+        # The header row and the first column are bold (the table style): wider per character.
+        body_char = HEADER_CHAR_WIDTH_CM if index == 0 else CHAR_WIDTH_CM
+        word = max(body_word * body_char, header_word * HEADER_CHAR_WIDTH_CM)
         longest_cell = max((len(c) for c in body), default=0)
-        phrase = max(longest_cell, longest_word) if longest_cell <= SHORT else longest_word
-        words.append(longest_word * CHAR_WIDTH_CM + CELL_PADDING_CM)
-        wanted.append(phrase * CHAR_WIDTH_CM + CELL_PADDING_CM)
+        if longest_cell <= SHORT:
+            phrase = max(longest_cell * CHAR_WIDTH_CM, word)
+        else:
+            phrase = max(word, min(longest_cell, 80) / PROSE_LINES * CHAR_WIDTH_CM)
+        words.append(word + CELL_PADDING_CM)
+        wanted.append(phrase + CELL_PADDING_CM)
         weight.append(min(longest, 80) ** 0.5 if longest > PROSE else 0.0)
     available = text_width / Cm(1)  # in cm
     if sum(words) >= available:
         widths = [w * available / sum(words) for w in words]
-    elif sum(wanted) > available:  # short phrases may wrap between their words
+    elif sum(wanted) > available:  # every column gets a share of what it would like more
         extra = [want - word for want, word in zip(wanted, words, strict=True)]
         share = (available - sum(words)) / sum(extra)
         widths = [word + e * share for word, e in zip(words, extra, strict=True)]
