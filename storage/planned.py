@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Answer,
     Approval,
     Campaign,
     ConversationState,
-    Decision,
     Delivery,
     DigestSnapshot,
     DraftFile,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Answer,
     Approval,
     Campaign,
     CampaignState,
     ConversationState,
-    Decision,
     DigestSnapshot,
     DraftFile,
     DraftVersion,

@@ -10,13 +10,12 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.core.decisions import Decision, DecisionState
 from bot.core.domain import (
     Answer,
     Campaign,
     CampaignState,
     ConversationState,
-    Decision,
-    DecisionState,
     DigestSnapshot,
     Job,
     OwnerAnswer,

@@ -15,11 +15,11 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Answer,
     Approval,
     ConversationState,
-    Decision,
     Job,
     OwnerAnswer,
     Person,

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Approval,
     Campaign,
     CampaignState,
-    Decision,
     Delivery,
     DraftFile,
     Erasure,

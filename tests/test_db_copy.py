@@ -18,12 +18,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.core.decisions import Decision, DecisionState
 from bot.core.domain import (
     Answer,
     Approval,
     ConversationState,
-    Decision,
-    DecisionState,
     Delivery,
     DigestSnapshot,
     DraftFile,

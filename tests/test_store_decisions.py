@@ -12,12 +12,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.decisions import POLICY_SUBJECTS, Decision, DecisionState, theme_subject
 from bot.core.domain import (
-    POLICY_SUBJECTS,
-    Decision,
-    DecisionState,
     PersonKey,
-    theme_subject,
 )
 from bot.core.ports import Store
 from bot.core.turns import Effects, EventKey, Turn

@@ -11,13 +11,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Answer,
     Approval,
     AudienceResolution,
     Campaign,
     ConversationState,
-    Decision,
     Delivery,
     DigestSnapshot,
     DraftFile,

@@ -12,12 +12,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.decisions import Decision
 from bot.core.domain import (
     Answer,
     Approval,
     Campaign,
     ConversationState,
-    Decision,
     Erasure,
     Job,
     JobKind,
