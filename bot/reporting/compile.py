@@ -22,7 +22,7 @@ from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import PolicyDraft
 from bot.reporting.draft.template import chosen_template, template_bytes
-from bot.reporting.spreadsheet import open_workbook
+from bot.reporting.spreadsheet import open_workbook, workbook_name
 
 FORMATS = ("docx", "md")
 _MEDIA_TYPES = {
@@ -97,6 +97,7 @@ async def compile_draft(
         previous=previous,
         skipped=skipped,
         approvals=await services.drafts.approvals(campaign.id),
+        spreadsheet=workbook_name(campaign.id) if book is not None else "",
     )
     draft = await asyncio.to_thread(build)
     respondents = collected.respondents
