@@ -5,15 +5,16 @@ A topic is one word, reduced to its stem by the Snowball stemmer of the answers'
 least `minimum` answers (the anonymity minimum: a topic never stands for fewer people). Stop
 words (`content/<lang>/topics.toml`), words shorter than three letters and numbers are never a
 topic. Each answer counts at most once per topic and may feed several topics; a topic whose
-answers are mostly those of a bigger topic ("lead" and "time") is left out, so the topics
+answers are mostly those of a bigger topic ("fair" beside "prices") is left out, so the topics
 shown say different things. Each topic is named by the form its word most often takes in the
 answers and quoted by one answer: the shortest one with some substance that fits the quote
 length limit.
 
-Built for many answers: the texts are lower-cased and split in a few passes over joined
-chunks (`lowered_words`), each distinct word is stemmed once, and the work per answer is a
-handful of set operations, so 100,000 answers take well under a second. The same answers in the
-same order always give the same topics.
+Built for many answers: the texts are lower-cased and split a chunk at a time in a few passes
+over joined text (`lowered_words`), each distinct word is stemmed once, recurring words are
+looked for in an evenly spread sample and counted exactly in all answers with a dictionary
+lookup per word and no Python code per word: about 0.3 s per 100,000 answers. The same answers
+always give the same topics; up to 20,000 answers (no sample) in whatever order they come.
 """
 
 from __future__ import annotations
