@@ -18,7 +18,7 @@ from operator import and_, itemgetter, or_
 _WORD = re.compile(r"\w+")
 # How many of the longest answers are looked at more closely before the best are chosen.
 _CANDIDATES_PER_QUOTE = 4
-CHUNK = 20_000  # texts lower-cased and split at a time when looking for theme mentions
+_CHUNK = 20_000  # texts lower-cased and split at a time when looking for theme mentions
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ class ThemeMatcher:
         Texts are handled a chunk at a time: the lower-cased copies of 100,000 answers at once
         would cost several times the memory of the answers themselves."""
         masks: list[int] = []
-        for start in range(0, len(texts), CHUNK):
-            masks += self._chunk_masks(texts[start : start + CHUNK])
+        for start in range(0, len(texts), _CHUNK):
+            masks += self._chunk_masks(texts[start : start + _CHUNK])
         return masks
 
     def _chunk_masks(self, texts: Sequence[str]) -> list[int]:

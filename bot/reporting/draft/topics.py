@@ -14,7 +14,7 @@ Built for many answers: the texts are lower-cased and split a chunk at a time in
 over joined text (`lowered_words`), each distinct word is stemmed once, recurring words are
 looked for in an evenly spread sample and counted exactly in all answers with a dictionary
 lookup per word and no Python code per word: about 0.3 s per 100,000 answers. The same answers
-always give the same topics; up to 20,000 answers (no sample) in whatever order they come.
+always give the same topics; up to 5,000 answers (no sample) in whatever order they come.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ from functools import reduce
 from itertools import chain, compress, groupby, repeat
 from operator import or_
 
-import snowballstemmer
-
-from bot.reporting.draft.quotes import CHUNK, lowered_words
+from bot.reporting.draft.quotes import lowered_words
 
 STEMMERS = {"nl": "dutch", "en": "english"}
 MAX_TOPICS = 5  # topics shown per question
@@ -41,7 +39,10 @@ MIN_QUOTE_WORDS = 3  # a quote should say something: at least this many differen
 OVERLAP = 0.5
 _CANDIDATES_PER_TOPIC = 4  # recurring words looked at per topic shown
 _QUOTE_POOL = 16  # shortest answers of a topic looked at closely for its quote
-_SAMPLE = 20_000  # answers at most in which recurring words are looked for (then counted in all)
+# Answers lower-cased at a time: small enough that the copies made while splitting stay below
+# what the theme matching (`ThemeMatcher`) needs anyway, so the draft's peak memory stays put.
+_CHUNK = 5_000
+_SAMPLE = 5_000  # answers at most in which recurring words are looked for (then counted in all)
 _NOT_LETTERS = bytes(
     0x20 if chr(b) in "0123456789_" else b for b in range(256)
 )  # digits and "_" separate words too: numbers are never a topic
@@ -76,6 +77,10 @@ class _Stems(dict[bytes, str | None]):
 
     def __init__(self, language: str, stopwords: Collection[str]) -> None:
         super().__init__()
+        # Imported when first needed: the package loads all its 30-odd stemmers (about 3 MB),
+        # which only a compile uses.
+        import snowballstemmer
+
         self._stem = snowballstemmer.stemmer(STEMMERS.get(language, "english")).stemWord
         self._stop = frozenset(w.casefold() for w in stopwords)
         # A word whose stem is a stop word's stem is a stop word too ("zijn", "zijnde").
@@ -108,8 +113,8 @@ def _records(texts: Sequence[str]) -> Iterator[list[bytes]]:
     """The texts a chunk at a time, each lower-cased, as words separated by single spaces
     (digits count as spaces): the lower-cased copies of all answers at once would cost about
     as much memory as the answers themselves."""
-    for start in range(0, len(texts), CHUNK):
-        chunk = lowered_words(texts[start : start + CHUNK], single_spaces=False)
+    for start in range(0, len(texts), _CHUNK):
+        chunk = lowered_words(texts[start : start + _CHUNK], single_spaces=False)
         yield list(map(bytes.translate, chunk, repeat(_NOT_LETTERS)))
 
 
@@ -168,8 +173,11 @@ class _Held:
         self.groups: dict[int, list[int]] = {}
         start = 0
         for records in _records(texts):
-            words = map(map, repeat(bit), map(bytes.split, records))
-            masks = list(map(reduce, repeat(or_), map(filter, repeat(None), words), repeat(0)))
+            # Answers that read the same once lower-cased (and without numbers) are looked at once.
+            distinct = list(dict.fromkeys(records))
+            words = map(map, repeat(bit), map(bytes.split, distinct))
+            found = map(reduce, repeat(or_), map(filter, repeat(None), words), repeat(0))
+            masks = list(map(dict(zip(distinct, found, strict=True)).__getitem__, records))
             order = sorted(range(len(masks)), key=masks.__getitem__)
             for mask, group in groupby(order, key=masks.__getitem__):
                 if mask:
