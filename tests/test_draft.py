@@ -214,7 +214,7 @@ def test_missing_key_is_reported_with_file_and_key(
 ) -> None:
     for language in LANGS:
         (tmp_path / language).mkdir()
-        for name in ("draft.toml", "themes.toml", "instruments.toml"):
+        for name in ("draft.toml", "themes.toml", "instruments.toml", "topics.toml"):
             shutil.copy(Path(str(content_root())) / language / name, tmp_path / language / name)
     broken = tmp_path / lang / "draft.toml"
     broken.write_text(re.sub(rf"(?m)^{key} = .*$", "", broken.read_text("utf-8")), "utf-8")
@@ -262,7 +262,9 @@ def test_every_required_element_is_in_the_word_file(rendered: tuple) -> None:
         [options["legislation"]["forced_labour"], "4", "100%"],
         [options["legislation"]["reporting"], "1", "25%"],
     ]
-    assert "Lunch talks with a supplier on video." in text
+    # One answer to "mobilise" is fewer than the anonymity minimum: no quote, a line in print.
+    assert "Lunch talks with a supplier on video." not in text
+    assert texts.label("topics_too_few", count=1, min=5) in text
     signoff = [t for t in document.tables if all(not c.text for c in t.rows[-1].cells)]
     assert len(signoff) == 1 and len(signoff[0].rows) == 4 and len(signoff[0].columns) == 4
 
@@ -420,15 +422,12 @@ def test_breakdown_never_lets_hidden_answers_be_worked_out() -> None:
 def test_quotes_are_limited_with_and_n_more(lang: str) -> None:
     poll = Poll()
     for n in range(30):
-        poll.respondent(n, "purchasing", mission=f"Mission answer {n:02d} about fair clothing.")
+        poll.respondent(n, "purchasing", drivers=f"Why answer {n:02d} about fair clothing.")
     draft = build(poll, lang, max_quotes=8)
     blocks = list(draft.blocks)
-    start = next(
-        i
-        for i, b in enumerate(blocks)
-        if isinstance(b, Heading) and b.text == questions(lang)[1].title
-    )
-    section = blocks[start + 1 : start + 11]
+    why = draft_texts(lang).label("why")
+    start = next(i for i, b in enumerate(blocks) if isinstance(b, Paragraph) and b.text == why)
+    section = blocks[start + 1 : start + 10]
     assert sum(isinstance(b, Quote) for b in section) == 8
     more = section[8]
     assert isinstance(more, Paragraph) and "22" in more.text and EXPECTED[lang]["more"] in more.text
@@ -436,6 +435,36 @@ def test_quotes_are_limited_with_and_n_more(lang: str) -> None:
     shuffled.participants = poll.participants[::-1]
     shuffled.answers = random.Random(3).sample(poll.answers, len(poll.answers))
     assert build(shuffled, lang, max_quotes=8).blocks == draft.blocks
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_free_text_answers_become_topics_whatever_their_order(lang: str) -> None:
+    poll = Poll()
+    said = {
+        "en": "Mission answer {n:02d} about fair clothing.",
+        "nl": "Antwoord {n:02d} over eerlijke kleding.",
+    }[lang]
+    for n in range(30):
+        poll.respondent(n, "purchasing", mission=said.format(n=n))
+    draft = build(poll, lang, max_quotes=8, spreadsheet="answers-7.xlsx")
+    blocks = list(draft.blocks)
+    title = questions(lang)[1].title
+    start = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == title)
+    texts = draft_texts(lang)
+    # "mission", "fair" and "clothing" are in every answer: one topic, not three (ties: by stem,
+    # "cloth" before "fair"; "eerlijk" before "kleed"); "answer", "antwoord" are stop words.
+    topic = {"en": "Clothing", "nl": "Eerlijke"}[lang]
+    assert blocks[start + 1 : start + 5] == [
+        Paragraph(texts.label("topics_intro", min=5)),
+        Paragraph(texts.label("topic", topic=topic, count=30, total=30)),
+        Quote(said.format(n=0)),
+        Paragraph(texts.label("topics_not_shown", count=29, total=30, file="answers-7.xlsx")),
+    ]
+    shuffled = Poll()
+    shuffled.participants = poll.participants[::-1]
+    shuffled.answers = random.Random(3).sample(poll.answers, len(poll.answers))
+    again = build(shuffled, lang, max_quotes=8, spreadsheet="answers-7.xlsx")
+    assert again.blocks == draft.blocks
 
 
 def test_quote_selection_prefers_substance_and_dedupes() -> None:
@@ -803,7 +832,11 @@ def test_skipped_questions_are_an_open_item_once_k_colleagues_answered(lang: str
 def test_the_annex_says_where_every_answer_is(lang: str) -> None:
     draft = build(standard_poll(), lang, spreadsheet="answers-7.xlsx")
     said = [b.text for b in draft.blocks if isinstance(b, Paragraph) and "answers-7.xlsx" in b.text]
-    assert said == [draft_texts(lang).label("annex_spreadsheet", file="answers-7.xlsx")]
+    texts = draft_texts(lang)
+    assert said[-1] == texts.label("annex_spreadsheet", file="answers-7.xlsx")
+    # The 14 mission answers share their words: one topic quoted, 13 not shown, in the file.
+    not_shown = texts.label("topics_not_shown", count=13, total=14, file="answers-7.xlsx")
+    assert not_shown in said
     assert not any(
         "xlsx" in b.text for b in build(standard_poll(), lang).blocks if isinstance(b, Paragraph)
     )

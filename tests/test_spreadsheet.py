@@ -173,6 +173,10 @@ async def test_every_answer_is_in_the_workbook_anonymised(app: App, language: st
 
     data = answers_file(result.files)
     assert f"answers-{campaign.id}.xlsx" in [Path(p).name for p in result.locations]
+    # The draft names the workbook in print: in the annex and wherever answers are not shown.
+    markdown = next(f for f in result.files if f.name.endswith(".md")).data.decode("utf-8")
+    named = [line for line in markdown.splitlines() if f"answers-{campaign.id}.xlsx" in line]
+    assert len(named) >= 2 and not any(line.startswith(">") for line in named)
     book = workbook(data)
     pack = app.services.content.for_language(language)
     asked = [q for q in pack.questions if q.id != "discipline"]

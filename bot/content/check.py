@@ -50,6 +50,7 @@ FILES = (
     "briefings",
     "demo",
     "digest",
+    "topics",
 )
 # The files that state facts meant to stay true (and the privacy and terms pages): a relative
 # time word there goes stale. The others are said at the moment they are shown (the chat's

@@ -153,6 +153,13 @@ LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
         "signoff_in_chat": frozenset({"version"}),
         "open_none": frozenset(),
         "file_name": frozenset(),
+        # Free-text answers grouped into topics (bot.reporting.draft.topics).
+        "topics_intro": frozenset({"min"}),
+        "topic": frozenset({"topic", "count", "total"}),
+        "topics_none": frozenset({"min"}),
+        "topics_too_few": frozenset({"count", "min"}),
+        "topics_not_shown": frozenset({"count", "total", "file"}),
+        "topics_not_shown_here": frozenset({"count", "total"}),
     }
 )
 
@@ -248,6 +255,8 @@ class DraftTexts:
     instruments: tuple[Instrument, ...] = ()
     # The answers workbook's words (`[spreadsheet]`).
     spreadsheet: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Words that never make a topic of colleagues' free-text answers (`topics.toml`).
+    stopwords: frozenset[str] = frozenset()
 
     def label(self, key: str, /, **values: object) -> str:
         """A label with its `{placeholders}` filled in; values are inserted as plain data."""
@@ -394,6 +403,16 @@ def parse_draft(language: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def parse_stopwords(language: str, raw: Mapping[str, Any]) -> frozenset[str]:
+    """The stop words of `topics.toml`: a non-empty list of single lower-case words."""
+    where = f"content/{language}/topics.toml: "
+    words = _texts(raw, "stopwords", where)
+    for index, word in enumerate(words):
+        if word != word.casefold() or len(word.split()) != 1:
+            raise ContentError(f"{where}stopwords[{index}]: must be one word in lower case")
+    return frozenset(words)
+
+
 def _shape(value: Any) -> Any:
     """The structure of parsed TOML without its texts: what both languages must share."""
     if isinstance(value, dict):
@@ -445,6 +464,7 @@ def load_draft_texts(root: ContentRoot = None) -> Mapping[str, DraftTexts]:
             language=lang,
             themes=parse_themes(lang, themes_raw, instruments),
             instruments=tuple(instruments.values()),
+            stopwords=parse_stopwords(lang, read_toml(lang, "topics", root)),
             **parse_draft(lang, draft_raw),
         )
     same_commitments({lang: texts.themes for lang, texts in out.items()})

@@ -23,7 +23,7 @@ from bot.reporting.draft.docx import render_docx
 from bot.reporting.draft.markdown import render_markdown
 from bot.reporting.draft.model import PolicyDraft
 from bot.reporting.draft.template import chosen_template, template_bytes
-from bot.reporting.spreadsheet import open_workbook
+from bot.reporting.spreadsheet import open_workbook, workbook_name
 
 FORMATS = ("docx", "md")
 _MEDIA_TYPES = {
@@ -101,6 +101,7 @@ async def compile_draft(
         previous=previous,
         skipped=skipped,
         approvals=await services.drafts.approvals(campaign.id),
+        spreadsheet=workbook_name(campaign.id) if book is not None else "",
     )
     draft = replace(await asyncio.to_thread(build), compiled_by=compiled_by, version=version)
     respondents = collected.respondents

@@ -22,6 +22,7 @@ from bot.reporting.draft.parts import (
     percent,
     quote_blocks,
     section_start,
+    topic_blocks,
 )
 
 # Choice questions whose counts and "why" texts are also shown per discipline group.
@@ -38,6 +39,7 @@ def annex_blocks(
     questions: Mapping[str, Question],
     disclosure: Disclosure,
     max_quotes: int,
+    spreadsheet: str = "",
 ) -> list[Block]:
     """The annex chapter: participation, drivers, resistance, trends, legislation, mobilisation;
     under the anonymity rule (`Disclosure`): below k respondents, only how many took part."""
@@ -64,8 +66,10 @@ def annex_blocks(
     mobilise = questions.get(MOBILISE)
     if mobilise is not None:
         blocks.append(Heading(mobilise.title, 2))
-        items = [(text, "") for text, _ in collected.question(MOBILISE).texts]
-        blocks += quote_blocks(texts, items, max_quotes)
+        answers = [text for text, _ in collected.question(MOBILISE).texts]
+        blocks += topic_blocks(
+            texts, answers, disclosure.minimum, spreadsheet, max_quotes, mobilise.title
+        )
     return blocks
 
 

@@ -42,7 +42,7 @@ from bot.reporting.draft.model import (
     TitlePage,
 )
 from bot.reporting.draft.open_items import open_items_of
-from bot.reporting.draft.parts import note, percent, quote_blocks, section_start
+from bot.reporting.draft.parts import note, percent, quote_blocks, section_start, topic_blocks
 from bot.reporting.draft.quotes import ThemeMatcher
 
 MISSION_QUESTIONS = ("mission", "goals", "translation")
@@ -75,8 +75,9 @@ def build_draft(
     frameworks, scope, subcontracting, due diligence, purchasing practices, laws, the nine themes,
     grievances, governance), an annex on internal support and a chapter of open items, which
     `PolicyDraft.open_items` repeats as sentences. At most `max_quotes` answers are quoted per
-    question or group, so the draft stays small whatever the number of respondents; every
-    answer is in the spreadsheet the annex names (`spreadsheet`, a file name, if one is made).
+    question or group, so the draft stays small whatever the number of respondents; answers to
+    the free-text questions are grouped into topics (`topics.py`), and every answer is in the
+    spreadsheet the draft names (`spreadsheet`, a file name, if one is made).
     `skipped` counts, per question, the colleagues who skipped it (`Store.figures`).
     `approvals` are the campaign's approvals by top management (`Store.approvals`): an approval
     of the previous version fills the sign-off table if nothing changed since.
@@ -103,7 +104,7 @@ def build_draft(
     if disclosure.withheld:
         withheld = texts.label("withheld", min=anonymity_min, count=collected.respondents)
         blocks.append(Paragraph(withheld))
-    blocks += _mission(texts, by_id, collected, max_quotes)
+    blocks += _mission(texts, by_id, collected, anonymity_min, spreadsheet, max_quotes)
     for key in LISTED:
         blocks += _listed(texts, key)
         if key == "frameworks":
@@ -115,7 +116,7 @@ def build_draft(
     blocks += _governance(texts, signers)
     blocks += _action_plan(texts, owner_of, owners_answered)
     blocks += _references(texts)
-    blocks += annex_blocks(texts, by_id, disclosure, max_quotes)
+    blocks += annex_blocks(texts, by_id, disclosure, max_quotes, spreadsheet)
     if spreadsheet:
         blocks.append(Paragraph(texts.label("annex_spreadsheet", file=spreadsheet)))
     section = texts.section("open_items")
@@ -315,8 +316,15 @@ def _intro(texts: DraftTexts, collected: Collected) -> list[Block]:
 
 
 def _mission(
-    texts: DraftTexts, questions: Mapping[str, Question], collected: Collected, max_quotes: int
+    texts: DraftTexts,
+    questions: Mapping[str, Question],
+    collected: Collected,
+    minimum: int,
+    spreadsheet: str,
+    max_quotes: int,
 ) -> list[Block]:
+    """The mission chapter; colleagues' answers to the mission questions grouped into topics
+    (none below `minimum` answers), pointing to the spreadsheet that holds them all."""
     section = texts.section("mission")
     blocks: list[Block] = [*section_start(section), note(section)]
     blocks.append(Heading(texts.label("colleagues_said"), 2))
@@ -325,8 +333,8 @@ def _mission(
         if question is None:
             continue
         blocks.append(Heading(question.title, 3))
-        items = [(text, "") for text, _ in collected.question(qid).texts]
-        blocks += quote_blocks(texts, items, max_quotes)
+        answers = [text for text, _ in collected.question(qid).texts]
+        blocks += topic_blocks(texts, answers, minimum, spreadsheet, max_quotes, question.title)
     return blocks
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from bot.content.draft_texts import DraftTexts, SectionText
 from bot.core.domain import Question
 from bot.reporting.draft.model import Block, Chart, Heading, Paragraph, Quote, Table
 from bot.reporting.draft.quotes import select_quotes
+from bot.reporting.draft.topics import find_topics
+
+_TITLE_WORD = re.compile(r"[^\W\d_]+")
 
 
 def percent(texts: DraftTexts, part: int, whole: int) -> str:
@@ -44,6 +48,55 @@ def quote_blocks(
         )
         blocks.append(Paragraph(more, style="note"))
     return blocks
+
+
+def topic_blocks(
+    texts: DraftTexts,
+    answers: Sequence[str],
+    minimum: int,
+    spreadsheet: str,
+    max_quotes: int,
+    title: str = "",
+) -> list[Block]:
+    """One free-text question's answers as topics (`topics.find_topics`): per topic its word,
+    in how many answers it comes back and one answer quoted; then, in print, how many answers
+    are not shown and the spreadsheet that holds them all. The words of the question's `title`
+    are no topic: answers to "Goals" that say "goals" only echo the question.
+
+    Fewer than `minimum` answers give no topic and no quote. When no word comes back in
+    `minimum` answers, a few answers are quoted as they are (`quote_blocks`)."""
+    total = len(answers)
+    if not total:
+        return [Paragraph(texts.label("no_answers"), style="note")]
+    if total < minimum:
+        return [Paragraph(texts.label("topics_too_few", count=total, min=minimum))]
+    echo = {word.casefold() for word in _TITLE_WORD.findall(title)}
+    found = find_topics(answers, texts.language, texts.stopwords | echo, minimum)
+    blocks: list[Block] = []
+    if found.topics:
+        blocks.append(Paragraph(texts.label("topics_intro", min=minimum)))
+        for topic in found.topics:
+            name = topic.label[:1].upper() + topic.label[1:]
+            blocks.append(
+                Paragraph(texts.label("topic", topic=name, count=topic.count, total=total))
+            )
+            blocks.append(Quote(topic.quote))
+        shown = len(found.topics)
+    else:
+        selection = select_quotes([(text, "") for text in answers], max_quotes)
+        blocks.append(Paragraph(texts.label("topics_none", min=minimum)))
+        blocks += [Quote(text, source) for text, source in selection.quotes]
+        shown = len(selection.quotes)
+    if shown < total:
+        blocks.append(Paragraph(_not_shown(texts, total - shown, total, spreadsheet)))
+    return blocks
+
+
+def _not_shown(texts: DraftTexts, count: int, total: int, spreadsheet: str) -> str:
+    """How many of the answers the draft does not quote, and where they all are."""
+    if spreadsheet:
+        return texts.label("topics_not_shown", count=count, total=total, file=spreadsheet)
+    return texts.label("topics_not_shown_here", count=count, total=total)
 
 
 def count_choices(

@@ -93,8 +93,10 @@ _TYPOGRAPHIC = (re.compile(rb"\xe2\x80[\x80-\xbf]"), re.compile(rb"\xc2[\xa1\xab
 _SPACES = re.compile(rb"  +")
 
 
-def _words(texts: Sequence[str]) -> list[bytes]:
-    """Each text lower-cased as UTF-8 with punctuation turned into spaces, in one pass for all."""
+def lowered_words(texts: Sequence[str], single_spaces: bool = True) -> list[bytes]:
+    """Each text lower-cased as UTF-8 with punctuation turned into spaces, in one pass for all;
+    words separated by exactly one space unless `single_spaces` is off (then split with
+    `bytes.split()`)."""
     if not texts:
         return []
     corpus = "\0".join(texts)
@@ -105,7 +107,8 @@ def _words(texts: Sequence[str]) -> list[bytes]:
     for pattern in _TYPOGRAPHIC:
         data = pattern.sub(b" ", data)
     # Words end up separated by exactly one space, so a phrase is found with `in`.
-    return _SPACES.sub(b" ", data.translate(_TO_SPACE)).split(b"\0")
+    data = data.translate(_TO_SPACE)
+    return (_SPACES.sub(b" ", data) if single_spaces else data).split(b"\0")
 
 
 class ThemeMatcher:
@@ -127,7 +130,7 @@ class ThemeMatcher:
         starts: dict[bytes, int] = {}
         for index, words in enumerate(keywords.values()):
             bit = 1 << index
-            for tokens in (k.split() for k in _words(list(words))):
+            for tokens in (k.split() for k in lowered_words(list(words))):
                 if len(tokens) == 1:
                     self._bits[tokens[0]] = self._bits.get(tokens[0], 0) | bit
                 elif tokens:
@@ -147,7 +150,7 @@ class ThemeMatcher:
         return masks
 
     def _chunk_masks(self, texts: Sequence[str]) -> list[int]:
-        records = _words(texts)
+        records = lowered_words(texts)
         get = self._bits.get
         # The words of one text are split and dropped at once: keeping all of them alive
         # would cost far more memory than the texts themselves.
